@@ -1,0 +1,33 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from .celery import app
+
+
+@require_GET
+@login_not_required
+def healthz(request):
+    """For load balancers and `docker compose`: 200 when the database and broker answer, else 503."""
+    checks = {"database": _check(_database), "broker": _check(_broker)}
+    healthy = all(status == "ok" for status in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def _check(probe):
+    try:
+        probe()
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}: {exc}"[:300]
+
+
+def _database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _broker():
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=1)

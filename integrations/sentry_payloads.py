@@ -1,0 +1,257 @@
+"""Sentry webhook bodies → triage facts. Shape problems raise PayloadError (the view answers 400).
+
+Integration Platform: https://docs.sentry.io/integrations/integration-platform/webhooks/
+Legacy WebHooks plugin: top-level issue fields plus `event`, no action, no signature.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from triage.facts import EventFacts, ExceptionFacts, Frame, IssueFacts
+
+LEGACY = "legacy"
+EVENT_RESOURCES = {"event_alert": "event", "error": "error"}
+ISSUE_ACTIONS = {"created", "resolved", "assigned", "ignored", "archived", "unresolved"}
+MAX_FRAMES = 60
+MAX_TEXT = 2000
+PROJECT_IN_API_URL = re.compile(r"/api/0/projects/[^/]+/(?P<project>[^/]+)/events/")
+EVENT_IN_WEB_URL = re.compile(r"/events/[^/]+/?$")
+
+
+class PayloadError(ValueError):
+    """The body is not a webhook we understand; the message says why."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    resource: str
+    action: str
+    actor_type: str = ""
+    actor_id: str = ""
+    actor_name: str = ""
+    sent_at: str = ""
+    issue: IssueFacts | None = None
+    event: EventFacts | None = None
+
+    @property
+    def is_echo(self):
+        """A change the portal itself made through the API, coming back to us."""
+        return self.actor_type == "application" and self.actor_id not in ("", "sentry")
+
+    @property
+    def actor_label(self):
+        return f"{self.actor_name} (Sentry)" if self.actor_type == "user" and self.actor_name else "Sentry"
+
+    @property
+    def issue_id(self):
+        return (self.issue or self.event).issue_id if (self.issue or self.event) else ""
+
+    @property
+    def dedupe_key(self):
+        """Same content ⇒ same key, however many times or ways Sentry sends it.
+
+        An event is the same event through any resource. An issue change also keys on
+        the send time, because resolve → unresolve → resolve with no event between
+        repeats the content; applying a state twice is harmless, skipping one is not.
+        """
+        if self.event:
+            parts = ("event", self.event.event_id)
+        elif self.issue:
+            parts = (self.resource, self.action, self.issue.issue_id, self.issue.last_seen.isoformat(),
+                     self.issue.status, self.issue.substatus, self.issue.assignee, self.sent_at)
+        else:
+            return ""
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def parse_body(body: bytes) -> dict:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PayloadError(f"body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise PayloadError("body must be a JSON object")
+    return payload
+
+
+def parse_webhook(resource: str, payload: dict, *, sent_at: str = "") -> Webhook:
+    if resource == LEGACY:
+        return _parse_legacy(payload)
+    if not resource:
+        raise PayloadError("missing Sentry-Hook-Resource header")
+    action, data = payload.get("action"), payload.get("data")
+    if not isinstance(action, str) or not isinstance(data, dict):
+        raise PayloadError("expected an object with string `action` and object `data`")
+    actor = _dict(payload.get("actor"))
+    common = dict(resource=resource, action=action, actor_type=_str(actor.get("type")),
+                  actor_id=_str(actor.get("id")), actor_name=_str(actor.get("name")), sent_at=sent_at)
+    if resource == "issue":
+        return Webhook(**common, issue=_issue_facts(data))
+    if resource in EVENT_RESOURCES:
+        return Webhook(**common, event=_event_facts(_required_dict(data, EVENT_RESOURCES[resource])))
+    return Webhook(**common)
+
+
+def _parse_legacy(payload):
+    event = _required_dict(payload, "event")
+    issue_id = _str(payload.get("id")) or _str(event.get("issue_id"))
+    if not issue_id:
+        raise PayloadError("legacy payload needs the issue `id`")
+    project = _str(payload.get("project_slug")) or _str(payload.get("project"))
+    defaults = {"issue_id": issue_id, "project_slug": project, "web_url": _issue_web_url(_str(payload.get("url")))}
+    return Webhook(resource=LEGACY, action="triggered", event=_event_facts(event, **defaults))
+
+
+def _issue_facts(data):
+    issue = _required_dict(data, "issue")
+    issue_id = _str(issue.get("id"))
+    if not issue_id:
+        raise PayloadError("`data.issue.id` is required")
+    project, metadata = _dict(issue.get("project")), _dict(issue.get("metadata"))
+    first_seen = _timestamp(issue.get("firstSeen"), "data.issue.firstSeen")
+    status_details = dict(_dict(issue.get("statusDetails")))
+    if data.get("resolution_type"):
+        status_details["resolution_type"] = _str(data["resolution_type"])
+    return IssueFacts(
+        issue_id=issue_id,
+        short_id=_str(issue.get("shortId")),
+        title=_text(issue.get("title")) or issue_id,
+        culprit=_text(issue.get("culprit")),
+        level=_str(issue.get("level")) or "error",
+        platform=_str(issue.get("platform")),
+        project_slug=_str(project.get("slug")),
+        first_seen=first_seen,
+        last_seen=_timestamp(issue.get("lastSeen") or issue.get("firstSeen"), "data.issue.lastSeen"),
+        count=_int(issue.get("count")),
+        user_count=_int(issue.get("userCount")),
+        status=_str(issue.get("status")),
+        substatus=_str(issue.get("substatus")),
+        status_details=status_details,
+        assignee=_assignee(issue.get("assignedTo")),
+        web_url=_str(data.get("web_url") or issue.get("permalink") or issue.get("web_url")),
+        exception_type=_text(metadata.get("type")),
+        exception_value=_text(metadata.get("value")),
+    )
+
+
+def _event_facts(event, **defaults):
+    event_id = _str(event.get("event_id") or event.get("id"))
+    issue_id = _str(event.get("issue_id") or event.get("groupID")) or defaults.get("issue_id", "")
+    if not event_id or not issue_id:
+        raise PayloadError("an event needs `event_id` and `issue_id`")
+    api_url = _str(event.get("url"))
+    match = PROJECT_IN_API_URL.search(api_url)
+    tags = _tags(event.get("tags"))
+    return EventFacts(
+        event_id=event_id,
+        issue_id=issue_id,
+        timestamp=_timestamp(event.get("timestamp") or event.get("datetime") or event.get("received"), "event.timestamp"),
+        title=_text(event.get("title")) or _text(event.get("message")) or event_id,
+        project_slug=match["project"] if match else defaults.get("project_slug", ""),
+        culprit=_text(event.get("culprit")),
+        level=_str(event.get("level")) or tags.get("level", "error"),
+        platform=_str(event.get("platform")),
+        environment=_str(event.get("environment")) or tags.get("environment", ""),
+        release=_str(event.get("release")) or tags.get("release", ""),
+        request_url=_text(_dict(event.get("request")).get("url")),
+        web_url=_issue_web_url(_str(event.get("web_url"))) or defaults.get("web_url", ""),
+        tags=tags,
+        exceptions=_exceptions(event),
+    )
+
+
+def _exceptions(event):
+    values = _dict(event.get("exception")).get("values")
+    if not isinstance(values, list):
+        return ()
+    return tuple(
+        ExceptionFacts(type=_text(exc.get("type"), 200), value=_text(exc.get("value")), frames=_frames(exc))
+        for exc in values
+        if isinstance(exc, dict)
+    )
+
+
+def _frames(exc):
+    frames = _dict(exc.get("stacktrace")).get("frames")
+    if not isinstance(frames, list):
+        return ()
+    return tuple(
+        Frame(
+            filename=_text(frame.get("filename") or frame.get("abs_path"), 500),
+            function=_text(frame.get("function"), 300),
+            module=_text(frame.get("module"), 300),
+            lineno=_int_or_none(frame.get("lineno")),
+            colno=_int_or_none(frame.get("colno")),
+            in_app=bool(frame.get("in_app")),
+            context_line=_text(frame.get("context_line"), 500),
+        )
+        for frame in frames[-MAX_FRAMES:]
+        if isinstance(frame, dict)
+    )
+
+
+def _tags(raw):
+    """Sentry sends tags as [key, value] pairs in webhooks and {key, value} objects in the API."""
+    tags = {}
+    for tag in raw if isinstance(raw, list) else ():
+        if isinstance(tag, list | tuple) and len(tag) == 2:
+            tags[_str(tag[0])] = _text(tag[1], 200)
+        elif isinstance(tag, dict) and "key" in tag:
+            tags[_str(tag["key"])] = _text(tag.get("value"), 200)
+    return tags
+
+
+def _assignee(raw):
+    if isinstance(raw, dict):
+        return _str(raw.get("email") or raw.get("name") or raw.get("id"))
+    return _str(raw)
+
+
+def _issue_web_url(url):
+    """An event's web URL without the `/events/<id>/` tail, and no query string."""
+    return EVENT_IN_WEB_URL.sub("/", url.split("?", 1)[0]) if url else ""
+
+
+def _timestamp(value, where):
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, tz=UTC)
+        if isinstance(value, str) and value:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    raise PayloadError(f"`{where}` must be a timestamp, got {value!r:.50}")
+
+
+def _required_dict(parent, key):
+    value = parent.get(key)
+    if not isinstance(value, dict):
+        raise PayloadError(f"`{key}` must be an object")
+    return value
+
+
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value):
+    return str(value)[:200] if value is not None and not isinstance(value, dict | list) else ""
+
+
+def _text(value, limit=MAX_TEXT):
+    return str(value)[:limit] if value is not None and not isinstance(value, dict | list) else ""
+
+
+def _int(value):
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _int_or_none(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

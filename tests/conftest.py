@@ -1,0 +1,80 @@
+import os
+import shutil
+import socket
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+
+from triage.models import Team
+
+# CI sets REQUIRE_SERVICES=1: there a test that needs PostgreSQL, Redis, a worker
+# or Chromium must run, so a missing service fails the run instead of skipping.
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _redis_is_broker():
+    from django.conf import settings
+
+    return settings.CELERY_BROKER_URL.startswith("redis://") and _port_open(6379)
+
+
+def _port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
+        return True
+    except OSError:
+        return False
+
+
+def _missing_service(marker_name):
+    if marker_name == "postgres" and connection.vendor != "postgresql":
+        return "needs PostgreSQL: start it on 127.0.0.1:5432 or set DATABASE_URL (see .ci/run)"
+    if marker_name in ("redis", "worker") and not _redis_is_broker():
+        return "needs Redis on 127.0.0.1:6379 as the Celery broker (see .ci/run)"
+    if marker_name == "worker" and connection.vendor != "postgresql":
+        return "a worker process shares the test database, which needs PostgreSQL"
+    if marker_name == "browser" and not os.path.exists(CHROMIUM):
+        return "needs Debian's chromium (apt-get install chromium) or CHROMIUM_PATH"
+    return None
+
+
+def pytest_runtest_setup(item):
+    for marker in ("postgres", "redis", "worker", "browser"):
+        if item.get_closest_marker(marker) and (reason := _missing_service(marker)):
+            if REQUIRE_SERVICES:
+                pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+            pytest.skip(reason)
+
+
+def _user(username, *roles, **extra):
+    user = User.objects.create_user(username=username, password="password", **extra)
+    user.groups.set(Group.objects.filter(name__in=roles))
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    """A developer on the checkout team."""
+    user = _user("alice", "dev", email="alice@example.com")
+    Team.objects.create(slug="checkout", name="Checkout").members.add(user)
+    return user
+
+
+@pytest.fixture
+def bob(db):
+    """An ops engineer."""
+    return _user("bob", "ops", email="bob@example.com")
+
+
+@pytest.fixture
+def charlie(db):
+    """A logged-in user with no role: can read, nothing else."""
+    return _user("charlie")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client

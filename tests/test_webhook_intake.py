@@ -1,0 +1,358 @@
+"""The Sentry webhook endpoints: what they accept, what they refuse, and that nothing accepted is lost."""
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from integrations.models import WebhookDelivery
+from integrations.services import delivery_process
+from triage.models import Occurrence, TriageItem
+
+from .helpers import (
+    WEBHOOK_URL,
+    compact,
+    event_payload,
+    issue_payload,
+    post_legacy,
+    post_webhook,
+    sample,
+    signed_headers,
+)
+
+pytestmark = pytest.mark.django_db
+Status = WebhookDelivery.Status
+
+INTEGRATION_SAMPLES = [
+    ("issue", "integration-issue-created"),
+    ("event_alert", "integration-event_alert-triggered"),
+    ("error", "integration-error-created"),
+    ("installation", "integration-installation-created"),
+    ("comment", "integration-comment-created"),
+    ("metric_alert", "integration-metric_alert-resolved"),
+    ("seer", "integration-seer-root_cause_completed"),
+    ("seer", "integration-seer-pr_created"),
+]
+
+
+def process_all():
+    return [delivery_process(delivery_id=pk) for pk in WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True)]
+
+
+@pytest.mark.parametrize("resource,name", INTEGRATION_SAMPLES)
+def test_it_accepts_every_published_sample(client, resource, name):
+    response = post_webhook(client, resource, sample(name))
+
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get(pk=response.json()["delivery"])
+    assert delivery.resource == resource
+    assert delivery.action == sample(name)["action"]
+    assert bytes(delivery.body) == compact(sample(name))
+    assert process_all() == [Status.PROCESSED]
+
+
+def test_it_creates_an_item_from_issue_created(client):
+    post_webhook(client, "issue", sample("integration-issue-created"))
+    process_all()
+
+    item = TriageItem.objects.get()
+    assert item.sentry_issue_id == "1170820242"
+    assert item.short_id == "FRONT-END-9"
+    assert item.title == "ReferenceError: blooopy is not defined"
+    assert item.culprit == "?(runner)"
+    assert (item.level, item.platform, item.project_slug) == ("error", "javascript", "front-end")
+    assert item.service.slug == "front-end"
+    assert (item.event_count, item.user_count) == (1, 1)
+    assert item.first_seen == datetime(2019, 8, 19, 20, 58, 37, 391000, tzinfo=UTC)
+    assert item.status == TriageItem.Status.NEW
+    assert item.exception_type == "ReferenceError"
+    assert list(item.activities.values_list("verb", flat=True)) == ["created"]
+
+
+def test_it_creates_an_item_from_an_event_for_an_unknown_issue(client):
+    post_webhook(client, "event_alert", sample("integration-event_alert-triggered"))
+    process_all()
+
+    item = TriageItem.objects.get()
+    assert item.sentry_issue_id == "1117540176"
+    assert item.service.slug == "front-end"  # from the event's API url, not the numeric project
+    assert item.sentry_url == "https://sentry.io/organizations/test-org/issues/1117540176/"
+    assert item.latest_event["exception_type"] == "ReferenceError"
+    assert len(item.latest_event["exceptions"][0]["frames"]) == 3
+    assert item.latest_event["request_url"] == "https://null.jsbin.com/runner"
+    assert item.tags["browser"] == "Chrome 75.0.3770"
+    occurrence = Occurrence.objects.get()
+    assert occurrence.event_id == "e4874d664c3540c1a32eab185f12c5ab"
+    assert occurrence.timestamp == datetime.fromtimestamp(1566248777.677, tz=UTC)
+
+
+def test_it_accepts_the_legacy_plugin_payload(client):
+    response = post_legacy(client, sample("legacy-plugin-webhook"))
+    process_all()
+
+    assert response.status_code == 202
+    item = TriageItem.objects.get()
+    assert item.sentry_issue_id == "1385042923"
+    assert item.service.slug == "meow"
+    assert item.title == "ReferenceError: hello is not defined"
+    assert item.sentry_url == "https://sentry.io/organizations/meredith/issues/1385042923/"
+    assert Occurrence.objects.get().event_id == "af17d39f6a5d4c19ae5a735043a3bd97"
+
+
+def test_it_records_installation_without_creating_items(client):
+    post_webhook(client, "installation", sample("integration-installation-created"))
+
+    assert process_all() == [Status.PROCESSED]
+    assert not TriageItem.objects.exists()
+
+
+def test_it_keeps_one_item_and_one_occurrence_for_the_same_delivery_twice(client):
+    payload = sample("integration-error-created")
+    post_webhook(client, "error", payload)
+    post_webhook(client, "error", payload)
+
+    assert process_all() == [Status.PROCESSED, Status.DUPLICATE]
+    assert TriageItem.objects.get().event_count == 1
+    assert Occurrence.objects.count() == 1
+
+
+def test_it_counts_the_same_event_through_two_resources_once(client):
+    post_webhook(client, "error", event_payload("ev1", resource="error"))
+    post_webhook(client, "event_alert", event_payload("ev1", resource="event_alert"))
+
+    assert process_all() == [Status.PROCESSED, Status.DUPLICATE]
+    assert TriageItem.objects.get().event_count == 1
+
+
+def test_it_is_safe_to_process_a_delivery_twice(client):
+    post_webhook(client, "event_alert", event_payload("ev1"))
+    delivery = WebhookDelivery.objects.get()
+
+    assert delivery_process(delivery_id=delivery.pk) == Status.PROCESSED
+    assert delivery_process(delivery_id=delivery.pk) is None
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+    assert TriageItem.objects.get().event_count == 1
+
+
+def test_it_counts_distinct_events_and_keeps_the_newest_as_latest(client):
+    post_webhook(client, "event_alert", event_payload("new", timestamp=1700000100.0, release="2.0"))
+    post_webhook(client, "event_alert", event_payload("old", timestamp=1700000000.0, release="1.0"))
+    process_all()
+
+    item = TriageItem.objects.get()
+    assert item.event_count == 2
+    assert item.latest_event["event_id"] == "new"
+    assert item.latest_event["release"] == "2.0"
+    assert item.last_seen == datetime.fromtimestamp(1700000100.0, tz=UTC)
+
+
+def test_it_reopens_a_resolved_item_as_regressed_on_a_new_event(client):
+    post_webhook(client, "event_alert", event_payload("ev1"))
+    post_webhook(client, "issue", issue_payload("1117540176", action="resolved", status="resolved"))
+    process_all()
+    assert TriageItem.objects.get().status == TriageItem.Status.RESOLVED
+
+    post_webhook(client, "event_alert", event_payload("ev2"))
+    process_all()
+
+    item = TriageItem.objects.get()
+    assert item.status == TriageItem.Status.NEW
+    assert item.regressed_at is not None
+    assert item.resolved_at is None
+    assert list(item.activities.order_by("id").values_list("verb", flat=True)) == ["created", "resolved", "regressed"]
+
+
+@pytest.mark.parametrize(
+    "action,status,substatus,expected,verb",
+    [
+        ("resolved", "resolved", "", "resolved", "resolved"),
+        ("ignored", "ignored", "archived_forever", "ignored", "ignored"),
+        ("archived", "ignored", "archived_until_escalating", "ignored", "ignored"),
+    ],
+)
+def test_it_follows_status_changes_made_in_sentry(client, action, status, substatus, expected, verb):
+    post_webhook(client, "issue", issue_payload())
+    post_webhook(client, "issue", issue_payload(action=action, status=status, substatus=substatus))
+    process_all()
+
+    item = TriageItem.objects.get()
+    assert item.status == expected
+    assert item.sentry_status == status
+    assert item.activities.filter(verb=verb, actor_label="Sentry").count() == 1
+
+
+def test_it_reopens_on_unresolved_and_marks_regressions(client):
+    post_webhook(client, "issue", issue_payload(action="resolved", status="resolved"))
+    post_webhook(client, "issue", issue_payload(action="unresolved", status="unresolved", substatus="regressed"))
+    process_all()
+
+    item = TriageItem.objects.get()
+    assert item.status == TriageItem.Status.NEW
+    assert item.regressed_at is not None
+
+
+def test_it_records_the_sentry_resolution_type(client):
+    payload = issue_payload(action="resolved", status="resolved", statusDetails={"inNextRelease": True})
+    payload["data"]["resolution_type"] = "in_next_release"
+    post_webhook(client, "issue", payload)
+    process_all()
+
+    activity = TriageItem.objects.get().activities.get(verb="resolved")
+    assert activity.data["resolution_type"] == "in_next_release"
+    assert activity.data["status_details"]["inNextRelease"] is True
+
+
+def test_it_records_assignment_in_sentry(client):
+    assignee = {"type": "user", "id": "1", "name": "Dana", "email": "dana@example.com"}
+    post_webhook(client, "issue", issue_payload(action="assigned", assignedTo=assignee))
+    process_all()
+
+    item = TriageItem.objects.get()
+    assert item.sentry_assignee == "dana@example.com"
+    assert item.activities.filter(verb="assigned").get().data["assignee"] == "dana@example.com"
+
+
+def test_it_does_not_flip_state_on_the_echo_of_our_own_change(client):
+    post_webhook(client, "issue", issue_payload())
+    echo = issue_payload(action="resolved", status="resolved", count="7")
+    echo["actor"] = {"type": "application", "id": "b3c1a0e2-portal-app", "name": "Triage Portal"}
+    post_webhook(client, "issue", echo)
+    process_all()
+
+    item = TriageItem.objects.get()
+    assert item.status == TriageItem.Status.NEW
+    assert item.event_count == 7  # figures still refresh
+    assert list(item.activities.values_list("verb", flat=True)) == ["created"]
+
+
+def test_it_never_lowers_figures_on_an_out_of_order_delivery(client):
+    post_webhook(client, "issue", issue_payload(count="10", lastSeen="2019-08-20T00:00:00Z"))
+    post_webhook(client, "issue", issue_payload(action="assigned", count="3", lastSeen="2019-08-19T21:00:00Z"))
+    process_all()
+
+    item = TriageItem.objects.get()
+    assert item.event_count == 10
+    assert item.last_seen == datetime(2019, 8, 20, tzinfo=UTC)
+
+
+# --- Refused requests: a clear JSON error, the right status, never a 500 -----------------
+
+
+def test_it_refuses_a_missing_signature(client):
+    body = compact(sample("integration-issue-created"))
+    response = client.post(WEBHOOK_URL, body, content_type="application/json", HTTP_SENTRY_HOOK_RESOURCE="issue",
+                           HTTP_SENTRY_HOOK_TIMESTAMP=str(int(time.time())))
+
+    assert response.status_code == 401
+    assert "Sentry-Hook-Signature" in response.json()["error"]
+    assert WebhookDelivery.objects.get().status == Status.REJECTED
+    assert not TriageItem.objects.exists()
+
+
+def test_it_refuses_a_signature_made_with_another_secret(client):
+    response = post_webhook(client, "issue", sample("integration-issue-created"), secret="not-our-secret")
+
+    assert response.status_code == 401
+    assert response.json() == {"error": "signature does not match the body"}
+
+
+def test_it_refuses_a_body_changed_after_signing(client):
+    body = compact(sample("integration-issue-created"))
+    headers = signed_headers(body, "issue")
+    response = client.post(WEBHOOK_URL, body.replace(b"blooopy", b"bloopy!"), content_type="application/json", **headers)
+
+    assert response.status_code == 401
+
+
+def test_it_refuses_a_capture_replayed_after_five_minutes(client):
+    response = post_webhook(client, "issue", sample("integration-issue-created"), timestamp=time.time() - 301)
+
+    assert response.status_code == 401
+    assert "5 minutes" in response.json()["error"]
+    assert WebhookDelivery.objects.get().status == Status.REJECTED
+
+
+def test_it_absorbs_a_replay_inside_the_window_as_a_duplicate(client):
+    body = compact(sample("integration-issue-created"))
+    headers = signed_headers(body, "issue")
+    for _ in range(2):
+        assert client.post(WEBHOOK_URL, body, content_type="application/json", **headers).status_code == 202
+
+    assert process_all() == [Status.PROCESSED, Status.DUPLICATE]
+    assert TriageItem.objects.get().activities.count() == 1
+
+
+def test_it_answers_401_when_the_portal_has_no_secret(client, settings):
+    settings.SENTRY_CLIENT_SECRET = ""
+    response = post_webhook(client, "issue", sample("integration-issue-created"), secret="anything")
+
+    assert response.status_code == 401
+    assert "SENTRY_CLIENT_SECRET" in response.json()["error"]
+
+
+def test_it_refuses_malformed_json_with_400(client):
+    response = post_webhook(client, "issue", b'{"action": "created", "data": {')
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "not valid JSON" in response.json()["error"]
+    assert WebhookDelivery.objects.get().status == Status.REJECTED
+
+
+@pytest.mark.parametrize(
+    "resource,payload,message",
+    [
+        ("issue", [1, 2, 3], "JSON object"),
+        ("issue", {"action": "created"}, "`action` and object `data`"),
+        ("issue", {"action": "created", "data": {"issue": "nope"}}, "`issue` must be an object"),
+        ("issue", {"action": "created", "data": {"issue": {"title": "no id"}}}, "data.issue.id"),
+        ("issue", {"action": "created", "data": {"issue": {"id": "1", "firstSeen": "yesterday"}}}, "timestamp"),
+        ("event_alert", {"action": "triggered", "data": {"event": {"title": "x"}}}, "event_id"),
+        ("error", {"action": "created", "data": {}}, "`error` must be an object"),
+        ("", {"action": "created", "data": {}}, "Sentry-Hook-Resource"),
+    ],
+)
+def test_it_refuses_payloads_of_the_wrong_shape_with_400(client, resource, payload, message):
+    response = post_webhook(client, resource, payload)
+
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_it_refuses_a_body_over_one_mebibyte_with_413(client):
+    payload = sample("integration-issue-created")
+    payload["data"]["padding"] = "x" * (1024 * 1024)
+    response = post_webhook(client, "issue", payload)
+
+    assert response.status_code == 413
+    assert "limit" in response.json()["error"]
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, bytes(delivery.body)) == (Status.REJECTED, b"")
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_it_refuses_other_methods_with_405(client, method):
+    response = getattr(client, method)(WEBHOOK_URL)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json()["error"].startswith("method not allowed")
+
+
+def test_it_refuses_a_wrong_legacy_token(client):
+    response = post_legacy(client, sample("legacy-plugin-webhook"), token="guess")
+
+    assert response.status_code == 401
+    assert WebhookDelivery.objects.get().status == Status.REJECTED
+
+
+def test_it_refuses_a_malformed_legacy_payload(client):
+    response = post_legacy(client, {"id": "1", "event": "not an object"})
+
+    assert response.status_code == 400
+
+
+def test_it_does_not_need_a_login_or_csrf_token(client):
+    client.handler.enforce_csrf_checks = True
+    assert post_webhook(client, "issue", sample("integration-issue-created")).status_code == 202

@@ -1,0 +1,90 @@
+"""What triage needs to know about a Sentry issue or event, independent of how it arrived.
+
+`integrations` turns webhook payloads into these; `triage.services` applies them.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class IssueFacts:
+    issue_id: str
+    title: str
+    project_slug: str
+    first_seen: datetime
+    last_seen: datetime
+    short_id: str = ""
+    culprit: str = ""
+    level: str = "error"
+    platform: str = ""
+    count: int = 0
+    user_count: int = 0
+    status: str = ""
+    substatus: str = ""
+    status_details: dict = field(default_factory=dict)
+    assignee: str = ""
+    web_url: str = ""
+    exception_type: str = ""
+    exception_value: str = ""
+
+
+@dataclass(frozen=True)
+class Frame:
+    filename: str = ""
+    function: str = ""
+    module: str = ""
+    lineno: int | None = None
+    colno: int | None = None
+    in_app: bool = False
+    context_line: str = ""
+
+
+@dataclass(frozen=True)
+class ExceptionFacts:
+    type: str
+    value: str = ""
+    frames: tuple[Frame, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    event_id: str
+    issue_id: str
+    timestamp: datetime
+    title: str
+    project_slug: str
+    culprit: str = ""
+    level: str = "error"
+    platform: str = ""
+    environment: str = ""
+    release: str = ""
+    request_url: str = ""
+    web_url: str = ""
+    tags: dict = field(default_factory=dict)
+    # Outermost exception last, as Sentry orders a chain.
+    exceptions: tuple[ExceptionFacts, ...] = ()
+
+    @property
+    def main_exception(self):
+        return self.exceptions[-1] if self.exceptions else ExceptionFacts(type="")
+
+    def summary(self):
+        """The event trimmed to what a person reads on the item page."""
+        return {
+            "event_id": self.event_id,
+            "timestamp": self.timestamp.isoformat(),
+            "exception_type": self.main_exception.type,
+            "exception_value": self.main_exception.value,
+            "exceptions": [
+                {
+                    "type": exc.type,
+                    "value": exc.value,
+                    "frames": [frame.__dict__ for frame in exc.frames],
+                }
+                for exc in self.exceptions
+            ],
+            "request_url": self.request_url,
+            "release": self.release,
+            "environment": self.environment,
+        }

@@ -1,0 +1,154 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Team(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Service(models.Model):
+    """A deployable unit; one per Sentry project slug unless an admin maps it otherwise."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="services")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+
+class Level(models.TextChoices):
+    FATAL = "fatal"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    DEBUG = "debug"
+
+
+class TriageItem(models.Model):
+    """One Sentry issue, as the team triages it."""
+
+    class Status(models.TextChoices):
+        NEW = "new"
+        TRIAGED = "triaged"
+        IN_PROGRESS = "in_progress", "In progress"
+        RESOLVED = "resolved"
+        IGNORED = "ignored"
+
+    OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.IN_PROGRESS)
+
+    sentry_issue_id = models.CharField(max_length=32, unique=True)
+    short_id = models.CharField(max_length=100, blank=True)
+    title = models.TextField()
+    culprit = models.TextField(blank=True)
+    level = models.CharField(max_length=16, default=Level.ERROR)
+    platform = models.CharField(max_length=64, blank=True)
+    project_slug = models.CharField(max_length=100, blank=True)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="items")
+    environment = models.CharField(max_length=100, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    event_count = models.BigIntegerField(default=0)
+    user_count = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    sentry_status = models.CharField(max_length=32, blank=True)
+    sentry_substatus = models.CharField(max_length=32, blank=True)
+    sentry_assignee = models.CharField(max_length=200, blank=True)
+    sentry_url = models.URLField(max_length=500, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    # The latest event, trimmed to what a person reads (see triage.facts.EventFacts.summary).
+    latest_event = models.JSONField(default=dict, blank=True)
+    latest_event_at = models.DateTimeField(null=True, blank=True)
+    regressed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        indexes = [
+            models.Index(fields=["status", "-last_seen"], name="item_status_last_seen"),
+            models.Index(fields=["service", "-last_seen"], name="item_service_last_seen"),
+        ]
+
+    def __str__(self):
+        return f"{self.short_id or self.sentry_issue_id}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("triage:item", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def exception_type(self):
+        return self.latest_event.get("exception_type", "")
+
+    @property
+    def exception_value(self):
+        return self.latest_event.get("exception_value", "")
+
+
+class Occurrence(models.Model):
+    """One Sentry event we learned of. `timestamp` is when it happened, per Sentry."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    item = models.ForeignKey(TriageItem, on_delete=models.CASCADE, related_name="occurrences")
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    environment = models.CharField(max_length=100, blank=True)
+    release = models.CharField(max_length=200, blank=True)
+    level = models.CharField(max_length=16, blank=True)
+    exception_type = models.CharField(max_length=200, blank=True)
+    exception_value = models.TextField(blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-timestamp"]
+        indexes = [models.Index(fields=["item", "-timestamp"], name="occurrence_item_time")]
+
+    def __str__(self):
+        return self.event_id
+
+
+class Activity(models.Model):
+    """Append-only timeline entry: who or what did what to an item, and when."""
+
+    item = models.ForeignKey(TriageItem, on_delete=models.CASCADE, related_name="activities")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=200, blank=True, help_text="Who, when not a portal user (e.g. Sentry).")
+    verb = models.CharField(max_length=50)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["item", "-created_at"], name="activity_item_time")]
+        verbose_name_plural = "activities"
+
+    def __str__(self):
+        return f"{self.who} {self.verb}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Activity entries are append-only.")
+        super().save(*args, **kwargs)
+
+    @property
+    def who(self):
+        return self.actor.get_username() if self.actor_id else self.actor_label or "portal"

@@ -1,0 +1,172 @@
+"""Writes to triage items. Callers hand in facts; these functions decide what changes."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .facts import EventFacts, IssueFacts
+from .models import Activity, Occurrence, Service, TriageItem
+
+SENTRY = "Sentry"
+Status = TriageItem.Status
+
+
+def service_for_project(*, project_slug: str) -> Service:
+    slug = slugify(project_slug)[:100] or "unknown"
+    service, _ = Service.objects.get_or_create(slug=slug, defaults={"name": project_slug or "unknown"})
+    return service
+
+
+def activity_record(*, item, verb, actor=None, actor_label="", **data) -> Activity:
+    return Activity.objects.create(item=item, verb=verb, actor=actor, actor_label=actor_label, data=data)
+
+
+@transaction.atomic
+def item_apply_issue(*, issue: IssueFacts, action: str, actor_label: str = SENTRY, echo: bool = False):
+    """Apply an `issue` webhook. Echoes of the portal's own changes only refresh figures."""
+    item, created = _item_locked(issue.issue_id, lambda: _new_item_from_issue(issue))
+    if created:
+        activity_record(item=item, verb="created", actor_label=actor_label, via=f"issue.{action}")
+    else:
+        _refresh_from_issue(item, issue)
+    if not echo:
+        _apply_sentry_action(item, action=action, issue=issue, actor_label=actor_label)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def item_record_event(*, event: EventFacts, actor_label: str = SENTRY):
+    """Record one Sentry event. Returns (item, occurrence_created); a known event changes nothing."""
+    item, created = _item_locked(event.issue_id, lambda: _new_item_from_event(event))
+    if not _occurrence_insert(item, event):
+        return item, False
+    item.event_count += 1
+    item.last_seen = max(item.last_seen, event.timestamp)
+    if item.latest_event_at is None or event.timestamp >= item.latest_event_at:
+        _take_latest_event(item, event)
+    if created:
+        activity_record(item=item, verb="created", actor_label=actor_label, via="event", event_id=event.event_id)
+    elif item.status == Status.RESOLVED:
+        _reopen(item, regressed=True, actor_label=actor_label, event_id=event.event_id)
+    item.save()
+    return item, True
+
+
+def _item_locked(issue_id, build):
+    """Get the item for a Sentry issue, creating it if needed, with its row locked.
+
+    The unique constraint on `sentry_issue_id` decides races: get_or_create re-gets
+    after the loser's IntegrityError, and the row lock serialises the updates.
+    """
+    try:
+        return TriageItem.objects.select_for_update().get(sentry_issue_id=issue_id), False
+    except TriageItem.DoesNotExist:
+        pass
+    item = build()
+    try:
+        with transaction.atomic():
+            item.save(force_insert=True)
+        return item, True
+    except IntegrityError:
+        return TriageItem.objects.select_for_update().get(sentry_issue_id=issue_id), False
+
+
+def _new_item_from_issue(issue: IssueFacts) -> TriageItem:
+    item = TriageItem(
+        sentry_issue_id=issue.issue_id,
+        service=service_for_project(project_slug=issue.project_slug),
+        first_seen=issue.first_seen,
+        last_seen=issue.last_seen,
+        latest_event={"exception_type": issue.exception_type, "exception_value": issue.exception_value},
+    )
+    _refresh_from_issue(item, issue)
+    return item
+
+
+def _refresh_from_issue(item, issue: IssueFacts):
+    item.short_id = issue.short_id or item.short_id
+    item.title = issue.title or item.title
+    item.culprit = issue.culprit or item.culprit
+    item.level = issue.level or item.level
+    item.platform = issue.platform or item.platform
+    item.project_slug = issue.project_slug or item.project_slug
+    item.sentry_url = issue.web_url or item.sentry_url
+    item.sentry_status, item.sentry_substatus = issue.status, issue.substatus
+    # Deliveries can arrive out of order: figures only ever grow.
+    item.first_seen = min(item.first_seen, issue.first_seen)
+    item.last_seen = max(item.last_seen, issue.last_seen)
+    item.event_count = max(item.event_count, issue.count)
+    item.user_count = max(item.user_count, issue.user_count)
+    item.updated_at = timezone.now()
+
+
+def _new_item_from_event(event: EventFacts) -> TriageItem:
+    return TriageItem(
+        sentry_issue_id=event.issue_id,
+        title=event.title,
+        culprit=event.culprit,
+        level=event.level,
+        platform=event.platform,
+        project_slug=event.project_slug,
+        service=service_for_project(project_slug=event.project_slug),
+        first_seen=event.timestamp,
+        last_seen=event.timestamp,
+        sentry_url=event.web_url,
+    )
+
+
+def _occurrence_insert(item, event: EventFacts) -> bool:
+    try:
+        with transaction.atomic():
+            Occurrence.objects.create(
+                event_id=event.event_id,
+                item=item,
+                timestamp=event.timestamp,
+                environment=event.environment,
+                release=event.release,
+                level=event.level,
+                exception_type=event.main_exception.type[:200],
+                exception_value=event.main_exception.value,
+                tags=event.tags,
+            )
+        return True
+    except IntegrityError:
+        return False
+
+
+def _take_latest_event(item, event: EventFacts):
+    item.latest_event = event.summary()
+    item.latest_event_at = event.timestamp
+    item.tags = event.tags
+    item.environment = event.environment or item.environment
+    item.sentry_url = item.sentry_url or event.web_url
+    item.updated_at = timezone.now()
+
+
+def _apply_sentry_action(item, *, action, issue: IssueFacts, actor_label):
+    if action == "resolved" and item.status != Status.RESOLVED:
+        item.status, item.resolved_at = Status.RESOLVED, timezone.now()
+        activity_record(
+            item=item, verb="resolved", actor_label=actor_label,
+            resolution_type=issue.status_details.get("resolution_type", ""), status_details=issue.status_details,
+        )
+    elif action in ("ignored", "archived") and item.status != Status.IGNORED:
+        item.status = Status.IGNORED
+        activity_record(
+            item=item, verb="ignored", actor_label=actor_label,
+            substatus=issue.substatus, status_details=issue.status_details,
+        )
+    elif action == "unresolved" and not item.is_open:
+        _reopen(item, regressed=issue.substatus == "regressed", actor_label=actor_label)
+    elif action == "assigned" and issue.assignee != item.sentry_assignee:
+        item.sentry_assignee = issue.assignee
+        activity_record(item=item, verb="assigned", actor_label=actor_label, assignee=issue.assignee)
+
+
+def _reopen(item, *, regressed, actor_label, **data):
+    now = timezone.now()
+    item.status, item.resolved_at = Status.NEW, None
+    if regressed:
+        item.regressed_at = now
+    activity_record(item=item, verb="regressed" if regressed else "reopened", actor_label=actor_label, **data)
