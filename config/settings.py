@@ -183,6 +183,11 @@ else:
     # Fail fast when the broker is down: the webhook view must answer Sentry
     # within a second, and the beat task re-enqueues what could not be sent.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Publishing gives up after one immediate retry (kombu's default sleeps ~2 s).
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
         "socket_connect_timeout": 0.5,
         "socket_timeout": 2,
         "visibility_timeout": 3600,
