@@ -215,7 +215,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Sentry -------------------------------------------------------------------
 SENTRY_CLIENT_SECRET = os.environ.get("SENTRY_CLIENT_SECRET", "")
 SENTRY_LEGACY_TOKEN = os.environ.get("SENTRY_LEGACY_TOKEN", "")
-SENTRY_API_URL = os.environ.get("SENTRY_API_URL", "https://sentry.io/api/0/").rstrip("/") + "/"
+# The Sentry host; API paths (/api/0/...) are appended to it.
+SENTRY_API_URL = os.environ.get("SENTRY_API_URL", "https://sentry.io").rstrip("/")
 SENTRY_ORG_SLUG = os.environ.get("SENTRY_ORG_SLUG", "")
 SENTRY_AUTH_TOKEN = os.environ.get("SENTRY_AUTH_TOKEN", "")
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
