@@ -2,8 +2,19 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc, context):
-    """DRF's handler, with every error body carrying an `error` key like the webhook views."""
+    """DRF's handler, with every error body carrying an `error` string like the webhook views.
+
+    `detail` (DRF's own key) and per-field messages stay as DRF makes them.
+    """
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
-        response.data = {"error": str(response.data["detail"]), **response.data}
+    if response is not None and isinstance(response.data, dict):
+        response.data = {"error": _summary(response.data), **response.data}
     return response
+
+
+def _summary(data):
+    if "detail" in data:
+        return str(data["detail"])
+    field, messages = next(iter(data.items()), ("request", ["invalid"]))
+    message = messages[0] if isinstance(messages, list) and messages else messages
+    return f"{field}: {message}"

@@ -1,17 +1,12 @@
 """Reads for pages and the API: each returns a queryset whose query count does not grow with rows."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from .models import Activity, Occurrence, TriageItem
 
 
 def item_list(*, statuses=TriageItem.OPEN_STATUSES) -> QuerySet:
     return TriageItem.objects.filter(status__in=statuses).select_related("service").order_by("-last_seen", "-id")
-
-
-def item_open_counts_by_status() -> dict:
-    rows = TriageItem.objects.values_list("status").annotate(n=Count("id")).order_by()
-    return dict(rows)
 
 
 def item_timeline(*, item, limit=200) -> QuerySet:
