@@ -356,3 +356,22 @@ def test_it_refuses_a_malformed_legacy_payload(client):
 def test_it_does_not_need_a_login_or_csrf_token(client):
     client.handler.enforce_csrf_checks = True
     assert post_webhook(client, "issue", sample("integration-issue-created")).status_code == 202
+
+
+@pytest.mark.parametrize("issue_first", [True, False])
+def test_it_counts_the_event_that_created_the_issue_once_in_either_order(client, issue_first):
+    issue, event = sample("integration-issue-created"), sample("integration-error-created")
+    for resource, payload in ([("issue", issue), ("error", event)] if issue_first else [("error", event), ("issue", issue)]):
+        post_webhook(client, resource, payload)
+    process_all()
+
+    assert TriageItem.objects.get().event_count == 1
+
+
+def test_it_adds_events_newer_than_sentrys_count(client):
+    post_webhook(client, "issue", issue_payload("1117540176", count="40", lastSeen="2023-11-14T22:13:20Z"))
+    post_webhook(client, "event_alert", event_payload("older", timestamp=1699999000.0))
+    post_webhook(client, "event_alert", event_payload("newer", timestamp=1700000500.0))
+    process_all()
+
+    assert TriageItem.objects.get().event_count == 41

@@ -63,6 +63,9 @@ class TriageItem(models.Model):
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     event_count = models.BigIntegerField(default=0)
+    # lastSeen of the Sentry issue snapshot that event_count came from: events up to
+    # then are already in Sentry's count, later ones add to it.
+    counted_until = models.DateTimeField(null=True, blank=True)
     user_count = models.BigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     sentry_status = models.CharField(max_length=32, blank=True)

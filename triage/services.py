@@ -1,5 +1,7 @@
 """Writes to triage items. Callers hand in facts; these functions decide what changes."""
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -8,6 +10,7 @@ from .facts import EventFacts, IssueFacts
 from .models import Activity, Occurrence, Service, TriageItem
 
 SENTRY = "Sentry"
+SNAPSHOT_SLACK = timedelta(milliseconds=1)
 Status = TriageItem.Status
 
 
@@ -41,7 +44,8 @@ def item_record_event(*, event: EventFacts, actor_label: str = SENTRY):
     item, created = _item_locked(event.issue_id, lambda: _new_item_from_event(event))
     if not _occurrence_insert(item, event):
         return item, False
-    item.event_count += 1
+    if _is_after_snapshot(item, event):
+        item.event_count += 1
     item.last_seen = max(item.last_seen, event.timestamp)
     if item.latest_event_at is None or event.timestamp >= item.latest_event_at:
         _take_latest_event(item, event)
@@ -96,9 +100,15 @@ def _refresh_from_issue(item, issue: IssueFacts):
     # Deliveries can arrive out of order: figures only ever grow.
     item.first_seen = min(item.first_seen, issue.first_seen)
     item.last_seen = max(item.last_seen, issue.last_seen)
-    item.event_count = max(item.event_count, issue.count)
+    if issue.count >= item.event_count:
+        item.event_count, item.counted_until = issue.count, issue.last_seen
     item.user_count = max(item.user_count, issue.user_count)
     item.updated_at = timezone.now()
+
+
+def _is_after_snapshot(item, event: EventFacts) -> bool:
+    # Sentry's issue timestamps and event timestamps differ in rounding by up to a millisecond.
+    return item.counted_until is None or event.timestamp > item.counted_until + SNAPSHOT_SLACK
 
 
 def _new_item_from_event(event: EventFacts) -> TriageItem:
