@@ -1,12 +1,13 @@
 import os
 import shutil
-import socket
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
 
 from triage.models import Team
+
+from .processes import port_open
 
 # CI sets REQUIRE_SERVICES=1: there a test that needs PostgreSQL, Redis, a worker
 # or Chromium must run, so a missing service fails the run instead of skipping.
@@ -17,15 +18,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 def _redis_is_broker():
     from django.conf import settings
 
-    return settings.CELERY_BROKER_URL.startswith("redis://") and _port_open(6379)
-
-
-def _port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
-        return True
-    except OSError:
-        return False
+    return settings.CELERY_BROKER_URL.startswith("redis://") and port_open(6379)
 
 
 def _missing_service(marker_name):

@@ -59,3 +59,36 @@ def event_payload(event_id, issue_id="1117540176", resource="event_alert", **eve
     event.update(event_id=event_id, issue_id=issue_id, **event_fields)
     event["url"] = f"https://sentry.io/api/0/projects/test-org/front-end/events/{event_id}/"
     return payload
+
+
+def wire_headers(body: bytes, resource: str, **kwargs) -> dict:
+    """signed_headers() as an HTTP client sends them, for requests to a real server."""
+    django_style = signed_headers(body, resource, **kwargs)
+    headers = {key[5:].replace("_", "-").title(): value for key, value in django_style.items()}
+    return {**headers, "Content-Type": "application/json"}
+
+
+# A Python stack as Sentry sends it: outermost exception last, innermost frame last.
+CHAINED_EXCEPTION = {
+    "values": [
+        {
+            "type": "KeyError",
+            "value": "'sku'",
+            "stacktrace": {"frames": [
+                {"filename": "checkout/cart.py", "function": "line_price", "lineno": 88, "in_app": True,
+                 "module": "checkout.cart", "context_line": "    return PRICES[line['sku']]"},
+            ]},
+        },
+        {
+            "type": "PricingError",
+            "value": "cannot price cart 42",
+            "stacktrace": {"frames": [
+                {"filename": "django/core/handlers/base.py", "function": "_get_response", "lineno": 197,
+                 "in_app": False, "module": "django.core.handlers.base",
+                 "context_line": "response = wrapped_callback(request, *callback_args, **callback_kwargs)"},
+                {"filename": "checkout/views.py", "function": "place_order", "lineno": 42, "in_app": True,
+                 "module": "checkout.views", "context_line": "    total = price_cart(cart)"},
+            ]},
+        },
+    ]
+}

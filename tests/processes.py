@@ -59,7 +59,7 @@ def web_server(tmp_path, **env):
     port = _free_port()
     command = [str(BIN / "python"), "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
     with _running(command, tmp_path / "web.log", process_env(**env)):
-        wait_for(lambda: _port_open(port), timeout=30, message="web server listening")
+        wait_for(lambda: port_open(port), timeout=30, message="web server listening")
         yield f"http://127.0.0.1:{port}"
 
 
@@ -95,7 +95,7 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _port_open(port):
+def port_open(port):
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
         return True

@@ -13,7 +13,7 @@ from integrations.services import delivery_process
 from integrations.tasks import requeue_stale_deliveries
 from triage.models import Occurrence, TriageItem
 
-from .helpers import WEBHOOK_URL, compact, event_payload, post_webhook, sample, signed_headers
+from .helpers import WEBHOOK_URL, compact, event_payload, post_webhook, sample, wire_headers
 from .processes import celery_worker, flush_broker, pool_children, database_url_for_tests, wait_for, web_server
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -72,7 +72,7 @@ def test_it_keeps_deliveries_while_the_broker_is_down_and_catches_up(tmp_path):
     with web_server(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0") as base_url:
         started = time.monotonic()
         response = requests.post(base_url + WEBHOOK_URL, data=body, timeout=10,
-                                 headers=_wire_headers(body, "event_alert"))
+                                 headers=wire_headers(body, "event_alert"))
         elapsed = time.monotonic() - started
 
     assert response.status_code == 202
@@ -92,9 +92,3 @@ def _lock_waiters(conn):
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
     ).fetchone()
     return row[0]
-
-
-def _wire_headers(body, resource):
-    django_style = signed_headers(body, resource)
-    headers = {key[5:].replace("_", "-").title(): value for key, value in django_style.items()}
-    return {**headers, "Content-Type": "application/json"}

@@ -11,7 +11,7 @@ from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
 from triage.models import Activity, Occurrence, Service, TriageItem
 
-from .helpers import event_payload, issue_payload, post_webhook
+from .helpers import CHAINED_EXCEPTION, event_payload, issue_payload, post_webhook
 
 pytestmark = pytest.mark.django_db
 Status = TriageItem.Status
@@ -23,32 +23,6 @@ DETAIL_QUERIES = 5
 
 ISSUE_ID = "1117540176"
 SENTRY_ISSUE_URL = f"https://sentry.io/organizations/test-org/issues/{ISSUE_ID}/"
-
-# A Python stack as Sentry sends it: outermost exception last, innermost frame last.
-CHAINED_EXCEPTION = {
-    "values": [
-        {
-            "type": "KeyError",
-            "value": "'sku'",
-            "stacktrace": {"frames": [
-                {"filename": "checkout/cart.py", "function": "line_price", "lineno": 88, "in_app": True,
-                 "module": "checkout.cart", "context_line": "    return PRICES[line['sku']]"},
-            ]},
-        },
-        {
-            "type": "PricingError",
-            "value": "cannot price cart 42",
-            "stacktrace": {"frames": [
-                {"filename": "django/core/handlers/base.py", "function": "_get_response", "lineno": 197,
-                 "in_app": False, "module": "django.core.handlers.base",
-                 "context_line": "response = wrapped_callback(request, *callback_args, **callback_kwargs)"},
-                {"filename": "checkout/views.py", "function": "place_order", "lineno": 42, "in_app": True,
-                 "module": "checkout.views", "context_line": "    total = price_cart(cart)"},
-            ]},
-        },
-    ]
-}
-
 
 def deliver(client, resource, payload):
     """Post a signed webhook and process it the way the worker does."""

@@ -8,43 +8,16 @@ from playwright.sync_api import expect
 
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
-from tests.helpers import WEBHOOK_URL, compact, event_payload, issue_payload, signed_headers
+from tests.helpers import CHAINED_EXCEPTION, WEBHOOK_URL, compact, event_payload, issue_payload, wire_headers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ISSUE_ID = "4242424242"
 SENTRY_ISSUE_URL = f"https://sentry.io/organizations/test-org/issues/{ISSUE_ID}/"
-PYTHON_EXCEPTION = {
-    "values": [
-        {
-            "type": "KeyError",
-            "value": "'sku'",
-            "stacktrace": {"frames": [
-                {"filename": "checkout/cart.py", "function": "line_price", "lineno": 88, "in_app": True,
-                 "context_line": "    return PRICES[line['sku']]"},
-            ]},
-        },
-        {
-            "type": "PricingError",
-            "value": "cannot price cart 42",
-            "stacktrace": {"frames": [
-                {"filename": "django/core/handlers/base.py", "function": "_get_response", "lineno": 197,
-                 "in_app": False, "context_line": "response = wrapped_callback(request, *callback_args, **callback_kwargs)"},
-                {"filename": "checkout/views.py", "function": "place_order", "lineno": 42, "in_app": True,
-                 "context_line": "    total = price_cart(cart)"},
-            ]},
-        },
-    ]
-}
-
-
 def send_webhook(base_url, resource, payload):
     """POST a webhook to the live server, signed on the wire exactly as Sentry signs it."""
     body = compact(payload)
-    django_style = signed_headers(body, resource)
-    headers = {key[5:].replace("_", "-").title(): value for key, value in django_style.items()}
-    response = requests.post(base_url + WEBHOOK_URL, data=body, timeout=10,
-                             headers={**headers, "Content-Type": "application/json"})
+    response = requests.post(base_url + WEBHOOK_URL, data=body, timeout=10, headers=wire_headers(body, resource))
     assert response.status_code == 202, response.text
     return response.json()["delivery"]
 
@@ -58,7 +31,7 @@ def sentry_reports(live_server):
         deliveries.append(send_webhook(url, "event_alert", event_payload(
             f"{n:032x}", ISSUE_ID, title="PricingError: cannot price cart 42", culprit="checkout.views in place_order",
             timestamp=1700000000.0 + n, release=release, environment="production", platform="python",
-            exception=PYTHON_EXCEPTION, tags=[["release", release], ["customer_tier", "gold"]],
+            exception=CHAINED_EXCEPTION, tags=[["release", release], ["customer_tier", "gold"]],
             web_url=f"{SENTRY_ISSUE_URL}events/{n:032x}/",
         )))
     deliveries.append(send_webhook(url, "issue", issue_payload("555", action="resolved", status="resolved",
