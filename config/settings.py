@@ -206,6 +206,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "wake-expired-ignores": {"task": "triage.tasks.wake_expired_ignores", "schedule": 60.0},
     "requeue-stale-deliveries": {
         "task": "integrations.tasks.requeue_stale_deliveries",
         "schedule": 60.0,

@@ -102,7 +102,7 @@ DEMO_ISSUES = (
               "Payment provider did not answer within 10 s", "checkout.payments.gateway in charge",
               ("checkout/payments/gateway.py", "charge", 131,
                "response = self.session.post(url, json=body, timeout=10)"),
-              events=5, days_ago=(12, 0.15), releases=("checkout-api@2.13.2", "checkout-api@2.15.0"),
+              events=5, days_ago=(12, 0.15), releases=("checkout-api@2.13.2", "checkout-api@2.15.0", "checkout-api@2.15.1"),
               request_url="https://api.example.com/checkout/payments", then="resolved"),
     DemoIssue("4610000203", "CHECKOUT-API-41", "checkout-api", "django", "IntegrityError",
               'duplicate key value violates unique constraint "orders_order_reference_key"', "checkout.models in save",

@@ -235,7 +235,11 @@ def test_it_serves_an_openapi_schema_to_token_holders(api):
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     assert schema["info"]["title"] == "Triage Portal API"
-    assert set(schema["paths"]) == {"/api/items/", "/api/items/{id}/"}
+    actions = {"classify", "take", "assign", "ignore", "resolve", "unresolve", "comments"}
+    assert set(schema["paths"]) == {"/api/items/", "/api/items/{id}/", "/api/items/bulk/"} | {
+        f"/api/items/{{id}}/{name}/" for name in actions
+    }
+    assert set(schema["paths"]["/api/items/{id}/classify/"]) == {"post"}
     assert set(schema["paths"]["/api/items/"]) == {"get"}
     assert schema["components"]["securitySchemes"]["tokenAuth"]["name"] == "Authorization"
     parameters = {p["name"]: p for p in schema["paths"]["/api/items/"]["get"]["parameters"]}

@@ -1,45 +1,112 @@
-"""Read-only REST API for triage items (token auth; see README)."""
+"""REST API for triage items: read, and the decisions people make (token auth; see README)."""
 
 import django_filters
-from rest_framework import serializers, viewsets
+from django.core.exceptions import PermissionDenied, ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
+from . import actions, selectors
 from .models import TriageItem
-
-
-class TriageItemSerializer(serializers.ModelSerializer):
-    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    exception_type = serializers.CharField(read_only=True)
-    exception_value = serializers.CharField(read_only=True)
-
-    class Meta:
-        model = TriageItem
-        fields = [
-            "id", "sentry_issue_id", "short_id", "title", "culprit", "level", "status",
-            "service", "project_slug", "environment", "platform", "event_count", "user_count",
-            "first_seen", "last_seen", "sentry_url", "sentry_status", "sentry_substatus",
-            "exception_type", "exception_value", "regressed_at", "resolved_at",
-        ]
-
-
-class TriageItemDetailSerializer(TriageItemSerializer):
-    class Meta(TriageItemSerializer.Meta):
-        fields = TriageItemSerializer.Meta.fields + ["tags", "latest_event", "sentry_assignee"]
+from .serializers import (
+    ACTIONS,
+    BulkInput,
+    BulkResult,
+    ClassifyInput,
+    CommentInput,
+    IgnoreInput,
+    ResolveInput,
+    AssignInput,
+    TriageItemDetailSerializer,
+    TriageItemSerializer,
+    validated_action_input,
+)
 
 
 class TriageItemFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=TriageItem.Status.choices)
+    classification = django_filters.MultipleChoiceFilter(choices=TriageItem.Classification.choices)
     service = django_filters.CharFilter(field_name="service__slug")
+    team = django_filters.CharFilter(field_name="team__slug")
+    owner = django_filters.CharFilter(field_name="owner__username")
     level = django_filters.CharFilter()
     sentry_issue_id = django_filters.CharFilter()
 
     class Meta:
         model = TriageItem
-        fields = ["status", "service", "level", "sentry_issue_id", "environment"]
+        fields = ["status", "classification", "service", "team", "owner", "level", "sentry_issue_id", "environment"]
 
 
 class TriageItemViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = TriageItem.objects.select_related("service").order_by("-last_seen", "-id")
+    queryset = selectors.item_queryset()
     filterset_class = TriageItemFilter
 
     def get_serializer_class(self):
-        return TriageItemDetailSerializer if self.action == "retrieve" else TriageItemSerializer
+        return TriageItemSerializer if self.action == "list" else TriageItemDetailSerializer
+
+    def _perform(self, request, name):
+        item = self.get_object()
+        actions.item_perform(item=item, user=request.user, action=name,
+                             data=validated_action_input(name, request.data))
+        return Response(TriageItemDetailSerializer(self.get_object()).data)
+
+    @extend_schema(request=ClassifyInput, responses=TriageItemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def classify(self, request, pk=None):
+        return self._perform(request, "classify")
+
+    @extend_schema(request=None, responses=TriageItemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        return self._perform(request, "take")
+
+    @extend_schema(request=AssignInput, responses=TriageItemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        return self._perform(request, "assign")
+
+    @extend_schema(request=IgnoreInput, responses=TriageItemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def ignore(self, request, pk=None):
+        return self._perform(request, "ignore")
+
+    @extend_schema(request=ResolveInput, responses=TriageItemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._perform(request, "resolve")
+
+    @extend_schema(request=None, responses=TriageItemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def unresolve(self, request, pk=None):
+        return self._perform(request, "unresolve")
+
+    @extend_schema(request=CommentInput, responses=TriageItemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def comments(self, request, pk=None):
+        item = self.get_object()
+        body = CommentInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        actions.item_comment(item=item, user=request.user, body=body.validated_data["body"])
+        return Response(TriageItemDetailSerializer(item).data)
+
+    @extend_schema(request=BulkInput, responses=BulkResult(many=True),
+                   description=f"Run one action ({', '.join(ACTIONS)}) on many items; the action's "
+                   "own fields go beside `ids` and `action`. Each item succeeds or fails on its own.")
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        bulk = BulkInput(data=request.data)
+        bulk.is_valid(raise_exception=True)
+        name = bulk.validated_data["action"]
+        data = validated_action_input(name, request.data)
+        items = self.get_queryset().filter(pk__in=bulk.validated_data["ids"])
+        results = [_bulk_one(item, request.user, name, data) for item in items]
+        return Response({"results": results}, status=status.HTTP_200_OK)
+
+
+def _bulk_one(item, user, name, data):
+    try:
+        actions.item_perform(item=item, user=user, action=name, data=data)
+        return {"id": item.pk, "ok": True, "error": ""}
+    except (PermissionDenied, ValidationError) as exc:
+        return {"id": item.pk, "ok": False, "error": "; ".join(getattr(exc, "messages", [str(exc)]))}

@@ -31,6 +31,26 @@ class Service(models.Model):
         return self.slug
 
 
+class OwnershipRule(models.Model):
+    """Like Sentry's ownership rules: the first matching rule (lowest position) names the owning team."""
+
+    class Kind(models.TextChoices):
+        SERVICE = "service", "Service is"
+        PATH = "path", "Culprit or stack path matches (glob)"
+        TAG = "tag", "Tag key:value matches (glob on the value)"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    pattern = models.CharField(max_length=300, help_text="service slug, path glob, or tag `key:value-glob`")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="ownership_rules")
+    position = models.PositiveIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.pattern} → {self.team}"
+
+
 class Level(models.TextChoices):
     FATAL = "fatal"
     ERROR = "error"
@@ -48,6 +68,13 @@ class TriageItem(models.Model):
         IN_PROGRESS = "in_progress", "In progress"
         RESOLVED = "resolved"
         IGNORED = "ignored"
+
+    class Classification(models.TextChoices):
+        CODE_FIX = "code_fix", "Code fix"
+        DATA_FIX = "data_fix", "Data fix"
+        NO_ACTION = "no_action", "No action"
+        NOISE = "noise", "Noise (ignore)"
+        DUPLICATE = "duplicate", "Duplicate"
 
     OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.IN_PROGRESS)
 
@@ -78,6 +105,25 @@ class TriageItem(models.Model):
     latest_event_at = models.DateTimeField(null=True, blank=True)
     regressed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Set when resolved "in the next release": only an event from a newer release regresses it.
+    resolved_in_release = models.CharField(max_length=200, blank=True)
+
+    # Triage decisions (people, in the portal).
+    classification = models.CharField(max_length=16, choices=Classification.choices, blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    ownership_rule = models.ForeignKey(OwnershipRule, null=True, blank=True, on_delete=models.SET_NULL)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="owned_items")
+    # Why it was classified or ignored, pinned above the timeline so comments do not bury it.
+    pinned_note = models.TextField(blank=True)
+    # {"kind": "forever" | "until" | "events" | "users", "until": iso, "count": N, "baseline": N}
+    ignore_condition = models.JSONField(default=dict, blank=True)
+    woke_at = models.DateTimeField(null=True, blank=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    # State of the last push of a portal change to Sentry ("" = nothing pushed).
+    sentry_sync_state = models.CharField(max_length=16, blank=True)
+    sentry_sync_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -86,6 +132,9 @@ class TriageItem(models.Model):
         indexes = [
             models.Index(fields=["status", "-last_seen"], name="item_status_last_seen"),
             models.Index(fields=["service", "-last_seen"], name="item_service_last_seen"),
+            models.Index(fields=["owner", "status"], name="item_owner_status"),
+            models.Index(fields=["team", "status"], name="item_team_status"),
+            models.Index(fields=["-created_at"], name="item_created"),
         ]
 
     def __str__(self):
@@ -155,3 +204,11 @@ class Activity(models.Model):
     @property
     def who(self):
         return self.actor.get_username() if self.actor_id else self.actor_label or "portal"
+
+
+class QueueVisit(models.Model):
+    """When a user last opened the morning queue, so "new since your last visit" means something."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_visit")
+    previous_visit_at = models.DateTimeField(null=True, blank=True)
+    last_visit_at = models.DateTimeField(default=timezone.now)

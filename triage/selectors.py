@@ -15,3 +15,8 @@ def item_timeline(*, item, limit=200) -> QuerySet:
 
 def item_recent_occurrences(*, item, limit=50) -> QuerySet:
     return Occurrence.objects.filter(item=item).order_by("-timestamp")[:limit]
+
+
+def item_queryset() -> QuerySet:
+    """Items with what a list row shows, in one query."""
+    return TriageItem.objects.select_related("service", "team", "owner").order_by("-last_seen", "-id")

@@ -1,6 +1,6 @@
 """Writes to triage items. Callers hand in facts; these functions decide what changes."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -8,6 +8,7 @@ from django.utils.text import slugify
 
 from .facts import EventFacts, IssueFacts
 from .models import Activity, Occurrence, Service, TriageItem
+from .ownership import item_assign_owning_team
 
 SENTRY = "Sentry"
 SNAPSHOT_SLACK = timedelta(milliseconds=1)
@@ -49,12 +50,39 @@ def item_record_event(*, event: EventFacts, actor_label: str = SENTRY):
     item.last_seen = max(item.last_seen, event.timestamp)
     if item.latest_event_at is None or event.timestamp >= item.latest_event_at:
         _take_latest_event(item, event)
+    if item.team_id is None:
+        item_assign_owning_team(item)
     if created:
         activity_record(item=item, verb="created", actor_label=actor_label, via="event", event_id=event.event_id)
-    elif item.status == Status.RESOLVED:
-        _reopen(item, regressed=True, actor_label=actor_label, event_id=event.event_id)
+    elif item.status == Status.RESOLVED and _regresses(item, event):
+        _reopen(item, regressed=True, actor_label=actor_label, event_id=event.event_id, release=event.release)
+    elif item.status == Status.IGNORED and ignore_condition_passed(item):
+        item_wake(item, actor_label=actor_label, event_id=event.event_id)
     item.save()
     return item, True
+
+
+def _regresses(item, event: EventFacts) -> bool:
+    """Resolved "in the next release": events from the release still running do not count."""
+    return not item.resolved_in_release or (event.release or item.resolved_in_release) != item.resolved_in_release
+
+
+def ignore_condition_passed(item, now=None) -> bool:
+    condition = item.ignore_condition or {}
+    kind = condition.get("kind")
+    if kind == "until":
+        return datetime.fromisoformat(condition["until"]) <= (now or timezone.now())
+    if kind == "events":
+        return item.event_count - condition["baseline"] >= condition["count"]
+    if kind == "users":
+        return item.user_count - condition["baseline"] >= condition["count"]
+    return False
+
+
+def item_wake(item, *, actor_label=SENTRY, **data):
+    """An ignored item whose condition passed comes back to the queue as new."""
+    activity_record(item=item, verb="woke_up", actor_label=actor_label, condition=item.ignore_condition, **data)
+    item.status, item.woke_at, item.ignore_condition = Status.NEW, timezone.now(), {}
 
 
 def _item_locked(issue_id, build):
@@ -85,6 +113,7 @@ def _new_item_from_issue(issue: IssueFacts) -> TriageItem:
         latest_event={"exception_type": issue.exception_type, "exception_value": issue.exception_value},
     )
     _refresh_from_issue(item, issue)
+    item_assign_owning_team(item)
     return item
 
 
@@ -112,6 +141,7 @@ def _is_after_snapshot(item, event: EventFacts) -> bool:
 
 
 def _new_item_from_event(event: EventFacts) -> TriageItem:
+    # The owning team is set once the event is taken as the latest (it needs tags and frames).
     return TriageItem(
         sentry_issue_id=event.issue_id,
         title=event.title,
@@ -157,6 +187,8 @@ def _take_latest_event(item, event: EventFacts):
 def _apply_sentry_action(item, *, action, issue: IssueFacts, actor_label):
     if action == "resolved" and item.status != Status.RESOLVED:
         item.status, item.resolved_at = Status.RESOLVED, timezone.now()
+        in_next_release = issue.status_details.get("inNextRelease") or issue.status_details.get("inRelease")
+        item.resolved_in_release = item.latest_event.get("release", "") if in_next_release else ""
         activity_record(
             item=item, verb="resolved", actor_label=actor_label,
             resolution_type=issue.status_details.get("resolution_type", ""), status_details=issue.status_details,
@@ -180,3 +212,27 @@ def _reopen(item, *, regressed, actor_label, **data):
     if regressed:
         item.regressed_at = now
     activity_record(item=item, verb="regressed" if regressed else "reopened", actor_label=actor_label, **data)
+
+
+def item_record_sentry_sync(*, item_id, state, error=""):
+    """Remember how the last push to Sentry went; a failure also goes on the timeline."""
+    TriageItem.objects.filter(pk=item_id).update(sentry_sync_state=state, sentry_sync_error=error[:2000])
+    if state == "failed":
+        item = TriageItem.objects.get(pk=item_id)
+        activity_record(item=item, verb="sentry_sync_failed", actor_label="portal", error=error[:500])
+
+
+def items_wake_expired_ignores(*, now=None) -> int:
+    """Wake items ignored "until <time>" once the time has passed (events wake the others)."""
+    ids = TriageItem.objects.filter(status=Status.IGNORED, ignore_condition__kind="until").values_list("pk", flat=True)
+    return sum(_wake_if_due(item_id, now) for item_id in list(ids))
+
+
+@transaction.atomic
+def _wake_if_due(item_id, now) -> bool:
+    item = TriageItem.objects.select_for_update().get(pk=item_id)
+    if item.status != Status.IGNORED or not ignore_condition_passed(item, now):
+        return False
+    item_wake(item, actor_label="portal", reason="ignore period ended")
+    item.save()
+    return True

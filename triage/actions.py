@@ -1,0 +1,183 @@
+"""What people do to items: classify, take, assign, ignore, resolve, unresolve, comment.
+
+Each function checks permission, changes the item, records an Activity, and tells
+Sentry (through `item_changed_for_sentry`, after commit) when Sentry should know.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import TriageItem
+from .permissions import can_change_item, can_comment
+from .services import activity_record
+from .signals import item_changed_for_sentry
+
+Status, Classification = TriageItem.Status, TriageItem.Classification
+IGNORING_CLASSIFICATIONS = (Classification.NOISE, Classification.DUPLICATE)
+
+
+@dataclass(frozen=True)
+class IgnoreCondition:
+    """Sentry's archive options: forever, until a time, until N more events or N more users."""
+
+    until: datetime | None = None
+    events: int | None = None
+    users: int | None = None
+
+    def __post_init__(self):
+        given = [v for v in (self.until, self.events, self.users) if v is not None]
+        if len(given) > 1:
+            raise ValidationError("Choose one ignore condition: until, until_events or until_users.")
+        if any(isinstance(v, int) and v < 1 for v in given):
+            raise ValidationError("An ignore count must be at least 1.")
+        if self.until is not None and self.until <= timezone.now():
+            raise ValidationError("`until` must be in the future.")
+
+    def stored(self, item) -> dict:
+        if self.until is not None:
+            return {"kind": "until", "until": self.until.isoformat()}
+        if self.events is not None:
+            return {"kind": "events", "count": self.events, "baseline": item.event_count}
+        if self.users is not None:
+            return {"kind": "users", "count": self.users, "baseline": item.user_count}
+        return {"kind": "forever"}
+
+    def for_sentry(self) -> dict:
+        if self.until is not None:
+            minutes = max(1, int((self.until - timezone.now()).total_seconds() // 60))
+            return {"status": "ignored", "statusDetails": {"ignoreDuration": minutes}}
+        if self.events is not None:
+            return {"status": "ignored", "statusDetails": {"ignoreCount": self.events}}
+        if self.users is not None:
+            return {"status": "ignored", "statusDetails": {"ignoreUserCount": self.users}}
+        return {"status": "ignored", "substatus": "archived_forever"}
+
+
+@transaction.atomic
+def item_classify(*, item, user, classification, note="", duplicate_of=None):
+    _require_change(user, item)
+    if classification not in Classification.values:
+        raise ValidationError(f"Unknown classification {classification!r}.")
+    if classification == Classification.DUPLICATE and (duplicate_of is None or duplicate_of.pk == item.pk):
+        raise ValidationError("A duplicate needs `duplicate_of`: another item.")
+    item.classification, item.duplicate_of = classification, duplicate_of
+    item.pinned_note = note or item.pinned_note
+    _mark_triaged(item)
+    activity_record(item=item, verb="classified", actor=user, classification=classification, note=note,
+                    duplicate_of=duplicate_of.pk if duplicate_of else None)
+    if classification in IGNORING_CLASSIFICATIONS:
+        _ignore(item, user, IgnoreCondition(), note)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def item_take(*, item, user):
+    _require_change(user, item)
+    item.owner = user
+    if item.status in (Status.NEW, Status.TRIAGED):
+        item.status = Status.IN_PROGRESS
+    activity_record(item=item, verb="took", actor=user)
+    item.save()
+    _tell_sentry(item, user, {"assignedTo": _sentry_actor(user)})
+    return item
+
+
+@transaction.atomic
+def item_assign(*, item, user, owner):
+    _require_change(user, item)
+    item.owner = owner
+    activity_record(item=item, verb="assigned", actor=user, assignee=owner.get_username() if owner else None)
+    item.save()
+    _tell_sentry(item, user, {"assignedTo": _sentry_actor(owner) if owner else ""})
+    return item
+
+
+@transaction.atomic
+def item_ignore(*, item, user, condition: IgnoreCondition, note=""):
+    _require_change(user, item)
+    _ignore(item, user, condition, note)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def item_resolve(*, item, user, note="", in_next_release=False):
+    _require_change(user, item)
+    item.status, item.resolved_at = Status.RESOLVED, timezone.now()
+    item.resolved_in_release = item.latest_event.get("release", "") if in_next_release else ""
+    activity_record(item=item, verb="resolved", actor=user, note=note, in_next_release=in_next_release)
+    item.save()
+    details = {"statusDetails": {"inNextRelease": True}} if in_next_release else {}
+    _tell_sentry(item, user, {"status": "resolved", **details})
+    return item
+
+
+@transaction.atomic
+def item_unresolve(*, item, user):
+    _require_change(user, item)
+    item.status, item.resolved_at, item.ignore_condition = Status.TRIAGED if item.classification else Status.NEW, None, {}
+    activity_record(item=item, verb="unresolved", actor=user)
+    item.save()
+    _tell_sentry(item, user, {"status": "unresolved"})
+    return item
+
+
+def item_comment(*, item, user, body):
+    if not can_comment(user):
+        raise PermissionDenied("Log in to comment.")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("A comment needs a body.")
+    return activity_record(item=item, verb="commented", actor=user, body=body[:10000])
+
+
+def _ignore(item, user, condition, note):
+    item.status, item.ignore_condition, item.woke_at = Status.IGNORED, condition.stored(item), None
+    item.pinned_note = note or item.pinned_note
+    activity_record(item=item, verb="ignored", actor=user, condition=item.ignore_condition, note=note)
+    _tell_sentry(item, user, condition.for_sentry())
+
+
+def _mark_triaged(item):
+    if item.status == Status.NEW:
+        item.status = Status.TRIAGED
+    item.triaged_at = item.triaged_at or timezone.now()
+
+
+def _require_change(user, item):
+    if not can_change_item(user, item):
+        team = f"the {item.team} team" if item.team_id else "the dev group"
+        raise PermissionDenied(f"Only members of {team} (or admins) can change this item.")
+
+
+def _sentry_actor(user):
+    return user.email or user.get_username()
+
+
+def _tell_sentry(item, user, change):
+    transaction.on_commit(
+        lambda: item_changed_for_sentry.send(sender=TriageItem, item_id=item.pk, change=change, actor_id=user.pk)
+    )
+
+
+def item_perform(*, item, user, action, data):
+    """Run one named action with already-validated input (API, bulk and pages share this)."""
+    if action == "classify":
+        return item_classify(item=item, user=user, classification=data["classification"],
+                             note=data.get("note", ""), duplicate_of=data.get("duplicate_of"))
+    if action == "assign":
+        return item_assign(item=item, user=user, owner=data["owner"])
+    if action == "ignore":
+        condition = IgnoreCondition(until=data.get("until"), events=data.get("until_events"),
+                                    users=data.get("until_users"))
+        return item_ignore(item=item, user=user, condition=condition, note=data.get("note", ""))
+    if action == "resolve":
+        return item_resolve(item=item, user=user, note=data.get("note", ""),
+                            in_next_release=data.get("in_next_release", False))
+    simple = {"take": item_take, "unresolve": item_unresolve}
+    return simple[action](item=item, user=user)
