@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -205,11 +206,30 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+MORNING_DIGEST_TIME = os.environ.get("MORNING_DIGEST_TIME", "08:30")  # in TIME_ZONE
+MORNING_DIGEST_DAYS = os.environ.get("MORNING_DIGEST_DAYS", "mon-fri")
+DIGEST_STALE_DAYS = int(os.environ.get("DIGEST_STALE_DAYS", "7"))
 CELERY_BEAT_SCHEDULE = {
+    "morning-digest": {
+        "task": "triage.tasks.send_morning_digests",
+        "schedule": crontab(
+            hour=MORNING_DIGEST_TIME.split(":")[0],
+            minute=MORNING_DIGEST_TIME.split(":")[1],
+            day_of_week=MORNING_DIGEST_DAYS,
+        ),
+    },
     "wake-expired-ignores": {"task": "triage.tasks.wake_expired_ignores", "schedule": 60.0},
     "requeue-stale-deliveries": {
         "task": "integrations.tasks.requeue_stale_deliveries",
         "schedule": 60.0,
+    },
+    "requeue-stale-sentry-syncs": {
+        "task": "integrations.tasks.requeue_stale_sentry_syncs",
+        "schedule": 60.0,
+    },
+    "reconcile-from-sentry": {
+        "task": "integrations.tasks.reconcile_from_sentry",
+        "schedule": 600.0,
     },
 }
 
@@ -220,9 +240,35 @@ SENTRY_LEGACY_TOKEN = os.environ.get("SENTRY_LEGACY_TOKEN", "")
 SENTRY_API_URL = os.environ.get("SENTRY_API_URL", "https://sentry.io").rstrip("/")
 SENTRY_ORG_SLUG = os.environ.get("SENTRY_ORG_SLUG", "")
 SENTRY_AUTH_TOKEN = os.environ.get("SENTRY_AUTH_TOKEN", "")
+# Pushing portal changes to Sentry: tries per change, and the exponential backoff between them.
+SENTRY_SYNC_MAX_ATTEMPTS = int(os.environ.get("SENTRY_SYNC_MAX_ATTEMPTS", "6"))
+SENTRY_SYNC_BACKOFF_SECONDS = float(os.environ.get("SENTRY_SYNC_BACKOFF_SECONDS", "2"))
+SENTRY_SYNC_BACKOFF_MAX_SECONDS = float(os.environ.get("SENTRY_SYNC_BACKOFF_MAX_SECONDS", "300"))
+SENTRY_SYNC_STALE_SECONDS = 60  # a push due this long ago and not running is re-enqueued by beat
+SENTRY_ECHO_WINDOW_SECONDS = 300  # an issue webhook equal to what we pushed this recently is our echo
+# Reconciliation: how far back the first run looks, and how much each run re-reads before its cursor.
+SENTRY_RECONCILE_FIRST_LOOKBACK_SECONDS = 24 * 3600
+SENTRY_RECONCILE_OVERLAP_SECONDS = 300
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 WEBHOOK_MAX_CLOCK_SKEW_SECONDS = 300
 WEBHOOK_STALE_PENDING_SECONDS = 120
+
+# --- Email ----------------------------------------------------------------------
+# The morning digest goes out by SMTP; with DEBUG=1 and no EMAIL_HOST it is printed instead.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "triage-portal@localhost")
+SMTP_MAILER = {
+    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "OPTIONS": {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+    },
+}
+CONSOLE_MAILER = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+MAILERS = {"default": CONSOLE_MAILER if DEBUG and not os.environ.get("EMAIL_HOST") else SMTP_MAILER}
 
 LOGGING = {
     "version": 1,

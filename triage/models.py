@@ -212,3 +212,15 @@ class QueueVisit(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_visit")
     previous_visit_at = models.DateTimeField(null=True, blank=True)
     last_visit_at = models.DateTimeField(default=timezone.now)
+
+
+class DigestSent(models.Model):
+    """One morning digest per team per day, claimed before sending so two beat runs send one."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="digests")
+    day = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    item_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "day"], name="digest_once_per_team_day")]
