@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
+
+    def ready(self):
+        from triage.signals import item_changed_for_sentry
+
+        from .sentry_sync import sync_on_item_changed
+
+        item_changed_for_sentry.connect(sync_on_item_changed, dispatch_uid="integrations.sentry_sync.push")

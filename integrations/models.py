@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -56,3 +59,114 @@ class WebhookDelivery(models.Model):
     @property
     def body_text(self):
         return bytes(self.body).decode("utf-8", errors="replace")
+
+
+# Which part of an issue a change touches: a newer change to the same part supersedes an older one.
+STATUS_KEYS = {"status", "substatus", "statusDetails"}
+STATUS_ACTIONS = {"resolved", "ignored", "archived", "unresolved"}
+# A push stuck pending longer than this (e.g. the token was removed) no longer mutes Sentry's changes.
+PENDING_WINS_FOR = timedelta(hours=1)
+
+
+def change_fields(change: dict) -> set[str]:
+    return {"status" if key in STATUS_KEYS else key for key in change}
+
+
+class SentrySyncQuerySet(models.QuerySet):
+    def echoes(self, *, issue, action) -> bool:
+        """Is this issue webhook (or reconciled issue) our own push coming back, or about to be overwritten?
+
+        With a user token Sentry reports our change as that user's, not as our app's. So a
+        state equal to one we sent in the last few minutes is taken as our echo, and while
+        one of our changes to the same part is still pending, Sentry's state is about to be
+        replaced by ours: either way it must not flip the portal's state back.
+        """
+        field = "status" if action in STATUS_ACTIONS else "assignedTo" if action == "assigned" else None
+        if field is None:
+            return False
+        now = timezone.now()
+        recent = self.filter(item__sentry_issue_id=issue.issue_id).filter(
+            Q(state=SentrySync.State.PENDING, created_at__gte=now - PENDING_WINS_FOR)
+            | Q(state=SentrySync.State.SENT, sent_at__gte=now - timedelta(seconds=settings.SENTRY_ECHO_WINDOW_SECONDS))
+        )
+        return any(sync.echoed_by(field, issue) for sync in recent)
+
+
+class SentrySync(models.Model):
+    """One portal change to push to Sentry (the body of Sentry's issue-update PUT).
+
+    The row is written before anything is sent, and a task pushes it by id: any number
+    of tasks may run for one row, the compare-and-set claim lets one attempt through at a time.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+        SUPERSEDED = "superseded", "Superseded (a newer change to the same field came first)"
+
+    item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
+    change = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # While an attempt is in flight; a claim older than this is abandoned (worker died).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SentrySyncQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="sentrysync_state_due"),
+            models.Index(fields=["item", "-id"], name="sentrysync_item"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.change} ({self.state})"
+
+    @property
+    def fields(self) -> set[str]:
+        return change_fields(self.change)
+
+    def overlaps(self, other) -> bool:
+        return bool(self.fields & other.fields)
+
+    def echoed_by(self, field, issue) -> bool:
+        if field not in self.fields:
+            return False
+        if self.state == self.State.PENDING:
+            return True
+        if field == "status":
+            return self.change.get("status") == issue.status
+        return str(self.change.get("assignedTo", "")).lower() == issue.assignee.lower()
+
+
+class SyncCursor(models.Model):
+    """How far reconciliation with Sentry got, and who is running it now (a lease, not a lock held open).
+
+    `position`: issues seen before it are applied. A run covers [window_start, window_end]
+    page by page; `page` is Sentry's cursor for the next page, saved after each page is
+    applied, so an interrupted run resumes there. `position` moves only when the last page is done.
+    """
+
+    name = models.CharField(max_length=50, unique=True)
+    position = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    page = models.CharField(max_length=200, blank=True)
+    lease_holder = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.name} at {self.position}"
+
+    @property
+    def run_in_progress(self) -> bool:
+        return self.window_end is not None

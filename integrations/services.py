@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from triage import services as triage_services
 
-from .models import WebhookDelivery
+from .models import SentrySync, WebhookDelivery
 from .sentry_payloads import Webhook, parse_body, parse_webhook
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,10 @@ def _claim(delivery, webhook) -> bool:
 
 def _apply(webhook: Webhook):
     if webhook.issue:
+        # Our own push coming back as a user's change (user token), or one about to be overwritten by ours.
+        echo = webhook.is_echo or SentrySync.objects.echoes(issue=webhook.issue, action=webhook.action)
         triage_services.item_apply_issue(
-            issue=webhook.issue, action=webhook.action, actor_label=webhook.actor_label, echo=webhook.is_echo
+            issue=webhook.issue, action=webhook.action, actor_label=webhook.actor_label, echo=echo
         )
     elif webhook.event:
         triage_services.item_record_event(event=webhook.event, actor_label=webhook.actor_label)

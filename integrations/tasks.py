@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import services
+from . import sentry_sync, services
 
 
 @shared_task(
@@ -20,3 +20,30 @@ def process_delivery(delivery_id):
 @shared_task
 def requeue_stale_deliveries():
     return services.deliveries_requeue_stale()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def push_to_sentry(sync_id):
+    return sentry_sync.sync_push(sync_id=sync_id)
+
+
+@shared_task
+def requeue_stale_sentry_syncs():
+    return sentry_sync.syncs_requeue_stale()
+
+
+@shared_task
+def reconcile_from_sentry():
+    try:
+        result = sentry_sync.reconcile_run()
+    except sentry_sync.ReconcileBusy:
+        return "busy: another run holds the lease"
+    return result.summary() if result else "not configured"

@@ -43,12 +43,12 @@ def flush_broker():
 
 
 @contextmanager
-def celery_worker(tmp_path, concurrency=1):
+def celery_worker(tmp_path, concurrency=1, **env):
     """A real `celery worker` process (prefork) consuming from the test broker."""
     log = tmp_path / "worker.log"
     command = [str(BIN / "celery"), "-A", "config", "worker", "-P", "prefork", "-c", str(concurrency),
                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
-    with _running(command, log, process_env()) as process:
+    with _running(command, log, process_env(**env)) as process:
         wait_for(lambda: "ready." in log.read_text(), timeout=30, message=f"worker ready ({log})")
         yield process
 

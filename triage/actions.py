@@ -161,7 +161,7 @@ def _sentry_actor(user):
 
 def _tell_sentry(item, user, change):
     transaction.on_commit(
-        lambda: item_changed_for_sentry.send(sender=TriageItem, item_id=item.pk, change=change, actor_id=user.pk)
+        lambda: item_changed_for_sentry.send_robust(sender=TriageItem, item_id=item.pk, change=change, actor_id=user.pk)
     )
 
 
