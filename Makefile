@@ -38,6 +38,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
+	@command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null 2>&1 || { echo "bench needs wrk: apt-get install wrk"; exit 1; })
 	$(BIN)/python bench/run.py
 
 check: install

@@ -255,6 +255,8 @@ SENTRY_RECONCILE_OVERLAP_SECONDS = 300
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 WEBHOOK_MAX_CLOCK_SKEW_SECONDS = 300
 WEBHOOK_STALE_PENDING_SECONDS = 120
+# How many drain tasks may process deliveries at once (one per worker process is plenty).
+DELIVERY_DRAIN_PARALLEL = int(os.environ.get("DELIVERY_DRAIN_PARALLEL", "2"))
 
 # --- Email ----------------------------------------------------------------------
 # The morning digest goes out by SMTP; with DEBUG=1 and no EMAIL_HOST it is printed instead.

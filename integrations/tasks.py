@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import sentry_sync, services
+from . import drain, sentry_sync, services
 
 
 @shared_task(
@@ -13,8 +13,8 @@ from . import sentry_sync, services
     retry_jitter=True,
     max_retries=8,
 )
-def process_delivery(delivery_id):
-    return services.delivery_process(delivery_id=delivery_id)
+def drain_deliveries(slot=0):
+    return drain.deliveries_drain(slot=slot, process=services.delivery_process)
 
 
 @shared_task

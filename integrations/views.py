@@ -64,10 +64,10 @@ def _receive(request, *, source, resource, verify):
         webhook, error = None, f"read failed at receipt: {exc!r}"
     else:
         error = ""
-    delivery = services.delivery_receive(
+    delivery_id = services.delivery_receive(
         source=source, headers=headers, body=body, webhook=webhook, resource=resource, error=error
     )
-    return JsonResponse({"status": "accepted", "delivery": delivery.pk}, status=202)
+    return JsonResponse({"status": "accepted", "delivery": delivery_id}, status=202)
 
 
 def _read_body(request):

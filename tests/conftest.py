@@ -2,6 +2,7 @@ import os
 import shutil
 
 import pytest
+import redis
 from django.contrib.auth.models import Group, User
 from django.db import connection
 
@@ -39,6 +40,19 @@ def pytest_runtest_setup(item):
             if REQUIRE_SERVICES:
                 pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
             pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def free_drain_flags():
+    """Each test starts with no drain scheduled, as a fresh deployment does."""
+    from integrations import drain
+
+    drain._redis.cache_clear()
+    if client := drain._redis():
+        try:
+            client.delete(*(drain.FLAG.format(slot=slot) for slot in range(4)))
+        except redis.RedisError:
+            pass  # Redis is down; the tests that need it say so
 
 
 def _user(username, *roles, **extra):

@@ -236,7 +236,8 @@ def test_it_serves_an_openapi_schema_to_token_holders(api):
     assert schema["openapi"].startswith("3.")
     assert schema["info"]["title"] == "Triage Portal API"
     actions = {"classify", "take", "assign", "ignore", "resolve", "unresolve", "comments"}
-    assert set(schema["paths"]) == {"/api/items/", "/api/items/{id}/", "/api/items/bulk/"} | {
+    assert {path for path in schema["paths"] if path.startswith("/api/items/")} == {
+        "/api/items/", "/api/items/{id}/", "/api/items/bulk/"} | {
         f"/api/items/{{id}}/{name}/" for name in actions
     }
     assert set(schema["paths"]["/api/items/{id}/classify/"]) == {"post"}

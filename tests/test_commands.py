@@ -15,7 +15,7 @@ from integrations.models import WebhookDelivery
 from integrations.sentry_auth import sign
 from integrations.sentry_payloads import LEGACY
 from integrations.services import delivery_process
-from integrations.tasks import process_delivery
+from integrations.tasks import drain_deliveries
 from triage.models import Occurrence, Team, TriageItem
 
 from .helpers import WEBHOOK_URL, compact, issue_payload, post_webhook, sample
@@ -28,9 +28,9 @@ BROKEN_BODY = b'{"action":"created","data":{}}'
 
 @pytest.fixture
 def enqueued(monkeypatch):
-    """Ids sent to the worker; nothing reaches a real broker, where no worker would ever take them."""
+    """Drain tasks scheduled; nothing reaches a real broker, where no worker would ever take them."""
     sent = []
-    monkeypatch.setattr(process_delivery, "apply_async", lambda args, **kwargs: sent.append(args[0]))
+    monkeypatch.setattr(drain_deliveries, "apply_async", lambda *args, **kwargs: sent.append(kwargs["kwargs"]))
     return sent
 
 
@@ -199,7 +199,7 @@ def test_it_sends_a_test_webhook_the_live_portal_accepts(live_server, enqueued, 
     assert "202" in capsys.readouterr().out
     delivery = WebhookDelivery.objects.get()
     assert (delivery.resource, delivery.action, delivery.status) == ("issue", "created", Status.PENDING)
-    assert enqueued == [delivery.pk]
+    assert enqueued == [{"slot": 0}]
     assert delivery_process(delivery_id=delivery.pk) == Status.PROCESSED
     assert TriageItem.objects.get().title.startswith("Triage Portal test webhook")
 
@@ -343,12 +343,13 @@ def test_it_leaves_rejected_deliveries_out_of_a_default_replay(client, capsys):
 
 
 @pytest.mark.django_db
-def test_it_enqueues_for_the_worker_without_sync(enqueued, capsys):
+def test_it_enqueues_for_the_worker_without_sync(enqueued, capsys, django_capture_on_commit_callbacks):
     delivery = failed_delivery()
 
-    call_command("replay_deliveries")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("replay_deliveries")
 
-    assert enqueued == [delivery.pk]
+    assert enqueued == [{"slot": 0}]
     assert WebhookDelivery.objects.get(pk=delivery.pk).status == Status.PENDING
     assert "Enqueued 1 deliveries" in capsys.readouterr().out
 

@@ -1,0 +1,86 @@
+"""The stored deliveries are the queue; a drain task empties it.
+
+Publishing one Celery message per webhook cost the intake half its throughput
+(bench/ingest.py), so the view only makes sure a drain is scheduled: with Redis,
+one `SET NX` on a flag, and a Celery message only when the flag was free.
+
+Why nothing is stranded: the drain deletes the flag when it finds nothing pending,
+then looks once more. A delivery committed before that last look is seen by it; one
+committed after it finds the flag free and schedules a new drain. The flag's TTL
+covers a drain that died without deleting it, and beat's stale-delivery sweep covers
+a broker that was down.
+"""
+
+import logging
+import time
+from functools import cache
+
+import redis
+from django.conf import settings
+
+from .models import WebhookDelivery
+
+log = logging.getLogger(__name__)
+FLAG = "triage:deliveries:drain:{slot}"
+FLAG_TTL_MS = 30_000
+BATCH = 200
+TIME_BUDGET_SECONDS = 50
+
+
+def drainer_wake(*, slot=0, force=False):
+    """Make sure a drain task for `slot` is scheduled. Never raises: the rows are safe."""
+    try:
+        if force or _claim_flag(slot):
+            _publish(slot)
+    except Exception as exc:
+        log.warning("Deliveries stored but no drain scheduled (%s); beat will sweep them.", exc)
+
+
+def deliveries_drain(*, slot=0, process):
+    """Process pending deliveries oldest first until none are left; returns how many were tried."""
+    done, skipped, deadline = 0, set(), time.monotonic() + TIME_BUDGET_SECONDS
+    while time.monotonic() < deadline:
+        ids = _pending_ids(skipped)
+        if not ids and (_release_flag(slot) or not (ids := _pending_ids(skipped))):
+            return done
+        if len(ids) == BATCH and slot + 1 < settings.DELIVERY_DRAIN_PARALLEL:
+            drainer_wake(slot=slot + 1)  # a backlog: let another worker process help
+        for delivery_id in ids:
+            if process(delivery_id=delivery_id) is None:
+                skipped.add(delivery_id)  # another drain holds it
+            done += 1
+    drainer_wake(slot=slot, force=True)  # time is up: continue in a fresh task
+    return done
+
+
+def _pending_ids(skipped):
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).exclude(pk__in=skipped)
+    return list(pending.order_by("pk").values_list("pk", flat=True)[:BATCH])
+
+
+def _claim_flag(slot) -> bool:
+    client = _redis()
+    return client is None or bool(client.set(FLAG.format(slot=slot), "1", nx=True, px=FLAG_TTL_MS))
+
+
+def _release_flag(slot) -> bool:
+    """Free the slot; True when the caller may stop (only slot 0 must look once more)."""
+    client = _redis()
+    if client is not None:
+        client.delete(FLAG.format(slot=slot))
+    return slot > 0
+
+
+def _publish(slot):
+    from .tasks import drain_deliveries
+
+    drain_deliveries.apply_async(kwargs={"slot": slot}, retry=False)
+
+
+@cache
+def _redis():
+    """A client for the broker's Redis, or None with another broker (each wake then publishes)."""
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1)

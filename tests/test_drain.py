@@ -1,0 +1,71 @@
+"""The drain: one scheduled task empties the stored deliveries, and no delivery is left behind."""
+
+import pytest
+
+from integrations import drain
+from integrations.models import WebhookDelivery
+from integrations.services import delivery_process
+from integrations.tasks import drain_deliveries
+
+from .helpers import event_payload, post_webhook
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+Status = WebhookDelivery.Status
+
+
+@pytest.fixture
+def published(monkeypatch):
+    sent = []
+    monkeypatch.setattr(drain_deliveries, "apply_async", lambda *args, **kwargs: sent.append(kwargs["kwargs"]))
+    return sent
+
+
+def flag_is_set(slot=0):
+    return bool(drain._redis().exists(drain.FLAG.format(slot=slot)))
+
+
+def test_it_schedules_one_drain_for_a_burst_of_deliveries(client, published):
+    for n in range(5):
+        assert post_webhook(client, "event_alert", event_payload(f"burst-{n}")).status_code == 202
+
+    assert published == [{"slot": 0}]
+    assert flag_is_set()
+
+
+def test_it_processes_everything_pending_then_frees_the_flag(client, published):
+    for n in range(3):
+        post_webhook(client, "event_alert", event_payload(f"all-{n}"))
+
+    assert drain.deliveries_drain(process=delivery_process) == 3
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.PROCESSED}
+    assert not flag_is_set()
+    post_webhook(client, "event_alert", event_payload("after"))
+    assert published == [{"slot": 0}, {"slot": 0}]  # the next delivery schedules a new drain
+
+
+def test_it_takes_a_delivery_that_arrives_just_before_it_frees_the_flag(client, published, monkeypatch):
+    post_webhook(client, "event_alert", event_payload("first"))
+    release, arrived = drain._release_flag, []
+
+    def arrive_then_release(slot):
+        if not arrived:  # the flag is still held, so this delivery's wake schedules nothing
+            arrived.append(post_webhook(client, "event_alert", event_payload("late")).json()["delivery"])
+        return release(slot)
+
+    monkeypatch.setattr(drain, "_release_flag", arrive_then_release)
+
+    assert drain.deliveries_drain(process=delivery_process) == 2
+    assert WebhookDelivery.objects.get(pk=arrived[0]).status == Status.PROCESSED
+    assert published == [{"slot": 0}]
+
+
+def test_it_calls_for_help_on_a_backlog(client, published, monkeypatch, settings):
+    settings.DELIVERY_DRAIN_PARALLEL = 2
+    monkeypatch.setattr(drain, "BATCH", 2)
+    for n in range(5):
+        post_webhook(client, "event_alert", event_payload(f"backlog-{n}"))
+
+    drain.deliveries_drain(process=delivery_process)
+
+    assert {"slot": 1} in published
+    assert not WebhookDelivery.objects.filter(status=Status.PENDING).exists()
