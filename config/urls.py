@@ -4,12 +4,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from runbooks.api import RunbookViewSet  # runbooks (issue 3)
 from triage.api import TriageItemViewSet
 
 from .health import healthz
 
 router = DefaultRouter()
 router.register("items", TriageItemViewSet, basename="item")
+# --- runbooks (issue 3) ---
+router.register("runbooks", RunbookViewSet, basename="runbook")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -21,4 +24,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include(router.urls)),
     path("", include("triage.urls")),
+    # --- runbooks (issue 3) ---
+    path("runbooks/", include("runbooks.urls")),
 ]

@@ -25,6 +25,7 @@ FLAG = "triage:deliveries:drain:{slot}"
 FLAG_TTL_MS = 30_000
 BATCH = 200
 TIME_BUDGET_SECONDS = 50
+RETRY_LOCKED_AFTER_SECONDS = 1
 
 
 def drainer_wake(*, slot=0, force=False):
@@ -42,6 +43,7 @@ def deliveries_drain(*, slot=0, process):
     while time.monotonic() < deadline:
         ids = _pending_ids(skipped)
         if not ids and (_release_flag(slot) or not (ids := _pending_ids(skipped))):
+            _retry_later_if_still_locked(skipped, slot)
             return done
         if len(ids) == BATCH and slot + 1 < settings.DELIVERY_DRAIN_PARALLEL:
             drainer_wake(slot=slot + 1)  # a backlog: let another worker process help
@@ -51,6 +53,12 @@ def deliveries_drain(*, slot=0, process):
             done += 1
     drainer_wake(slot=slot, force=True)  # time is up: continue in a fresh task
     return done
+
+
+def _retry_later_if_still_locked(skipped, slot):
+    """A row locked by a worker that died mid-task stays locked until its database session ends."""
+    if WebhookDelivery.objects.filter(pk__in=skipped, status=WebhookDelivery.Status.PENDING).exists():
+        _publish(slot, countdown=RETRY_LOCKED_AFTER_SECONDS)
 
 
 def _pending_ids(skipped):
@@ -71,10 +79,10 @@ def _release_flag(slot) -> bool:
     return slot > 0
 
 
-def _publish(slot):
+def _publish(slot, countdown=None):
     from .tasks import drain_deliveries
 
-    drain_deliveries.apply_async(kwargs={"slot": slot}, retry=False)
+    drain_deliveries.apply_async(kwargs={"slot": slot}, countdown=countdown, retry=False)
 
 
 @cache

@@ -78,10 +78,12 @@ def delivery_process(*, delivery_id) -> str | None:
             if delivery is None:
                 return None
             webhook = _webhook_of(delivery)
-            if not _claim(delivery, webhook):
-                return Status.DUPLICATE
+            _claim(delivery, webhook)
             _apply(webhook)
             return Status.PROCESSED
+    except DuplicateContent:
+        WebhookDelivery.objects.filter(pk=delivery_id).update(status=Status.DUPLICATE, processed_at=timezone.now())
+        return Status.DUPLICATE
     except (OperationalError, InterfaceError):
         raise  # the database is unavailable: the task retries later
     except Exception as exc:
@@ -104,18 +106,21 @@ def _webhook_of(delivery):
     return parse_webhook(delivery.resource, parse_body(bytes(delivery.body)), sent_at=sent_at)
 
 
-def _claim(delivery, webhook) -> bool:
-    """Mark processed; the unique index on processed dedupe keys refuses a second copy."""
+class DuplicateContent(Exception):
+    """Another delivery with the same content was processed: roll back, mark this one duplicate."""
+
+
+def _claim(delivery, webhook):
+    """Mark processed first; the unique index on processed dedupe keys refuses a second copy.
+
+    No savepoint: on a conflict the whole transaction is rolled back anyway.
+    """
     try:
-        with transaction.atomic():
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                status=Status.PROCESSED, dedupe_key=webhook.dedupe_key,
-                processed_at=timezone.now(), last_error="",
-            )
-        return True
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=Status.PROCESSED, dedupe_key=webhook.dedupe_key, processed_at=timezone.now(), last_error="",
+        )
     except IntegrityError:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.DUPLICATE, processed_at=timezone.now())
-        return False
+        raise DuplicateContent from None
 
 
 def _apply(webhook: Webhook):
@@ -148,7 +153,6 @@ def deliveries_requeue_stale(*, older_than=None) -> int:
 def deliveries_replay(*, ids, synchronous=False) -> dict:
     """Put failed deliveries back to pending and process them again."""
     WebhookDelivery.objects.filter(pk__in=ids, status=Status.FAILED).update(status=Status.PENDING)
-    results = {}
     if not synchronous:
         transaction.on_commit(lambda: drainer_wake(force=True))
         return dict.fromkeys(ids, "enqueued")

@@ -1,1 +1,1 @@
-"""Versioned runbook pages (issue 3). Empty until then; triage depends on nothing here yet."""
+"""Versioned runbook pages, matched to errors. Depends on nothing else in the portal; triage calls it."""

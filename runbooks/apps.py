@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class RunbooksConfig(AppConfig):
     name = "runbooks"
     verbose_name = "Runbooks"
+
+    def ready(self):
+        from django.db.models.signals import post_delete
+
+        from . import receivers
+        from .models import Runbook
+
+        # Deletion happens outside services (admin, cascades): the matcher index must still learn of it.
+        post_delete.connect(receivers.runbook_deleted, sender=Runbook, dispatch_uid="runbooks.runbook_deleted")

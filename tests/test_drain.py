@@ -69,3 +69,16 @@ def test_it_calls_for_help_on_a_backlog(client, published, monkeypatch, settings
 
     assert {"slot": 1} in published
     assert not WebhookDelivery.objects.filter(status=Status.PENDING).exists()
+
+
+def test_it_comes_back_for_a_delivery_another_worker_still_holds(client, published):
+    pk = post_webhook(client, "event_alert", event_payload("held")).json()["delivery"]
+    published.clear()
+
+    def held_elsewhere(*, delivery_id):
+        return None  # what delivery_process answers while another session holds the row
+
+    drain.deliveries_drain(process=held_elsewhere)
+
+    assert published == [{"slot": 0}]
+    assert WebhookDelivery.objects.get(pk=pk).status == Status.PENDING

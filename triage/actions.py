@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import TriageItem
-from .permissions import can_change_item, can_comment
+from .permissions import can_change_item, can_comment, change_denied_reason
 from .services import activity_record
 from .signals import item_changed_for_sentry
 
@@ -151,8 +151,7 @@ def _mark_triaged(item):
 
 def _require_change(user, item):
     if not can_change_item(user, item):
-        team = f"the {item.team} team" if item.team_id else "the dev group"
-        raise PermissionDenied(f"Only members of {team} (or admins) can change this item.")
+        raise PermissionDenied(change_denied_reason(item))
 
 
 def _sentry_actor(user):

@@ -1,8 +1,13 @@
 """Reads for pages and the API: each returns a queryset whose query count does not grow with rows."""
 
-from django.db.models import QuerySet
+from datetime import date, datetime, time
 
-from .models import Activity, Occurrence, TriageItem
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .models import Activity, Occurrence, Service, TriageItem
 
 
 def item_list(*, statuses=TriageItem.OPEN_STATUSES) -> QuerySet:
@@ -20,3 +25,52 @@ def item_recent_occurrences(*, item, limit=50) -> QuerySet:
 def item_queryset() -> QuerySet:
     """Items with what a list row shows, in one query."""
     return TriageItem.objects.select_related("service", "team", "owner").order_by("-last_seen", "-id")
+
+
+# --- The morning queue ------------------------------------------------------------------------------
+
+
+def queue_section_counts(*, filters: Q, sections: dict[str, Q]) -> dict[str, int]:
+    """Every section's count under the same filters, in one aggregate query."""
+    counts = {slug: Count("pk", filter=condition) for slug, condition in sections.items()}
+    return TriageItem.objects.filter(filters).aggregate(**counts)
+
+
+def queue_items(*, filters: Q, section: Q, ordering) -> QuerySet:
+    return item_queryset().filter(filters).filter(section).order_by(*ordering)
+
+
+def queue_items_by_id(*, ids) -> QuerySet:
+    """Rows to re-render after an action, in the order asked for."""
+    return item_queryset().filter(pk__in=ids)
+
+
+def queue_filter_choices() -> dict:
+    """What the filter bar offers: the services, and the environments items were seen in."""
+    environments = (TriageItem.objects.exclude(environment="").order_by("environment")
+                    .values_list("environment", flat=True).distinct())
+    return {"services": list(Service.objects.order_by("slug").values_list("slug", flat=True)),
+            "environments": list(environments)}
+
+
+def assignable_users() -> QuerySet:
+    return get_user_model().objects.filter(is_active=True).order_by("username").only("username", "first_name",
+                                                                                       "last_name")
+
+
+def items_daily_event_counts(*, item_ids, days: list[date]) -> dict[tuple[int, date], int]:
+    """{(item_id, day): events} over Occurrence for many items, by calendar day in TIME_ZONE, in one query."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(days[0], time.min, tzinfo=tz)
+    rows = (Occurrence.objects.filter(item_id__in=item_ids, timestamp__gte=start)
+            .annotate(day=TruncDate("timestamp", tzinfo=tz)).order_by()
+            .values_list("item_id", "day").annotate(events=Count("pk")))
+    return {(item_id, day): events for item_id, day, events in rows}
+
+
+# --- The item page ----------------------------------------------------------------------------------
+
+
+def item_for_page(*, item_id) -> TriageItem:
+    related = ("service", "service__team", "team", "owner", "ownership_rule", "ownership_rule__team", "duplicate_of")
+    return TriageItem.objects.select_related(*related).get(pk=item_id)

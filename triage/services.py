@@ -1,8 +1,9 @@
 """Writes to triage items. Callers hand in facts; these functions decide what changes."""
 
+import json
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -48,10 +49,11 @@ def item_record_event(*, event: EventFacts, actor_label: str = SENTRY):
     if _is_after_snapshot(item, event):
         item.event_count += 1
     item.last_seen = max(item.last_seen, event.timestamp)
-    if item.latest_event_at is None or event.timestamp >= item.latest_event_at:
+    first_event = item.latest_event_at is None
+    if first_event or event.timestamp >= item.latest_event_at:
         _take_latest_event(item, event)
-    if item.team_id is None:
-        item_assign_owning_team(item)
+    if first_event and item.team_id is None:
+        item_assign_owning_team(item)  # rules may match on the stack and tags the first event brings
     if created:
         activity_record(item=item, verb="created", actor_label=actor_label, via="event", event_id=event.event_id)
     elif item.status == Status.RESOLVED and _regresses(item, event):
@@ -157,22 +159,19 @@ def _new_item_from_event(event: EventFacts) -> TriageItem:
 
 
 def _occurrence_insert(item, event: EventFacts) -> bool:
-    try:
-        with transaction.atomic():
-            Occurrence.objects.create(
-                event_id=event.event_id,
-                item=item,
-                timestamp=event.timestamp,
-                environment=event.environment,
-                release=event.release,
-                level=event.level,
-                exception_type=event.main_exception.type[:200],
-                exception_value=event.main_exception.value,
-                tags=event.tags,
-            )
-        return True
-    except IntegrityError:
-        return False
+    """Insert unless the event is known, in one statement (no savepoint): True when inserted."""
+    row = {
+        "event_id": event.event_id, "item_id": item.pk, "timestamp": event.timestamp,
+        "received_at": timezone.now(), "environment": event.environment[:100], "release": event.release[:200],
+        "level": event.level[:16], "exception_type": event.main_exception.type[:200],
+        "exception_value": event.main_exception.value, "tags": json.dumps(event.tags),
+    }
+    columns = ", ".join(connection.ops.quote_name(name) for name in row)
+    sql = (f"INSERT INTO {Occurrence._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(row))}) "
+           "ON CONFLICT (event_id) DO NOTHING")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(row.values()))
+        return cursor.rowcount == 1
 
 
 def _take_latest_event(item, event: EventFacts):
@@ -209,6 +208,7 @@ def _apply_sentry_action(item, *, action, issue: IssueFacts, actor_label):
 def _reopen(item, *, regressed, actor_label, **data):
     now = timezone.now()
     item.status, item.resolved_at = Status.NEW, None
+    item.sentry_status = "unresolved"  # Sentry reopens it too; its webhook will confirm
     if regressed:
         item.regressed_at = now
     activity_record(item=item, verb="regressed" if regressed else "reopened", actor_label=actor_label, **data)

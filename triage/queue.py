@@ -1,0 +1,213 @@
+"""The morning queue: its sections, filters and sort orders, and where "new since your last visit" starts.
+
+Everything here is plain logic over Q objects and the request's parameters; the queries
+themselves are in `triage.selectors`, so the page's query count stays fixed.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Level, QueueVisit, TriageItem
+from .permissions import DEV, can_change_item, change_denied_reason, is_admin, user_roles, user_team_ids
+
+Status, Classification = TriageItem.Status, TriageItem.Classification
+OPEN = Q(status__in=TriageItem.OPEN_STATUSES)
+# On a first visit, "new" means what arrived in the last day.
+FIRST_VISIT_WINDOW = timedelta(hours=24)
+# Page loads this close together are one visit: opening an item and coming back to the
+# queue must not empty "new since your last visit" while you are still working through it.
+VISIT_GAP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at the queue, with what the sections and row permissions need to know."""
+
+    user: object
+    team_ids: frozenset
+    new_since: datetime
+    admin: bool = False
+    dev: bool = False
+
+    def can_change(self, item) -> bool:
+        return can_change_item(self.user, item)  # roles and teams are read once per user
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    label: str
+    hint: str  # what the section holds: its tooltip and its empty state
+    condition: Callable[[Viewer], Q]
+
+
+SECTIONS = (
+    Section("new", "New since your last visit", "Open items that arrived since your last visit.",
+            lambda v: OPEN & Q(created_at__gt=v.new_since)),
+    Section("regressed", "Regressed", "Open items that came back after they were resolved.",
+            lambda v: OPEN & Q(regressed_at__isnull=False)),
+    Section("mine", "Assigned to me", "Open items you own.", lambda v: OPEN & Q(owner=v.user)),
+    Section("team", "My teams' unowned", "Open items of your teams that nobody has taken yet.",
+            lambda v: OPEN & Q(team_id__in=v.team_ids, owner__isnull=True)),
+    Section("ops", "Waiting on ops", "Open items classified as a data fix.",
+            lambda v: OPEN & Q(classification=Classification.DATA_FIX)),
+    Section("woke", "Woke up from ignore", "Ignored items whose condition passed: they need a new look.",
+            lambda v: Q(status=Status.NEW, woke_at__isnull=False)),
+    Section("open", "All open", "Every open item.", lambda v: OPEN),
+    Section("all", "All items", "Every item, resolved and ignored ones too.", lambda v: Q()),
+)
+SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}
+DEFAULT_SECTION = "new"
+
+# Sort key → ordering; the id breaks ties so pages never overlap.
+SORTS = {
+    "last_seen": ("Last seen", ("-last_seen", "-id")),
+    "first_seen": ("First seen", ("-first_seen", "-id")),
+    "events": ("Events", ("-event_count", "-last_seen", "-id")),
+    "users": ("Users", ("-user_count", "-last_seen", "-id")),
+}
+UNCLASSIFIED, UNOWNED, ME = "none", "none", "me"
+MAX_SEARCH = 200
+FILTERS = ("service", "environment", "level", "classification", "status", "owner", "q")
+# Parameters with a fixed set of values; anything else in them is dropped.
+CHOICES = {"section": set(SECTIONS_BY_SLUG), "sort": set(SORTS), "level": set(Level.values),
+           "status": set(Status.values), "classification": {*Classification.values, UNCLASSIFIED}}
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """What the queue shows, read from the URL; unknown values fall back to "no filter"."""
+
+    section: str = DEFAULT_SECTION
+    service: str = ""
+    environment: str = ""
+    level: str = ""
+    classification: str = ""
+    status: str = ""
+    owner: str = ""
+    q: str = ""
+    sort: str = "last_seen"
+    page: str = ""
+
+    @classmethod
+    def from_params(cls, params) -> "QueueQuery":
+        values = {name: params.get(name, "").strip()[:MAX_SEARCH] for name in cls.__dataclass_fields__}
+        valid = {name: value for name, value in values.items() if value in CHOICES.get(name, {value})}
+        return cls(**{name: value for name, value in valid.items() if value})
+
+    @property
+    def filtered(self) -> bool:
+        return any(getattr(self, name) for name in FILTERS)
+
+    @property
+    def ordering(self) -> tuple[str, ...]:
+        return SORTS[self.sort][1]
+
+    def filters(self, user) -> Q:
+        """The filters as one Q; the section condition is applied on top of it."""
+        exact = {f: getattr(self, f) for f in ("environment", "level", "status") if getattr(self, f)}
+        q = Q(**exact)
+        if self.service:
+            q &= Q(service__slug=self.service)
+        if self.classification:
+            q &= Q(classification="" if self.classification == UNCLASSIFIED else self.classification)
+        return q & self._owner_q(user) & self._search_q()
+
+    def _owner_q(self, user) -> Q:
+        if self.owner == ME:
+            return Q(owner=user)
+        if self.owner == UNOWNED:
+            return Q(owner__isnull=True)
+        return Q(owner__username=self.owner) if self.owner else Q()
+
+    def _search_q(self) -> Q:
+        if not self.q:
+            return Q()
+        text = self.q
+        return (Q(title__icontains=text) | Q(culprit__icontains=text) | Q(short_id__icontains=text)
+                | Q(sentry_issue_id=text))
+
+    def urlencode(self, **changes) -> str:
+        """The query string for this view with some values changed; defaults are left out."""
+        changed = replace(self, **changes)
+        defaults = QueueQuery()
+        pairs = [(name, getattr(changed, name)) for name in self.__dataclass_fields__]
+        return urlencode([(name, value) for name, value in pairs if value != getattr(defaults, name)])
+
+
+# --- "New since your last visit" ------------------------------------------------------------------
+
+
+def visit_record(*, user, now=None) -> datetime:
+    """A full load of the queue. Starts a new visit unless the last load was within VISIT_GAP.
+
+    Returns where "new" starts for this visit. The one write of the queue page; htmx
+    partial loads and other pages of the list read with `visit_new_since` instead.
+    """
+    now = now or timezone.now()
+    visit = QueueVisit.objects.filter(user=user).first()
+    if visit is None:
+        # ignore_conflicts: two first loads at once must not fail on the one-per-user constraint.
+        QueueVisit.objects.bulk_create([QueueVisit(user=user, last_visit_at=now)], ignore_conflicts=True)
+        return now - FIRST_VISIT_WINDOW
+    if now - visit.last_visit_at > VISIT_GAP:
+        visit.previous_visit_at = visit.last_visit_at
+    visit.last_visit_at = now
+    visit.save(update_fields=["previous_visit_at", "last_visit_at"])
+    return _new_since(visit)
+
+
+def visit_new_since(*, user) -> datetime:
+    visit = QueueVisit.objects.filter(user=user).first()
+    return _new_since(visit) if visit else timezone.now() - FIRST_VISIT_WINDOW
+
+
+def _new_since(visit) -> datetime:
+    return visit.previous_visit_at or visit.last_visit_at - FIRST_VISIT_WINDOW
+
+
+def viewer_for(user, *, new_since) -> Viewer:
+    """The viewer, in two queries (the user's groups and teams) however many rows follow."""
+    team_ids = user_team_ids(user)
+    admin = is_admin(user)
+    return Viewer(user=user, team_ids=team_ids, new_since=new_since, admin=admin,
+                  dev=admin or DEV in user_roles(user))
+
+
+# --- Rows -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One queue row: the item, and what the template needs beside it."""
+
+    item: TriageItem
+    sparkline: str
+    is_new: bool
+    denied_reason: str  # empty when the viewer may change the item
+    last_seen_ago: str
+    age: str
+
+
+def rows_for(items, *, viewer, sparklines, now=None) -> list[Row]:
+    now = now or timezone.now()
+    return [
+        Row(item=item, sparkline=sparklines[item.pk], is_new=item.is_open and item.created_at > viewer.new_since,
+            denied_reason="" if viewer.can_change(item) else change_denied_reason(item),
+            last_seen_ago=compact_ago(item.last_seen, now), age=compact_ago(item.first_seen, now))
+        for item in items
+    ]
+
+
+AGO_UNITS = ((365 * 86400, "y"), (30 * 86400, "mo"), (7 * 86400, "w"), (86400, "d"), (3600, "h"), (60, "m"))
+
+
+def compact_ago(moment, now) -> str:
+    """"3h", "2d": a dense column reads faster than "2 days, 3 hours"."""
+    seconds = (now - moment).total_seconds()
+    return next((f"{int(seconds // size)}{unit}" for size, unit in AGO_UNITS if seconds >= size), "now")
