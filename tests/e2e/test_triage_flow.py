@@ -19,8 +19,10 @@ from tests.helpers import (
     compact,
     event_payload,
     issue_payload,
+    sample,
     wire_headers,
 )
+from tests.processes import celery_worker, flush_broker, wait_for
 from triage.models import Occurrence, Service, TriageItem
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -93,7 +95,29 @@ def rail_count(page, section):
     return page.locator(f'#rail [data-section="{section}"] .n')
 
 
-def test_it_triages_the_new_item_from_the_keyboard_without_reloading(page, live_server, alice, overnight):
+@pytest.fixture
+def fake_sentry(httpserver, settings, tmp_path):
+    """Sentry's web API played by a local HTTP server, with a real worker pushing to it."""
+    configuration = {"SENTRY_API_URL": httpserver.url_for("").rstrip("/"), "SENTRY_AUTH_TOKEN": "e2e-token",
+                     "SENTRY_ORG_SLUG": "test-org"}
+    for name, value in configuration.items():
+        setattr(settings, name, value)  # the live server, in this process, records what to push
+    httpserver.expect_request(re.compile("^/api/0/organizations/test-org/issues/"), method="PUT").respond_with_json(
+        sample("api-issue-update-response"))
+    flush_broker()
+    with celery_worker(tmp_path, **configuration):  # and the worker pushes it
+        yield httpserver
+    flush_broker()
+
+
+def pushed(server):
+    return [(request.path, request.get_json()) for request, _ in server.log]
+
+
+@pytest.mark.worker
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_it_triages_the_new_item_from_the_keyboard_without_reloading(page, live_server, alice, overnight, fake_sentry):
     log_in(page, "alice")
 
     expect(page.locator("#results h1")).to_contain_text("New since your last visit")
@@ -126,8 +150,10 @@ def test_it_triages_the_new_item_from_the_keyboard_without_reloading(page, live_
     expect(rail_count(page, "new")).to_have_text("1")
     expect(page.locator("#results-count")).to_have_text("1")  # the row stays, dimmed, until the next load
     expect(page.locator("#toasts")).to_contain_text(f"Resolved {overnight.short_id or overnight.sentry_issue_id}.")
-    # HOOK(sentry-sync-e2e): once a fake Sentry API runs for browser tests, assert here that it
-    # received PUT /api/0/organizations/test-org/issues/4242424242/ with {"status": "resolved"}.
+    issue_path = f"/api/0/organizations/test-org/issues/{overnight.sentry_issue_id}/"
+    wait_for(lambda: (issue_path, {"status": "resolved"}) in pushed(fake_sentry), message="Sentry got the resolve")
+    assert (issue_path, {"assignedTo": "alice@example.com"}) in pushed(fake_sentry)  # the take
+    assert all(request.headers["Authorization"] == "Bearer e2e-token" for request, _ in fake_sentry.log)
 
     page.locator('#rail [data-section="all"]').click()
     expect(page.locator("#results h1")).to_contain_text("All items")
