@@ -3,8 +3,9 @@ from django.db import InterfaceError, OperationalError
 
 from . import drain, sentry_sync, services
 
-
-@shared_task(
+# Tasks whose work must not be lost: redelivered if the worker dies mid-task, retried while
+# the database is away. Both are safe to run twice.
+RELIABLE = dict(
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, InterfaceError),
@@ -13,6 +14,9 @@ from . import drain, sentry_sync, services
     retry_jitter=True,
     max_retries=8,
 )
+
+
+@shared_task(**RELIABLE)
 def drain_deliveries(slot=0):
     return drain.deliveries_drain(slot=slot, process=services.delivery_process)
 
@@ -22,15 +26,7 @@ def requeue_stale_deliveries():
     return services.deliveries_requeue_stale()
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**RELIABLE)
 def push_to_sentry(sync_id):
     return sentry_sync.sync_push(sync_id=sync_id)
 
