@@ -17,6 +17,7 @@ EVENT_RESOURCES = {"event_alert": "event", "error": "error"}
 ISSUE_ACTIONS = {"created", "resolved", "assigned", "ignored", "archived", "unresolved"}
 MAX_FRAMES = 60
 MAX_TEXT = 2000
+MAX_FINGERPRINT_PARTS = 10
 PROJECT_IN_API_URL = re.compile(r"/api/0/projects/[^/]+/(?P<project>[^/]+)/events/")
 EVENT_IN_WEB_URL = re.compile(r"/events/[^/]+/?$")
 
@@ -159,8 +160,14 @@ def _event_facts(event, **defaults):
         request_url=_text(_dict(event.get("request")).get("url")),
         web_url=_issue_web_url(_str(event.get("web_url"))) or defaults.get("web_url", ""),
         tags=tags,
+        fingerprint=_fingerprint(event.get("fingerprint")),
         exceptions=_exceptions(event),
     )
+
+
+def _fingerprint(value) -> tuple[str, ...]:
+    parts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return tuple(part for part in map(_str, parts[:MAX_FINGERPRINT_PARTS]) if part)
 
 
 def _exceptions(event):

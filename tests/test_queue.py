@@ -18,9 +18,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 HOUR = timedelta(hours=1)
 
 # Pinned for a full load: session, user, the visit (read + write), the viewer's teams and groups,
-# all section counts (one aggregate), the rows, their sparklines (one aggregate), and the filter
-# bar's services, environments and people.
-QUEUE_QUERIES = 12
+# all section counts (one aggregate), the rows, their sparklines (one aggregate), the filter
+# bar's services, environments and people, and the open feedback on the viewer's teams' runbooks.
+QUEUE_QUERIES = 13
 # Pinned for an htmx reload of the results: no visit write, no filter bar.
 PARTIAL_QUERIES = 8
 

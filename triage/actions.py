@@ -1,4 +1,4 @@
-"""What people do to items: classify, take, assign, ignore, resolve, unresolve, comment.
+"""What people do to items: classify, take, assign, ignore, resolve, unresolve, comment, runbook feedback.
 
 Each function checks permission, changes the item, records an Activity, and tells
 Sentry (through `item_changed_for_sentry`, after commit) when Sentry should know.
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .models import TriageItem
 from .permissions import can_change_item, can_comment, change_denied_reason
+from .runbook_links import item_runbook_decided, item_runbook_helped, item_runbook_reopened, item_runbook_resolved
 from .services import activity_record
 from .signals import item_changed_for_sentry
 
@@ -67,6 +68,7 @@ def item_classify(*, item, user, classification, note="", duplicate_of=None):
     item.classification, item.duplicate_of = classification, duplicate_of
     item.pinned_note = note or item.pinned_note
     _mark_triaged(item)
+    item_runbook_decided(item=item)  # pins the runbook's current version: "handled with v3"
     activity_record(item=item, verb="classified", actor=user, classification=classification, note=note,
                     duplicate_of=duplicate_of.pk if duplicate_of else None)
     if classification in IGNORING_CLASSIFICATIONS:
@@ -110,6 +112,7 @@ def item_resolve(*, item, user, note="", in_next_release=False):
     _require_change(user, item)
     item.status, item.resolved_at = Status.RESOLVED, timezone.now()
     item.resolved_in_release = item.latest_event.get("release", "") if in_next_release else ""
+    item_runbook_resolved(item=item, at=item.resolved_at)
     activity_record(item=item, verb="resolved", actor=user, note=note, in_next_release=in_next_release)
     item.save()
     details = {"statusDetails": {"inNextRelease": True}} if in_next_release else {}
@@ -121,9 +124,21 @@ def item_resolve(*, item, user, note="", in_next_release=False):
 def item_unresolve(*, item, user):
     _require_change(user, item)
     item.status, item.resolved_at, item.ignore_condition = Status.TRIAGED if item.classification else Status.NEW, None, {}
+    item_runbook_reopened(item=item)
     activity_record(item=item, verb="unresolved", actor=user)
     item.save()
     _tell_sentry(item, user, {"status": "unresolved"})
+    return item
+
+
+@transaction.atomic
+def item_runbook_feedback(*, item, user, helped: bool):
+    """Whether the linked runbook helped; it counts in the runbook's usefulness figures."""
+    _require_change(user, item)
+    item_runbook_helped(item=item, helped=helped)
+    activity_record(item=item, verb="runbook_feedback", actor=user, helped=helped, slug=item.runbook.slug,
+                    title=item.runbook.title)
+    item.save()
     return item
 
 
@@ -178,5 +193,7 @@ def item_perform(*, item, user, action, data):
     if action == "resolve":
         return item_resolve(item=item, user=user, note=data.get("note", ""),
                             in_next_release=data.get("in_next_release", False))
+    if action == "runbook_feedback":
+        return item_runbook_feedback(item=item, user=user, helped=data["helped"])
     simple = {"take": item_take, "unresolve": item_unresolve}
     return simple[action](item=item, user=user)

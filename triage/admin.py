@@ -33,7 +33,7 @@ class TriageItemAdmin(admin.ModelAdmin):
     list_filter = ["status", "level", "service"]
     search_fields = ["sentry_issue_id", "short_id", "title", "culprit"]
     list_select_related = ["service"]
-    raw_id_fields = ["service"]
+    raw_id_fields = ["service", "runbook", "runbook_version"]  # thousands of runbooks: no select of them all
     inlines = [ActivityInline]
 
 

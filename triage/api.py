@@ -2,7 +2,7 @@
 
 import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from .serializers import (
     IgnoreInput,
     ResolveInput,
     AssignInput,
+    RunbookFeedbackInput,
     TriageItemDetailSerializer,
     TriageItemSerializer,
     validated_action_input,
@@ -80,6 +81,15 @@ class TriageItemViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def unresolve(self, request, pk=None):
         return self._perform(request, "unresolve")
+
+    @extend_schema(request=RunbookFeedbackInput, description="Say whether the item's runbook helped; it counts in "
+                   "the runbook's usefulness figures (per version, on the runbook's page). It can be changed.",
+                   responses={200: TriageItemDetailSerializer,
+                              400: OpenApiResponse(description="`helped` missing or not a boolean, or no runbook"),
+                              403: OpenApiResponse(description="you may not change this item")})
+    @action(detail=True, methods=["post"], url_path="runbook-feedback")
+    def runbook_feedback(self, request, pk=None):
+        return self._perform(request, "runbook_feedback")
 
     @extend_schema(request=CommentInput, responses=TriageItemDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -62,6 +62,8 @@ class EventFacts:
     request_url: str = ""
     web_url: str = ""
     tags: dict = field(default_factory=dict)
+    # Sentry's grouping fingerprint: ("{{ default }}",) unless the SDK or a rule set one.
+    fingerprint: tuple[str, ...] = ()
     # Outermost exception last, as Sentry orders a chain.
     exceptions: tuple[ExceptionFacts, ...] = ()
 
@@ -84,6 +86,7 @@ class EventFacts:
                 }
                 for exc in self.exceptions
             ],
+            "fingerprint": list(self.fingerprint),
             "request_url": self.request_url,
             "release": self.release,
             "environment": self.environment,

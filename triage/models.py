@@ -121,6 +121,13 @@ class TriageItem(models.Model):
     ignore_condition = models.JSONField(default=dict, blank=True)
     woke_at = models.DateTimeField(null=True, blank=True)
     triaged_at = models.DateTimeField(null=True, blank=True)
+    # The best-matching runbook (triage.runbook_links), and the version current when the item was
+    # first classified with it: "handled with v3" stays true after v4.
+    runbook = models.ForeignKey("runbooks.Runbook", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    runbook_version = models.ForeignKey("runbooks.RunbookVersion", null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    runbook_helped = models.BooleanField(null=True, blank=True)
     # State of the last push of a portal change to Sentry ("" = nothing pushed).
     sentry_sync_state = models.CharField(max_length=16, blank=True)
     sentry_sync_error = models.TextField(blank=True)

@@ -16,12 +16,28 @@ def user_team_ids(user) -> frozenset:
     if not user.is_authenticated:
         return frozenset()
     if not hasattr(user, "_triage_team_ids"):
-        user._triage_team_ids = frozenset(user.teams.order_by().values_list("pk", flat=True))
+        user._triage_team_ids = frozenset(_user_teams(user))
     return user._triage_team_ids
+
+
+def user_team_slugs(user) -> list[str]:
+    """The user's team slugs, from the same one query as their ids."""
+    return sorted(_user_teams(user).values()) if user.is_authenticated else []
+
+
+def _user_teams(user) -> dict[int, str]:
+    if not hasattr(user, "_triage_teams"):
+        user._triage_teams = dict(user.teams.order_by().values_list("pk", "slug"))
+    return user._triage_teams
 
 
 def is_admin(user) -> bool:
     return user.is_superuser or ADMIN in user_roles(user)
+
+
+def is_developer(user) -> bool:
+    """dev or admin: who writes code and runbooks."""
+    return is_admin(user) or DEV in user_roles(user)
 
 
 def can_change_item(user, item) -> bool:

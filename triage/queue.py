@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import Level, QueueVisit, TriageItem
-from .permissions import DEV, can_change_item, change_denied_reason, is_admin, user_roles, user_team_ids
+from .permissions import can_change_item, change_denied_reason, is_admin, is_developer, user_team_ids
 
 Status, Classification = TriageItem.Status, TriageItem.Classification
 OPEN = Q(status__in=TriageItem.OPEN_STATUSES)
@@ -174,9 +174,7 @@ def _new_since(visit) -> datetime:
 def viewer_for(user, *, new_since) -> Viewer:
     """The viewer, in two queries (the user's groups and teams) however many rows follow."""
     team_ids = user_team_ids(user)
-    admin = is_admin(user)
-    return Viewer(user=user, team_ids=team_ids, new_since=new_since, admin=admin,
-                  dev=admin or DEV in user_roles(user))
+    return Viewer(user=user, team_ids=team_ids, new_since=new_since, admin=is_admin(user), dev=is_developer(user))
 
 
 # --- Rows -------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from runbooks.selectors import feedback_open_for_teams
+
 from .models import Activity, Occurrence, Service, TriageItem
 
 
@@ -24,7 +26,8 @@ def item_recent_occurrences(*, item, limit=50) -> QuerySet:
 
 def item_queryset() -> QuerySet:
     """Items with what a list row shows, in one query."""
-    return TriageItem.objects.select_related("service", "team", "owner").order_by("-last_seen", "-id")
+    return (TriageItem.objects.select_related("service", "team", "owner", "runbook", "runbook_version")
+            .defer("runbook__search_document", "runbook_version__body").order_by("-last_seen", "-id"))
 
 
 # --- The morning queue ------------------------------------------------------------------------------
@@ -72,5 +75,12 @@ def items_daily_event_counts(*, item_ids, days: list[date]) -> dict[tuple[int, d
 
 
 def item_for_page(*, item_id) -> TriageItem:
-    related = ("service", "service__team", "team", "owner", "ownership_rule", "ownership_rule__team", "duplicate_of")
-    return TriageItem.objects.select_related(*related).get(pk=item_id)
+    related = ("service", "service__team", "team", "owner", "ownership_rule", "ownership_rule__team", "duplicate_of",
+               "runbook", "runbook__current_version", "runbook_version")
+    return (TriageItem.objects.select_related(*related).defer("runbook__search_document", "runbook_version__body")
+            .get(pk=item_id))
+
+
+def runbook_feedback_for_teams(*, team_slugs, limit=5) -> list:
+    """Open feedback on the runbooks of these teams, for their morning queue (nothing to read without teams)."""
+    return list(feedback_open_for_teams(team_slugs=team_slugs, limit=limit)) if team_slugs else []

@@ -15,6 +15,13 @@ class TriageItemSerializer(serializers.ModelSerializer):
     exception_type = serializers.CharField(read_only=True)
     exception_value = serializers.CharField(read_only=True)
     regressed = serializers.SerializerMethodField()
+    runbook = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True,
+                                           help_text="Slug of the best-matching runbook, or null.")
+    runbook_version = serializers.IntegerField(
+        source="runbook_version.number", read_only=True, allow_null=True,
+        help_text="The runbook version pinned when the item was classified, or null.")
+    runbook_helped = serializers.BooleanField(read_only=True, allow_null=True,
+                                              help_text="Whether the runbook helped, as its handler said; or null.")
 
     class Meta:
         model = TriageItem
@@ -24,6 +31,7 @@ class TriageItemSerializer(serializers.ModelSerializer):
             "first_seen", "last_seen", "sentry_url", "sentry_status", "sentry_substatus",
             "exception_type", "exception_value", "regressed", "regressed_at", "resolved_at",
             "classification", "owner", "team", "ignore_condition", "pinned_note", "sentry_sync_state",
+            "runbook", "runbook_version", "runbook_helped",
         ]
 
     def get_regressed(self, item) -> bool:
@@ -64,6 +72,14 @@ class ResolveInput(serializers.Serializer):
     in_next_release = serializers.BooleanField(required=False, default=False)
 
 
+class Answer(serializers.BooleanField):
+    default_empty_html = serializers.empty  # a form without the field is an error, not a "no"
+
+
+class RunbookFeedbackInput(serializers.Serializer):
+    helped = Answer(help_text="Whether the item's runbook helped.")
+
+
 class CommentInput(serializers.Serializer):
     body = serializers.CharField(max_length=10000)
 
@@ -81,7 +97,7 @@ class BulkResult(serializers.Serializer):
 
 # The input each action takes (None: no input).
 ACTION_INPUTS = {"classify": ClassifyInput, "assign": AssignInput, "ignore": IgnoreInput,
-                 "resolve": ResolveInput, "take": None, "unresolve": None}
+                 "resolve": ResolveInput, "take": None, "unresolve": None, "runbook_feedback": RunbookFeedbackInput}
 
 
 def validated_action_input(action, data) -> dict:

@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from .facts import EventFacts, IssueFacts
 from .models import Activity, Occurrence, Service, TriageItem
 from .ownership import item_assign_owning_team
+from .runbook_links import item_link_runbook, item_runbook_resolved
 
 SENTRY = "Sentry"
 SNAPSHOT_SLACK = timedelta(milliseconds=1)
@@ -30,12 +31,15 @@ def activity_record(*, item, verb, actor=None, actor_label="", **data) -> Activi
 def item_apply_issue(*, issue: IssueFacts, action: str, actor_label: str = SENTRY, echo: bool = False):
     """Apply an `issue` webhook. Echoes of the portal's own changes only refresh figures."""
     item, created = _item_locked(issue.issue_id, lambda: _new_item_from_issue(issue))
+    was_open = item.is_open
     if created:
         activity_record(item=item, verb="created", actor_label=actor_label, via=f"issue.{action}")
     else:
         _refresh_from_issue(item, issue)
     if not echo:
         _apply_sentry_action(item, action=action, issue=issue, actor_label=actor_label)
+    if created or (item.is_open and not was_open):
+        item_link_runbook(item=item, actor_label=actor_label, reopened=not created)
     item.save()
     return item
 
@@ -46,6 +50,7 @@ def item_record_event(*, event: EventFacts, actor_label: str = SENTRY):
     item, created = _item_locked(event.issue_id, lambda: _new_item_from_event(event))
     if not _occurrence_insert(item, event):
         return item, False
+    was_open = item.is_open
     if _is_after_snapshot(item, event):
         item.event_count += 1
     item.last_seen = max(item.last_seen, event.timestamp)
@@ -60,6 +65,9 @@ def item_record_event(*, event: EventFacts, actor_label: str = SENTRY):
         _reopen(item, regressed=True, actor_label=actor_label, event_id=event.event_id, release=event.release)
     elif item.status == Status.IGNORED and ignore_condition_passed(item):
         item_wake(item, actor_label=actor_label, event_id=event.event_id)
+    reopened = not created and item.is_open and not was_open
+    if created or first_event or reopened:  # a created-from-issue item learns its stack and tags now
+        item_link_runbook(item=item, actor_label=actor_label, reopened=reopened)
     item.save()
     return item, True
 
@@ -186,6 +194,7 @@ def _take_latest_event(item, event: EventFacts):
 def _apply_sentry_action(item, *, action, issue: IssueFacts, actor_label):
     if action == "resolved" and item.status != Status.RESOLVED:
         item.status, item.resolved_at = Status.RESOLVED, timezone.now()
+        item_runbook_resolved(item=item, at=item.resolved_at)
         in_next_release = issue.status_details.get("inNextRelease") or issue.status_details.get("inRelease")
         item.resolved_in_release = item.latest_event.get("release", "") if in_next_release else ""
         activity_record(
@@ -234,5 +243,6 @@ def _wake_if_due(item_id, now) -> bool:
     if item.status != Status.IGNORED or not ignore_condition_passed(item, now):
         return False
     item_wake(item, actor_label="portal", reason="ignore period ended")
+    item_link_runbook(item=item, actor_label="portal", reopened=True)
     item.save()
     return True

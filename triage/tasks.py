@@ -1,6 +1,11 @@
-from celery import shared_task
+import logging
 
-from . import services
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import runbook_links, services
+
+log = logging.getLogger(__name__)
 
 
 @shared_task
@@ -13,3 +18,12 @@ def send_morning_digests():
     from .digest import digests_send
 
     return digests_send()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=2,
+             retry_backoff_max=300, retry_jitter=True, max_retries=8)
+def relink_open_items(runbook_id=None):
+    """Runbook `runbook_id`'s matchers changed: re-match the open items (all of them: any may move)."""
+    changed = runbook_links.items_relink_open()
+    log.info("Re-linked %s open item(s) after runbook %s changed its matchers.", changed, runbook_id)
+    return changed

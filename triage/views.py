@@ -22,14 +22,17 @@ from rest_framework.exceptions import ValidationError as InputError
 
 from . import actions, queue, selectors
 from .models import Level, TriageItem
-from .permissions import can_change_item, change_denied_reason
+from .permissions import can_change_item, change_denied_reason, is_developer, user_team_slugs
 from .queue import SECTIONS, SECTIONS_BY_SLUG, SORTS, QueueQuery
+from .runbook_links import item_runbook_panel
 from .serializers import ACTIONS, BulkInput, validated_action_input
 from .sparklines import SPARK_DAYS, histogram, last_days, series, sparkline
 
 PAGE_SIZE = 50
 DONE = {"classify": "Classified", "take": "Took", "assign": "Assigned", "ignore": "Ignored",
-        "resolve": "Resolved", "unresolve": "Reopened", "comment": "Commented on"}
+        "resolve": "Resolved", "unresolve": "Reopened", "comment": "Commented on",
+        "runbook_feedback": "Noted whether the runbook helped with"}
+PAGE_ACTIONS = (*ACTIONS, "runbook_feedback", "comment")
 # The ignore dialog's "for a while" choices, in minutes.
 IGNORE_FOR = {"1h": 60, "8h": 8 * 60, "24h": 24 * 60, "7d": 7 * 24 * 60}
 IGNORE_CHOICE_MISSING = "Choose how long to ignore: forever, for a while, until a date, or N more events or users."
@@ -57,7 +60,8 @@ def queue_page(request):
         return render(request, "triage/_rail.html", {**context, "refresh": True})
     if _htmx(request):
         return render(request, "triage/_results.html", {**context, "partial": True})
-    extras = {**selectors.queue_filter_choices(), **_choices(), "users": selectors.assignable_users()}
+    extras = {**selectors.queue_filter_choices(), **_choices(), "users": selectors.assignable_users(),
+              "runbook_feedback": selectors.runbook_feedback_for_teams(team_slugs=user_team_slugs(request.user))}
     return render(request, "triage/queue.html", {**context, **extras})
 
 
@@ -122,6 +126,7 @@ def _item_context(request, item) -> dict:
         "chart_14": histogram(points[-14:]), "chart_30": histogram(points),
         "events_14": sum(n for _, n in points[-14:]), "events_30": sum(n for _, n in points),
         "can_change": can_change, "denied_reason": "" if can_change else change_denied_reason(item),
+        "runbook_panel": item_runbook_panel(item=item, can_start=is_developer(request.user)),
         "users": selectors.assignable_users(), **_choices(),
     }
 
@@ -150,7 +155,7 @@ def _until(condition):
 
 @require_POST
 def item_action(request, item_id, name):
-    if name not in (*ACTIONS, "comment"):
+    if name not in PAGE_ACTIONS:
         raise Http404("No such action.")
     item = _item(item_id)
     try:
