@@ -27,7 +27,7 @@ def activity_record(*, item, verb, actor=None, actor_label="", **data) -> Activi
     return Activity.objects.create(item=item, verb=verb, actor=actor, actor_label=actor_label, data=data)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside delivery_process, a failure rolls it all back anyway
 def item_apply_issue(*, issue: IssueFacts, action: str, actor_label: str = SENTRY, echo: bool = False):
     """Apply an `issue` webhook. Echoes of the portal's own changes only refresh figures."""
     item, created = _item_locked(issue.issue_id, lambda: _new_item_from_issue(issue))
@@ -44,7 +44,7 @@ def item_apply_issue(*, issue: IssueFacts, action: str, actor_label: str = SENTR
     return item
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def item_record_event(*, event: EventFacts, actor_label: str = SENTRY):
     """Record one Sentry event. Returns (item, occurrence_created); a known event changes nothing."""
     item, created = _item_locked(event.issue_id, lambda: _new_item_from_event(event))
