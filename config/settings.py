@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "triage",
     "runbooks",
     "integrations",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,11 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-from-sentry": {
         "task": "integrations.tasks.reconcile_from_sentry",
         "schedule": 600.0,
+    },
+    # Weekly report (issue 6): the ISO week that just ended, Mondays 06:00 in TIME_ZONE.
+    "weekly-trends": {
+        "task": "reports.tasks.compute_last_week_trends",
+        "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
     },
 }
 

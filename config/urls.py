@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from reports.api import WeeklyTrendsView  # weekly report (issue 6)
 from runbooks.api import RunbookViewSet  # runbooks (issue 3)
 from triage.api import TriageItemViewSet
 
@@ -22,8 +23,11 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/trends/weekly/", WeeklyTrendsView.as_view(), name="api-trends-weekly"),  # issue 6
     path("api/", include(router.urls)),
     path("", include("triage.urls")),
     # --- runbooks (issue 3) ---
     path("runbooks/", include("runbooks.urls")),
+    # --- weekly report (issue 6) ---
+    path("reports/", include("reports.urls")),
 ]

@@ -1,0 +1,149 @@
+"""The week's figures, each one aggregate query over the triage tables (reads only; services.py stores them).
+
+Events are counted by the occurrence's own timestamp, truncated to ISO weeks in TIME_ZONE by the database.
+"""
+
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Trunc
+from django.utils import timezone
+
+from triage.models import Activity, Occurrence, TriageItem
+
+from .spikes import HISTORY_WEEKS
+from .weeks import Week
+
+STATE_VERBS = ("created", "resolved", "ignored", "regressed", "reopened", "unresolved", "woke_up")
+OPEN_VERBS = ("created", "regressed", "reopened", "unresolved", "woke_up")
+UNCLASSIFIED = "unclassified"
+
+
+class Median(Aggregate):
+    """PostgreSQL's percentile_cont(0.5); the report computes medians on SQLite in Python instead."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
+    allow_distinct = False
+
+
+def service_week_events(*, week: Week) -> dict[tuple[int, object], int]:
+    """{(service_id, week_start): events} for the week and the HISTORY_WEEKS before it, in one query."""
+    start, end = week.shifted(-HISTORY_WEEKS).bounds()[0], week.bounds()[1]
+    rows = (Occurrence.objects.filter(timestamp__gte=start, timestamp__lt=end)
+            .annotate(wk=Trunc("timestamp", "week", tzinfo=timezone.get_current_timezone())).order_by()
+            .values_list("item__service_id", "wk").annotate(n=Count("pk")))
+    return {(service_id, timezone.localdate(wk)): n for service_id, wk, n in rows}
+
+
+def service_item_counts(*, week: Week) -> dict[int, dict]:
+    """New items (first seen in the week), and items regressed, resolved, ignored in it, and toil, per service."""
+    start, end = week.bounds()
+    figures = defaultdict(dict)
+    new = (TriageItem.objects.filter(first_seen__gte=start, first_seen__lt=end).order_by()
+           .values_list("service_id").annotate(n=Count("pk")))
+    for service_id, n in new:
+        figures[service_id]["new_items"] = n
+    for row in _activity_counts(start, end):
+        figures[row.pop("item__service_id")].update(row)
+    return figures
+
+
+def _activity_counts(start, end):
+    verbs = {name: Count("item_id", distinct=True, filter=Q(verb=name)) for name in ("regressed", "resolved", "ignored")}
+    return (Activity.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
+            .values("item__service_id").annotate(**verbs, toil=Count("pk", filter=Q(actor__isnull=False))))
+
+
+def service_open_backlog(*, week: Week) -> dict[int, int]:
+    """Items open at the week's end: their last state change before then opened them (or, with none, open now)."""
+    end = week.bounds()[1]
+    last_verb = (Activity.objects.filter(item_id=OuterRef("pk"), verb__in=STATE_VERBS, created_at__lt=end)
+                 .order_by("-created_at", "-id").values("verb")[:1])
+    still_open = Q(last_verb__in=OPEN_VERBS) | Q(last_verb__isnull=True, status__in=TriageItem.OPEN_STATUSES)
+    rows = (TriageItem.objects.filter(first_seen__lt=end).annotate(last_verb=Subquery(last_verb)).order_by()
+            .values_list("service_id").annotate(n=Count("pk", filter=still_open)))
+    return dict(rows)
+
+
+def service_classifications(*, week: Week) -> dict[int, dict[str, int]]:
+    """Items with events in the week, per service and (current) classification."""
+    start, end = week.bounds()
+    active = Occurrence.objects.filter(timestamp__gte=start, timestamp__lt=end).values("item_id")
+    rows = (TriageItem.objects.filter(pk__in=active).order_by()
+            .values_list("service_id", "classification").annotate(n=Count("pk")))
+    figures = defaultdict(dict)
+    for service_id, classification, n in rows:
+        figures[service_id][classification or UNCLASSIFIED] = n
+    return figures
+
+
+def _durations(start, end):
+    return {"ttt": (Q(triaged_at__gte=start, triaged_at__lt=end),
+                    ExpressionWrapper(F("triaged_at") - F("first_seen"), output_field=DurationField())),
+            "ttr": (Q(resolved_at__gte=start, resolved_at__lt=end),
+                    ExpressionWrapper(F("resolved_at") - F("first_seen"), output_field=DurationField()))}
+
+
+def week_medians(*, week: Week) -> tuple[dict[int, dict], dict]:
+    """Median time to triage and to resolve (seconds, from first seen) of items triaged/resolved in the week:
+    ({service_id: {"ttt", "ttr"}}, {"ttt", "ttr"} for the organization)."""
+    durations = _durations(*week.bounds())
+    items = TriageItem.objects.filter(durations["ttt"][0] | durations["ttr"][0]).order_by()
+    if connection.vendor != "postgresql":
+        return _medians_in_python(items, durations)
+    medians = {key: Median(expr, filter=cond, output_field=DurationField()) for key, (cond, expr) in durations.items()}
+    per_service = {row.pop("service_id"): _seconds(row) for row in items.values("service_id").annotate(**medians)}
+    return per_service, _seconds(items.aggregate(**medians))
+
+
+def _seconds(row: dict) -> dict:
+    return {key: value.total_seconds() if value is not None else None for key, value in row.items()}
+
+
+def _medians_in_python(items, durations):
+    """SQLite has no percentile function: read the week's durations (one small list per figure)."""
+    from statistics import median
+
+    samples = defaultdict(lambda: defaultdict(list))
+    for key, (cond, expr) in durations.items():
+        for service_id, value in items.filter(cond).annotate(d=expr).values_list("service_id", "d"):
+            samples[service_id][key].append(value.total_seconds())
+            samples[None][key].append(value.total_seconds())
+    def pick(values):
+        return {key: median(values[key]) if values[key] else None for key in durations}
+
+    org = pick(samples.pop(None, defaultdict(list)))
+    return {service_id: pick(values) for service_id, values in samples.items()}, org
+
+
+def item_week_figures(*, week: Week) -> dict[int, dict]:
+    """{item_id: {"events", "events_prev", "toil"}} for items with events this or last week, or toil this week."""
+    start, end = week.bounds()
+    prev_start = week.shifted(-1).bounds()[0]
+    rows = (Occurrence.objects.filter(timestamp__gte=prev_start, timestamp__lt=end).order_by().values_list("item_id")
+            .annotate(events=Count("pk", filter=Q(timestamp__gte=start)),
+                      events_prev=Count("pk", filter=Q(timestamp__lt=start))))
+    figures = defaultdict(lambda: {"events": 0, "events_prev": 0, "toil": 0})
+    for item_id, events, events_prev in rows:
+        figures[item_id].update(events=events, events_prev=events_prev)
+    toil = (Activity.objects.filter(created_at__gte=start, created_at__lt=end, actor__isnull=False).order_by()
+            .values_list("item_id").annotate(n=Count("pk")))
+    for item_id, n in toil:
+        figures[item_id]["toil"] = n
+    return figures
+
+
+def history_weeks(week: Week) -> list:
+    return [week.shifted(-offset).start for offset in range(HISTORY_WEEKS, 0, -1)]
+

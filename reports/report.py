@@ -1,0 +1,77 @@
+"""The weekly report page's context: stored figures only, so the page stays the same after the meeting."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+
+from . import selectors
+from .charts import week_sparkline, weeks_series
+from .spikes import RULE
+from .weeks import Week
+
+HEADLINES = (("events", "Events", {"section": "all", "sort": "events"}),
+             ("new_items", "New items", {"section": "all", "sort": "first_seen"}),
+             ("regressed", "Regressed", {"section": "regressed"}),
+             ("resolved", "Resolved", {"section": "all", "status": "resolved"}),
+             ("ignored", "Ignored", {"section": "all", "status": "ignored"}),
+             ("open_backlog", "Open at week end", {"section": "open"}),
+             ("toil", "Handling actions", {"section": "all"}))
+
+
+def queue_url(**params) -> str:
+    return reverse("triage:item-list") + "?" + urlencode(params)
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    value: int
+    previous: int | None
+    url: str
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous is None else self.value - self.previous
+
+    @property
+    def change_percent(self) -> int | None:
+        return round(100 * self.change / self.previous) if self.previous else None
+
+
+def report_context(*, week: Week) -> dict | None:
+    """None when the week was not computed."""
+    orgs = selectors.org_trends(week=week)
+    if week.name not in orgs:
+        return None
+    org, prev = orgs[week.name], orgs.get(week.shifted(-1).name)
+    headlines = [Headline(label, getattr(org, name), getattr(prev, name) if prev else None, queue_url(**params))
+                 for name, label, params in HEADLINES]
+    movers = selectors.top_movers(week=week)
+    ops, unclassified = selectors.open_items(classification="data_fix"), selectors.open_items(classification="")
+    return {"week": week, "prev_week": week.shifted(-1), "next_week": week.shifted(1), "org": org,
+            "headlines": headlines, "services": _service_rows(week), "movers": movers, "ops": ops,
+            "unclassified": unclassified, "decisions": selectors.week_decisions(week=week), "rule": RULE, "time_zone": settings.TIME_ZONE,
+            "decision_items": _decision_items(movers, ops, unclassified),
+            "ops_url": queue_url(section="ops"), "unclassified_url": queue_url(section="open", classification="none")}
+
+
+def _service_rows(week: Week) -> list[dict]:
+    history = selectors.service_event_history(week=week)
+    starts = [week.shifted(-offset).start for offset in range(selectors.SPARK_WEEKS - 1, -1, -1)]
+    return [{"trend": trend, "sparkline": week_sparkline(weeks_series(history.get(trend.service_id, {}), starts),
+                                                          spike=trend.spike),
+             "url": queue_url(section="all", service=trend.service.slug),
+             "open_url": queue_url(section="open", service=trend.service.slug)}
+            for trend in selectors.service_trends(week=week)]
+
+
+def _decision_items(movers, ops, unclassified) -> list:
+    """The items listed on the report, once each: what a decision can be recorded against."""
+    items = {}
+    for trend in [*movers["up"], *movers["down"], *movers["toil"]]:
+        items.setdefault(trend.item.pk, trend.item)
+    for item in [*ops, *unclassified]:
+        items.setdefault(item.pk, item)
+    return list(items.values())

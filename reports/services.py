@@ -1,0 +1,86 @@
+"""Writes: computing and storing a week's trends, and the meeting's decisions."""
+
+import zlib
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from triage.models import Service
+
+from . import figures
+from .models import MeetingDecision, WeeklyItemTrend, WeeklyOrgTrend, WeeklyServiceTrend
+from .spikes import spike_check
+from .weeks import Week
+
+LOCK_KEY = zlib.crc32(b"reports.trends_compute_week")
+ADDITIVE = ("events", "events_prev", "new_items", "regressed", "resolved", "ignored", "open_backlog", "toil")
+
+
+def trends_compute_week(*, week: Week) -> WeeklyOrgTrend:
+    """Compute `week` from the triage tables and replace its stored rows, all in one transaction.
+
+    Runs one at a time (a PostgreSQL advisory lock; SQLite serializes writers anyway), so two
+    runs for the same week leave one set of rows, never a doubled one."""
+    with transaction.atomic():
+        _lock()
+        per_service, org_medians = figures.week_medians(week=week)
+        services = _service_trends(week, per_service)
+        org = _org_trend(week, services, org_medians)
+        _replace(week, services, org, _item_trends(week))
+    return org
+
+
+def _lock():
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+def _replace(week, services, org, items):
+    for model in (WeeklyServiceTrend, WeeklyOrgTrend, WeeklyItemTrend):
+        model.objects.filter(week=week.name).delete()
+    WeeklyServiceTrend.objects.bulk_create(services)
+    org.save()
+    WeeklyItemTrend.objects.bulk_create(items, batch_size=2000)
+
+
+def _service_trends(week: Week, medians: dict) -> list[WeeklyServiceTrend]:
+    events = figures.service_week_events(week=week)
+    counts, backlog = figures.service_item_counts(week=week), figures.service_open_backlog(week=week)
+    classes = figures.service_classifications(week=week)
+    history, now = figures.history_weeks(week), timezone.now()
+    rows = []
+    for service_id in Service.objects.order_by("slug").values_list("pk", flat=True):
+        n = events.get((service_id, week.start), 0)
+        verdict = spike_check(events=n, history=[events.get((service_id, day), 0) for day in history])
+        rows.append(WeeklyServiceTrend(
+            week=week.name, week_start=week.start, service_id=service_id, events=n,
+            events_prev=events.get((service_id, week.shifted(-1).start), 0), open_backlog=backlog.get(service_id, 0),
+            classifications=classes.get(service_id, {}), spike=verdict.spike, baseline=verdict.baseline,
+            spread=verdict.spread, computed_at=now, **_medians(medians.get(service_id)), **counts.get(service_id, {})))
+    return rows
+
+
+def _medians(values: dict | None) -> dict:
+    values = values or {}
+    return {"median_time_to_triage_s": values.get("ttt"), "median_time_to_resolve_s": values.get("ttr")}
+
+
+def _org_trend(week: Week, services: list[WeeklyServiceTrend], org_medians: dict) -> WeeklyOrgTrend:
+    totals = {name: sum(getattr(row, name) for row in services) for name in ADDITIVE}
+    classes = {}
+    for row in services:
+        for name, n in row.classifications.items():
+            classes[name] = classes.get(name, 0) + n
+    return WeeklyOrgTrend(week=week.name, week_start=week.start, classifications=classes,
+                          computed_at=timezone.now(), **_medians(org_medians), **totals)
+
+
+def _item_trends(week: Week) -> list[WeeklyItemTrend]:
+    return [WeeklyItemTrend(week=week.name, week_start=week.start, item_id=item_id, events=row["events"],
+                            events_prev=row["events_prev"], delta=row["events"] - row["events_prev"], toil=row["toil"])
+            for item_id, row in figures.item_week_figures(week=week).items()]
+
+
+def decision_record(*, week: Week, item, text: str, author) -> MeetingDecision:
+    return MeetingDecision.objects.create(week=week.name, item=item, text=text.strip()[:500], author=author)

@@ -1,0 +1,75 @@
+"""Pages of the weekly report: thin, the figures come from reports.report and reports.selectors."""
+
+import csv
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from triage.permissions import OPS, is_developer, user_roles
+
+from . import selectors, services
+from .forms import DecisionForm
+from .report import report_context
+from .weeks import BadWeek, week_parse
+
+
+def _week(value):
+    try:
+        return week_parse(value)
+    except BadWeek as error:
+        raise Http404(str(error)) from error
+
+
+def _computed(week, found):
+    if found is None:
+        raise Http404(f"{week} has not been computed (manage.py compute_weekly_trends --week {week})")
+    return found
+
+
+def _may_decide(user) -> bool:
+    return is_developer(user) or OPS in user_roles(user)
+
+
+def _render(request, week):
+    context = _computed(week, report_context(week=week))
+    return render(request, "reports/weekly.html", {**context, "may_decide": _may_decide(request.user)})
+
+
+@require_GET
+def weekly_latest(request):
+    week = selectors.week_latest_computed()
+    if week is None:
+        return render(request, "reports/weekly_empty.html")
+    return _render(request, week)
+
+
+@require_GET
+def weekly_report(request, week):
+    return _render(request, _week(week))
+
+
+@require_GET
+def weekly_csv(request, week):
+    week = _week(week)
+    payload = _computed(week, selectors.trends_payload(week=week))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="weekly-trends-{payload["week"]}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(selectors.SERVICE_COLUMNS)
+    writer.writerows([row[name] for name in selectors.SERVICE_COLUMNS] for row in payload["services"])
+    return response
+
+
+@require_POST
+def decision_add(request, week):
+    week = _week(week)
+    _computed(week, selectors.org_trends(week=week).get(week.name))
+    if not _may_decide(request.user):
+        raise PermissionDenied("Recording a meeting decision needs the dev or ops role.")
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        services.decision_record(week=week, item=form.cleaned_data["item"], text=form.cleaned_data["text"],
+                                 author=request.user)
+    return redirect(f"/reports/weekly/{week}/#decisions")
