@@ -20,6 +20,14 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def patient_assertions():
+    """A loaded 2-core machine can take seconds to answer; a real bug still fails, only later."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -48,7 +56,7 @@ def page(browser, live_server):
     responses of 400 and over are listed in `page.failed_responses`.
     """
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     page.outside_requests, page.failed_responses, page.console_errors = [], [], []
 
