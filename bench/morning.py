@@ -1,12 +1,17 @@
 """The morning queue at scale: server time per page with 100,000 items and 2,000,000 occurrences.
 
 PostgreSQL database `triage_bench_morning` (created and migrated here). Its data is loaded with
-server-side INSERT ... SELECT generate_series in one transaction, then VACUUM ANALYZE; a later
-run reuses it when its row counts match and it is less than BENCH_MORNING_MAX_AGE_HOURS old
-(default 24: sparklines and "new since your last visit" are relative to now). The data:
-~100 services (a few with most items) of 6 teams, statuses mostly new/triaged/in progress,
-classifications, owners, regressed and woken items, occurrences over the last 30 days with a
-skewed spread (the busiest item has ~2% of all events, the median item ~10).
+server-side INSERT ... SELECT generate_series (no ORM, no row-by-row), in two steps: the history
+up to 4 hours ago, then VACUUM (standing for the last autovacuum), then the last 4 hours of
+intake, whose new occurrence pages and updated items are not all-visible yet, as in production
+between two autovacuums (index-only scans pay heap fetches there). A later run reuses the data
+when its row counts match and it is less than BENCH_MORNING_MAX_AGE_HOURS old (default 24:
+sparklines and "new since your last visit" are relative to now); BENCH_MORNING_RELOAD=1 reloads.
+The data: 100 services (a few with most items) of 6 teams, statuses mostly new/triaged/in
+progress, classifications, owners, regressed and woken items, stacks of 8 to 40 frames,
+occurrences over the last 30 days with a skewed spread (the busiest item has ~2% of all events,
+the median item ~10), and a dev user (in the dev group and the busiest service's team) with an
+API token.
 
 In this process, with the portal's production settings (bench.settings, DEBUG=0, static files
 collected into a temporary TRIAGE_VAR_DIR) and Django's test Client, it times each page
@@ -23,10 +28,11 @@ SELECT of every page is run under EXPLAIN ANALYZE: the slow ones are printed wit
 plans read. Goal: p95 under 150 ms per page (server time, in-process: no network, no WSGI server).
 
 BENCH_MORNING_BUDGET bounds the timed rounds (default 150 s; fewer rounds if the pages are slow).
+BENCH_MORNING_WHATIF="CREATE INDEX whatif_x ON ...; ..." measures with extra indexes (or extensions)
+before anyone writes the migration: they exist for that run only, and are dropped after it.
 """
 
 import json
-import math
 import os
 import platform
 import re
@@ -35,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,16 +51,21 @@ if __package__ in (None, ""):  # run as `python bench/morning.py`: make the proj
 
 from bench import harness
 
-DATABASE_URL = "postgres://postgres@127.0.0.1:5432/triage_bench_morning"
+DATABASE_NAME = "triage_bench_morning"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}"
 ITEMS, OCCURRENCES = 100_000, 2_000_000
-DATA_VERSION = 1  # bump when the shape of the loaded data changes: the next run reloads
+DATA_VERSION = 3  # bump when the shape of the loaded data changes: the next run reloads
 MAX_DATA_AGE = timedelta(hours=float(os.environ.get("BENCH_MORNING_MAX_AGE_HOURS", "24")))
 REQUESTS = int(os.environ.get("BENCH_MORNING_REQUESTS", "50"))
 BUDGET_SECONDS = float(os.environ.get("BENCH_MORNING_BUDGET", "150"))
 MIN_REQUESTS = 20
-WARMUP_REQUESTS = 3
+WARMUP_REQUESTS = 2
+# Indexes to try before writing a migration, e.g. "CREATE INDEX whatif_a ON triage_triageitem (last_seen DESC)";
+# several separated by ";". Created for this run only, dropped after it (and at the start of the next run).
+WHATIF = [statement.strip() for statement in os.environ.get("BENCH_MORNING_WHATIF", "").split(";") if statement.strip()]
 GOAL_P95_MS = 150
 SLOW_QUERY_MS = 10  # queries at least this long are printed with their plans
+INTAKE_HOURS = timedelta(hours=4)  # intake since the last autovacuum of the items (see load_recent_intake)
 LAST_VISIT_BEFORE_DATA = timedelta(hours=16)  # "new since your last visit": yesterday afternoon
 
 TEAMS = ["payments", "identity", "platform", "growth", "mobile", "data"]
@@ -90,7 +102,9 @@ def main():
         try:
             prepare(var_dir)
             data = ensure_data()
-            results = measure(data)
+            with whatif_indexes(WHATIF) as whatif:
+                results = measure(data)
+            results["whatif"] = whatif
         finally:
             from django.db import connections
 
@@ -143,13 +157,13 @@ def ensure_data():
     occurrences = harness.sql(DATABASE_URL, "SELECT count(*) FROM triage_occurrence")[0][0]
     reason = reload_reason(meta[0] if meta else None, items, occurrences)
     if reason is None:
-        version, _, _, data_at, load_seconds = meta[0]
+        _, _, _, data_at, load_seconds = meta[0]
         print(f"  reusing the data loaded at {data_at:%Y-%m-%d %H:%M} UTC ({items:,} items, {occurrences:,} "
               f"occurrences; that load took {load_seconds:.0f} s)", flush=True)
         loaded_now = False
     else:
         print(f"  loading {ITEMS:,} items and {OCCURRENCES:,} occurrences ({reason})", flush=True)
-        data_at, load_seconds = datetime.now(UTC), load()
+        data_at, load_seconds = load()
         print(f"  loaded in {load_seconds:.1f} s", flush=True)
         loaded_now = True
     people = ensure_people()
@@ -173,33 +187,54 @@ def reload_reason(meta, items, occurrences):
 
 
 def load():
-    """Everything in one transaction: an interrupted load leaves the previous state (or nothing)."""
+    """History in one transaction, VACUUM (the last autovacuum), then the last INTAKE_HOURS of intake in another.
+
+    The meta row is written with the last step: an interrupted load is redone by the next run.
+    """
+    import psycopg
+
     started = time.perf_counter()
+    data_at = datetime.now(UTC)
     with harness.connect(DATABASE_URL) as conn:
         try:
-            with conn.transaction():
-                conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-                conn.execute("SET LOCAL synchronous_commit = off")
-                # No FK triggers: the rows are made consistent by construction (occurrences join their items),
-                # and pending deferred checks would forbid rebuilding the indexes in the same transaction.
-                conn.execute("SET LOCAL session_replication_role = replica")
-                conn.execute("SELECT setseed(0.42)")
-                load_rows(conn, data_at=datetime.now(UTC), started=started)
-        except BaseException:  # Ctrl-C, SIGTERM: stop the statement running on the server too
-            conn.cancel_safe()
-            raise
-    with harness.connect(DATABASE_URL) as conn:  # VACUUM cannot run inside a transaction
+            in_transaction(conn, lambda: load_rows(conn, data_at=data_at, started=started))
+        except psycopg.Error as exc:
+            raise harness.BenchError(f"loading failed; if the triage models changed, update the INSERTs of "
+                                     f"bench/morning.py and bump DATA_VERSION:\n{exc}") from exc
+        # Setting the items' totals rewrote every item: compact the table as a long-lived one would be.
+        conn.execute("VACUUM FULL triage_triageitem")
         for table in (*BIG_TABLES, "triage_service", "triage_team"):
             conn.execute(f"VACUUM ANALYZE {table}")
+        step(started, "VACUUM ANALYZE: the last autovacuum")
+        in_transaction(conn, lambda: load_recent_intake(conn, data_at=data_at, started=started), seed=0.17)
+        for table in BIG_TABLES:  # statistics as autoanalyze keeps them; no VACUUM: pages stay as intake left them
+            conn.execute(f"ANALYZE {table}")
     seconds = time.perf_counter() - started
     harness.sql(DATABASE_URL, "UPDATE bench_morning_meta SET load_seconds = %s", [seconds])
-    return seconds
+    return data_at, seconds
+
+
+def in_transaction(conn, work, *, seed=0.42):
+    try:
+        with conn.transaction():
+            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            conn.execute("SET LOCAL synchronous_commit = off")
+            # No FK triggers: the rows are made consistent by construction (occurrences join their items),
+            # and pending deferred checks would forbid rebuilding the indexes in the same transaction.
+            conn.execute("SET LOCAL session_replication_role = replica")
+            conn.execute("SELECT setseed(%s)", [seed])
+            work()
+    except BaseException:  # Ctrl-C, SIGTERM: stop the statement running on the server too
+        conn.cancel_safe()
+        raise
+
+
+def step(started, what):
+    print(f"    {time.perf_counter() - started:6.1f} s  {what}", flush=True)
 
 
 def load_rows(conn, *, data_at, started):
-    def step(what):
-        print(f"    {time.perf_counter() - started:6.1f} s  {what}", flush=True)
-
+    """Everything up to INTAKE_HOURS ago."""
     conn.execute("TRUNCATE triage_triageitem, triage_occurrence, triage_activity, triage_service, triage_team, "
                  "triage_queuevisit, triage_ownershiprule, triage_digestsent, bench_morning_meta RESTART IDENTITY CASCADE")
     users = bench_users(conn)
@@ -215,19 +250,37 @@ def load_rows(conn, *, data_at, started):
     others = [user_id for name, user_id in sorted(users.items()) if name != DEV_USER]
     conn.execute("INSERT INTO triage_team_members (team_id, user_id) SELECT 1 + n %% %s, u FROM unnest(%s::int[]) "
                  "WITH ORDINALITY AS x(u, n)", [len(TEAMS), others])
-    step("teams, services, users")
-    with dropped_indexes(conn, ["triage_occurrence", "triage_activity"], step):
+    step(started, "teams, services, users")
+    cutoff = data_at - INTAKE_HOURS
+    with dropped_indexes(conn, ["triage_occurrence", "triage_activity"], lambda what: step(started, what)):
         conn.execute(ITEMS_SQL, item_params(data_at, owners=[users[DEV_USER], *others]))
-        step(f"{ITEMS:,} items")
-        conn.execute(OCCURRENCES_SQL, {"n": OCCURRENCES, "items": ITEMS, "data_at": data_at})
-        step(f"{OCCURRENCES:,} occurrences")
+        step(started, f"{ITEMS:,} items")
+        history = conn.execute(OCCURRENCES_SQL, {"n": OCCURRENCES, "items": ITEMS, "data_at": data_at,
+                                                 "cutoff": cutoff}).rowcount
+        step(started, f"{history:,} occurrences until {INTAKE_HOURS.total_seconds() / 3600:.0f} h ago")
         conn.execute(ITEM_TOTALS_SQL, {"data_at": data_at})
-        step("items' counts and last seen, from their occurrences")
+        step(started, "items' counts and last seen, from their occurrences")
         conn.execute(ACTIVITY_SQL, {"data_at": data_at})
-        step("activity")
-    for table in ("triage_triageitem", "triage_occurrence", "triage_activity", "triage_service", "triage_team"):
+        step(started, "activity")
+    for table in ("triage_triageitem", "triage_activity", "triage_service", "triage_team"):
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+
+
+def load_recent_intake(conn, *, data_at, started):
+    """The last INTAKE_HOURS, after the last VACUUM: new occurrence pages, and the items they updated.
+
+    As between two autovacuums in production (an item is updated by every event; autovacuum comes
+    after 20% of the items changed), the pages these touched are not all-visible: index-only scans
+    fetch from the heap there, as they would at that time of day.
+    """
+    history = conn.execute("SELECT count(*) FROM triage_occurrence").fetchone()[0]
+    recent = conn.execute(RECENT_OCCURRENCES_SQL, {"n": OCCURRENCES - history, "first": OCCURRENCES, "items": ITEMS,
+                                                   "data_at": data_at, "cutoff": data_at - INTAKE_HOURS}).rowcount
+    touched = conn.execute(RECENT_TOTALS_SQL, {"cutoff": data_at - INTAKE_HOURS}).rowcount
+    conn.execute("SELECT setval(pg_get_serial_sequence('triage_occurrence', 'id'), (SELECT max(id) FROM triage_occurrence))")
     conn.execute("INSERT INTO bench_morning_meta VALUES (%s, %s, %s, %s, 0)", [DATA_VERSION, ITEMS, OCCURRENCES, data_at])
+    step(started, f"the last {INTAKE_HOURS.total_seconds() / 3600:.0f} h of intake: {recent:,} occurrences, "
+                  f"{touched:,} items updated")
 
 
 class dropped_indexes:
@@ -263,22 +316,28 @@ def bench_users(conn):
     return users
 
 
-def frames_template():
-    """A 25-frame stack as triage.facts.EventFacts.summary stores it (~5 KB, TOASTed like real ones)."""
-    frames = [{"filename": f"app/__NOUN__/{name}.py", "function": name, "module": f"app.__NOUN__.{name}",
-               "lineno": 40 + 7 * n, "colno": None, "in_app": n >= 15,
-               "context_line": f"    result = {name}(request, payload, retries=__N__)"}
-              for n, name in enumerate(["handler", "dispatch", "middleware", "wrapper", "inner", "view", "post",
-                                        "perform", "service", "process", "load", "fetch", "query", "execute",
-                                        "cursor", "save", "validate", "clean", "convert", "parse", "decode", "read",
-                                        "call", "request", "send"])]
-    return json.dumps(frames)
+FRAME_COUNTS = (8, 12, 16, 20, 25, 30, 40)  # stack depths; item n gets FRAME_COUNTS[n % 7]
+FRAME_FUNCTIONS = ["handler", "dispatch", "middleware", "wrapper", "inner", "view", "post", "perform", "service",
+                   "process", "load", "fetch", "query", "execute", "cursor", "save", "validate", "clean", "convert",
+                   "parse", "decode", "read", "call", "request", "send"]
+
+
+def frame_sets():
+    """Stacks as triage.facts.EventFacts.summary stores them, 8 to 40 frames (the deep ones are TOASTed)."""
+    sets = []
+    for depth in FRAME_COUNTS:
+        frames = [{"filename": f"app/__NOUN__/{name}.py", "function": f"{name}_{n}", "module": f"app.__NOUN__.{name}",
+                   "lineno": 40 + 7 * n + depth, "colno": None, "in_app": n >= depth * 2 // 3,
+                   "context_line": f"    result = {name}(request, __NOUN__[{n}], retries={depth - n})"}
+                  for n, name in ((n, FRAME_FUNCTIONS[n % len(FRAME_FUNCTIONS)]) for n in range(depth))]
+        sets.append(json.dumps(frames))
+    return sets
 
 
 def item_params(data_at, *, owners):
     return {"n": ITEMS, "data_at": data_at, "services": len(SERVICES), "exceptions": EXCEPTION_TYPES,
             "messages": MESSAGES, "nouns": NOUNS, "functions": FUNCTIONS, "owners": owners,
-            "frames": frames_template()}
+            "frame_sets": frame_sets()}
 
 
 # Items. A few services hold most items (service n with probability ~ 1/sqrt(n)); 0.5% arrived in
@@ -286,8 +345,8 @@ def item_params(data_at, *, owners):
 # 20% resolved, 10% ignored. last_seen and event_count are set from the occurrences afterwards.
 ITEMS_SQL = """
 WITH frames AS MATERIALIZED (
-  SELECT noun, k, replace(replace(%(frames)s, '__NOUN__', noun), '__N__', k::text)::jsonb AS frames
-  FROM unnest(%(nouns)s::text[]) AS noun, generate_series(0, 6) AS k
+  SELECT noun, k - 1 AS k, replace(template, '__NOUN__', noun)::jsonb AS frames
+  FROM unnest(%(nouns)s::text[]) AS noun, unnest(%(frame_sets)s::text[]) WITH ORDINALITY AS f(template, k)
 )
 INSERT INTO triage_triageitem (id, sentry_issue_id, short_id, title, culprit, level, platform, project_slug, service_id,
   environment, first_seen, last_seen, event_count, counted_until, user_count, status, sentry_status, sentry_substatus,
@@ -370,6 +429,35 @@ FROM (
 JOIN triage_triageitem i ON i.id = o.item_id
 CROSS JOIN LATERAL (SELECT greatest(i.first_seen, %(data_at)s - interval '30 days') AS since) b
 CROSS JOIN LATERAL (SELECT b.since + (%(data_at)s - b.since) * power(o.r_time, 0.7) AS ts) w
+WHERE w.ts < %(cutoff)s
+"""
+
+# The last hours: as many events as the history left out, the same items, spread evenly.
+RECENT_OCCURRENCES_SQL = """
+INSERT INTO triage_occurrence (event_id, item_id, "timestamp", received_at, environment, release, level,
+  exception_type, exception_value, tags)
+SELECT lpad(to_hex(%(first)s + o.g), 32, '0'), i.id, w.ts, w.ts + interval '1 second' * (1 + 4 * o.r_lag),
+  i.environment, 'web@1.' || (i.id %% 40), i.level, split_part(i.title, ': ', 1),
+  substr(i.title, strpos(i.title, ': ') + 2),
+  jsonb_build_object('environment', i.environment, 'browser', (ARRAY['Chrome', 'Firefox', 'Safari', 'Edge'])[1 + o.g %% 4],
+                     'customer_tier', (ARRAY['gold', 'silver', 'bronze', 'free'])[1 + o.g %% 4])
+FROM (
+  SELECT g, 1 + (floor(%(items)s * power(random(), 3))::bigint * 7919) %% %(items)s AS item_id,
+         random() AS r_time, random() AS r_lag
+  FROM generate_series(1, %(n)s) g
+) o
+JOIN triage_triageitem i ON i.id = o.item_id
+CROSS JOIN LATERAL (SELECT greatest(i.first_seen, %(cutoff)s) AS since) b
+CROSS JOIN LATERAL (SELECT b.since + (%(data_at)s - b.since) * o.r_time AS ts) w
+"""
+
+RECENT_TOTALS_SQL = """
+UPDATE triage_triageitem i SET last_seen = greatest(i.last_seen, e.last), latest_event_at = greatest(i.last_seen, e.last),
+  event_count = CASE WHEN i.first_seen >= %(cutoff)s THEN e.n ELSE i.event_count + e.n END,
+  user_count = greatest(i.user_count, e.n / 3), updated_at = e.last
+FROM (SELECT item_id, count(*) AS n, max("timestamp") AS last FROM triage_occurrence
+      WHERE "timestamp" >= %(cutoff)s GROUP BY item_id) e
+WHERE i.id = e.item_id
 """
 
 ITEM_TOTALS_SQL = """
@@ -423,9 +511,55 @@ def landmarks(data_at):
         DATABASE_URL, "SELECT s.slug, count(*) FROM triage_triageitem i JOIN triage_service s ON s.id = i.service_id "
                       "GROUP BY s.slug ORDER BY 2 DESC LIMIT 1")[0]
     counts = dict(harness.sql(DATABASE_URL, "SELECT status, count(*) FROM triage_triageitem GROUP BY status"))
+    tables = {name: {"heap_mb": round(heap / 2**20), "toast_mb": round(toast / 2**20),
+                     "all_visible_percent": round(100 * visible / max(pages, 1))}
+              for name, heap, toast, pages, visible in harness.sql(
+                  DATABASE_URL, "SELECT relname, pg_relation_size(oid), coalesce(pg_relation_size(reltoastrelid), 0), "
+                                "relpages, relallvisible FROM pg_class WHERE relname = ANY(%s)", [list(BIG_TABLES[:2])])}
     return {"data_at_dt": data_at, "busy_item": busy_id, "busy_item_events": busy_events, "quiet_item": quiet_id,
             "quiet_item_events": quiet_events, "quiet_issue": quiet_issue, "busy_service": service,
-            "busy_service_items": service_items, "statuses": counts}
+            "busy_service_items": service_items, "statuses": counts, "tables": tables}
+
+
+# --- What-if indexes -------------------------------------------------------------------------------
+
+WHATIF_TABLE = "CREATE TABLE IF NOT EXISTS bench_morning_whatif (kind text, name text)"
+
+
+@contextmanager
+def whatif_indexes(statements):
+    """Create the BENCH_MORNING_WHATIF indexes (and extensions) for this run; drop them whatever ends it."""
+    harness.sql(DATABASE_URL, WHATIF_TABLE)
+    drop_whatif()  # left by a run that was killed
+    for statement in statements:
+        if not re.match(r"(?i)CREATE\s+(UNIQUE\s+)?INDEX|CREATE\s+EXTENSION", statement):
+            raise harness.BenchError(f"BENCH_MORNING_WHATIF takes CREATE INDEX and CREATE EXTENSION only: {statement!r}")
+    try:
+        for statement in statements:
+            before = whatif_objects()
+            started = time.perf_counter()
+            harness.sql(DATABASE_URL, statement)
+            for kind, name in sorted(whatif_objects() - before):
+                harness.sql(DATABASE_URL, "INSERT INTO bench_morning_whatif VALUES (%s, %s)", [kind, name])
+            print(f"  what-if: {statement} ({time.perf_counter() - started:.1f} s)", flush=True)
+        if statements:
+            harness.sql(DATABASE_URL, "ANALYZE triage_triageitem")  # statistics for expression indexes
+        yield statements
+    finally:
+        drop_whatif()
+
+
+def whatif_objects():
+    indexes = harness.sql(DATABASE_URL, "SELECT 'index', indexname FROM pg_indexes WHERE schemaname = 'public'")
+    extensions = harness.sql(DATABASE_URL, "SELECT 'extension', extname FROM pg_extension")
+    return set(indexes) | set(extensions)
+
+
+def drop_whatif():
+    rows = harness.sql(DATABASE_URL, "SELECT kind, name FROM bench_morning_whatif ORDER BY kind DESC")  # indexes first
+    for kind, name in rows:
+        harness.sql(DATABASE_URL, f'DROP {"INDEX" if kind == "index" else "EXTENSION"} IF EXISTS "{name}"')
+    harness.sql(DATABASE_URL, "TRUNCATE bench_morning_whatif")
 
 
 # --- Pages ------------------------------------------------------------------------------------
@@ -436,7 +570,7 @@ class Page:
     key: str
     label: str
     path: str
-    client: str = "web"  # web: the dev user's session; api: the dev user's token; anchors: see below
+    client: str = "web"  # web: the dev user's session; api: his API token; sql: a bare SELECT 1
     method: str = "get"
     headers: dict = field(default_factory=dict)
     anchor: bool = False
@@ -451,6 +585,9 @@ def pages(data):
         Page("anchor_select1", "anchor: SELECT 1 round trip", "", client="sql", anchor=True),
         Page("queue", "/  (default section, full page)", "/"),
         Page("queue_htmx", "/  (default section, htmx partial)", "/", headers={"HX-Request": "true"}),
+        # What the rail fetches after every action (hx-trigger "queue-changed"), to refresh its counts.
+        Page("queue_rail", "/?fragment=rail  (rail refresh after an action)", "/?fragment=rail",
+             headers={"HX-Request": "true"}),
     ]
     for slug, label in section_tabs():
         listed.append(Page(f"section_{slug}", f"/?section={slug}  ({label})", f"/?section={slug}"))
@@ -575,12 +712,19 @@ def measure(data):
     print(f"  {rounds} rounds of {len(listed)} requests (≈ {per_round:.1f} s a round)"
           + ("" if rounds == REQUESTS else f"; fewer than {REQUESTS} to stay within {BUDGET_SECONDS:.0f} s"), flush=True)
     samples = {page.key: [] for page in listed}
+    share_before = machine_share()
+    deadline = time.perf_counter() + BUDGET_SECONDS * 1.25  # the machine may get busier than during the warm-up
     for number in range(1, rounds + 1):
         order = listed if number % 2 else list(reversed(listed))
         for page in order:
             samples[page.key].append(runner.request(page))
         if number % 10 == 0:
             print(f"    round {number}/{rounds}", flush=True)
+        if time.perf_counter() > deadline:
+            print(f"    stopped after round {number}: over the time budget", flush=True)
+            break
+    rounds = number
+    other_percent = other_share(share_before, machine_share())
     measured = {page.key: summarize(page, samples[page.key]) for page in listed}
     print("  counting statements and running EXPLAIN ANALYZE on every SELECT", flush=True)
     for page in listed:
@@ -590,7 +734,23 @@ def measure(data):
     runner.reset_visit()
     return {"config": {"requests_per_page": rounds, "warmup": WARMUP_REQUESTS, "goal_p95_ms": GOAL_P95_MS,
                        "budget_seconds": BUDGET_SECONDS},
+            "other_cpu_percent": other_percent,
             "pages": measured, "growth": growth}
+
+
+def machine_share():
+    """(busy ticks of the machine, all ticks, ticks of this process and of our PostgreSQL backends)."""
+    with open("/proc/stat") as stat:
+        fields = [int(field) for field in stat.readline().split()[1:8]]
+    ours = sum(ticks for pid, (ticks, _, command) in harness.cpu_snapshot().processes.items()
+               if pid == os.getpid() or DATABASE_NAME in command)
+    return sum(fields) - fields[3] - fields[4], sum(fields), ours
+
+
+def other_share(before, after):
+    """The share of the whole machine that other processes (other sessions' tests, ...) took meanwhile."""
+    busy, total, ours = (a - b for a, b in zip(after, before))
+    return round(100 * max(busy - ours, 0) / max(total, 1), 1)
 
 
 def summarize(page, samples):
@@ -640,14 +800,15 @@ def explain_page(runner, page):
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
                 plan = cursor.fetchone()[0]
                 plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
-            entry.update(execution_ms=round(plan["Execution Time"], 2), reads=plan_reads(plan["Plan"]))
+            entry.update(execution_ms=round(plan["Execution Time"], 2), reads=plan_reads(plan["Plan"]),
+                         rows_read=rows_read(plan["Plan"]))
             if plan["Execution Time"] >= SLOW_QUERY_MS:
                 with connection.cursor() as cursor:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                     entry["plan"] = "\n".join(row[0] for row in cursor.fetchall())
         explained.append(entry)
     return {"count": len(statements), "repeated_shapes": {s: n for s, n in shapes.items() if n >= 3},
-            "statements": explained}
+            "rows_read": sum(entry.get("rows_read", 0) for entry in explained), "statements": explained}
 
 
 def plan_reads(node, found=None):
@@ -661,12 +822,24 @@ def plan_reads(node, found=None):
         index = f" using {node['Index Name']}" if "Index Name" in node else ""
         found.append(f"{kind} on {relation}{index}: {rows + removed:,.0f} rows read, {rows:,.0f} kept")
     elif kind == "Sort" and rows >= 1000:
-        found.append(f"Sort ({node.get('Sort Method', '?')}) of {rows:,.0f} rows on {', '.join(node.get('Sort Key', []))}")
+        keys = node.get("Sort Key", [])
+        on = ", ".join(keys[:3]) + (f", … ({len(keys)} columns)" if len(keys) > 3 else "")
+        found.append(f"Sort ({node.get('Sort Method', '?')}) of {rows:,.0f} rows on {on}")
     elif kind == "Aggregate" and node.get("Strategy") in ("Hashed", "Sorted", "Mixed") and rows >= 1000:
         found.append(f"Aggregate of {rows:,.0f} groups")
     for child in node.get("Plans", []):
         plan_reads(child, found)
     return found
+
+
+def rows_read(node):
+    """Rows the plan read from the big tables (kept or filtered out): what grows with the data."""
+    loops = node.get("Actual Loops", 1)
+    own = 0
+    if node.get("Relation Name") in BIG_TABLES:
+        own = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+               + node.get("Rows Removed by Index Recheck", 0)) * loops
+    return own + sum(rows_read(child) for child in node.get("Plans", []))
 
 
 def measure_growth(runner, data):
@@ -701,10 +874,20 @@ def print_report(results):
     print(f"{data['items']:,} items ({statuses}), {data['occurrences']:,} occurrences; {loaded}")
     print(f"Busiest item {data['busy_item']}: {data['busy_item_events']:,} events; busiest service "
           f"{data['busy_service']}: {data['busy_service_items']:,} items")
+    print("Tables: " + "; ".join(
+        f"{name} {t['heap_mb']} MB (+{t['toast_mb']} MB TOAST), {t['all_visible_percent']}% of pages all-visible"
+        for name, t in data["tables"].items()) + f" (the last {INTAKE_HOURS.total_seconds() / 3600:.0f} h of intake "
+        "came after the last VACUUM)")
     busy = machine["busy_percent_before"]
     note = "  ← the machine was not idle: compare pages with the anchors of this run" if busy > 10 else ""
     print(f"CPU busy before the bench: {busy:.0f}%{note}")
-    print(f"In-process, Django test Client, DEBUG=0; {config['requests_per_page']} requests per page, in rounds\n")
+    other = results["other_cpu_percent"]
+    print(f"In-process, Django test Client, DEBUG=0; {config['requests_per_page']} requests per page, in rounds; "
+          f"other processes took {other:.0f}% of the machine meanwhile"
+          + ("  ← noisy: tails (p95) suffer first" if other > 15 else ""))
+    for statement in results["whatif"]:
+        print(f"WHAT-IF, not in the project's migrations: {statement}")
+    print()
     print_pages(results["pages"])
     print_goal(results["pages"])
     print_growth(results["pages"], results["growth"])
@@ -712,24 +895,27 @@ def print_report(results):
 
 
 def print_pages(measured):
-    print(f"  {'':58}{'p50 ms':>8}{'p95 ms':>8}{'mean':>8}{'SQL p50':>9}{'stmts':>7}   verdict")
-    for key, page in measured.items():
+    print(f"  {'':58}{'p50 ms':>8}{'p95 ms':>8}{'mean':>8}{'SQL p50':>9}{'stmts':>7}{'rows read':>11}   verdict")
+    for page in measured.values():
         if page["anchor"]:
-            verdict = ""
+            verdict, read = "", ""
         else:
             verdict = "ok" if page["goal_met"] else f"SLOW (p95 ≥ {GOAL_P95_MS} ms)"
+            read = f"{page['queries']['rows_read']:,.0f}"
         statements = "/".join(map(str, page["statement_counts_seen"]))
         print(f"  {page['label'][:57]:58}{page['p50_ms']:>8.1f}{page['p95_ms']:>8.1f}{page['mean_ms']:>8.1f}"
-              f"{page['sql_p50_ms']:>9.1f}{statements:>7}   {verdict}")
+              f"{page['sql_p50_ms']:>9.1f}{statements:>7}{read:>11}   {verdict}")
     print("  (SQL p50: time inside the database calls of a request. stmts: SQL statements per request.\n"
-          "   The test Client keeps the connection: behind gunicorn, CONN_HEALTH_CHECKS adds ≈ one SELECT 1 anchor.)")
+          "   rows read: rows of the items, occurrences and activity tables its statements read, under EXPLAIN\n"
+          "   ANALYZE; in the tens of thousands, the page slows down as the tables grow. The test Client keeps\n"
+          "   the connection: behind gunicorn, CONN_HEALTH_CHECKS adds about one SELECT 1 anchor per request.)")
 
 
 def print_goal(measured):
     real = [page for page in measured.values() if not page["anchor"]]
     slow = [page for page in real if not page["goal_met"]]
     print(f"\nGoal: p95 < {GOAL_P95_MS} ms on every page: {len(real) - len(slow)} of {len(real)} pages met"
-          + (f"; over it: {', '.join(page['label'].split('  ')[0] for page in slow)}" if slow else ""))
+          + (f"; {len(slow)} over it (SLOW above)" if slow else ""))
 
 
 def print_growth(measured, growth):
@@ -766,11 +952,19 @@ def print_slow_queries(measured):
             print(f"      - {read}")
 
 
-def summarize_sql(sql):
-    """SELECT … FROM table … WHERE …, shortened to one readable line."""
-    compact = re.sub(r"\s+", " ", sql)
-    compact = re.sub(r'SELECT .*? FROM', "SELECT … FROM", compact, count=1)
-    return compact[:220] + ("…" if len(compact) > 220 else "")
+def summarize_sql(sql, width=230):
+    """One readable line: the select list and joins elided, the table, WHERE, GROUP BY, ORDER BY, LIMIT kept."""
+    compact = re.sub(r"\s+", " ", sql).replace('"', "")
+    compact = re.sub(r"\b(triage_triageitem|triage_occurrence)\.", "", compact)
+    found = re.match(r"SELECT (DISTINCT )?(.*?) FROM (\w+)(.*)$", compact)
+    if found and not found.group(2).startswith("COUNT(*) FROM ("):
+        distinct, columns, table, rest = found.groups()
+        columns = columns if len(columns) <= 60 else f"{columns[:57]}…"
+        joins = rest.count(" JOIN ")
+        tail = re.search(r" (WHERE|GROUP BY|ORDER BY|LIMIT) .*$", rest)
+        compact = (f"SELECT {distinct or ''}{columns} FROM {table}" + (f" (+{joins} joins)" if joins else "")
+                   + (tail.group(0) if tail else ""))
+    return compact[:width] + ("…" if len(compact) > width else "")
 
 
 def save(results):
@@ -787,5 +981,5 @@ if __name__ == "__main__":
     except harness.BenchError as exc:
         sys.exit(f"bench/morning.py: {exc}")
     except KeyboardInterrupt:
-        print("bench/morning.py: interrupted (an unfinished load is rolled back)", file=sys.stderr)
+        print("bench/morning.py: interrupted (what-if indexes dropped; an unfinished load is rolled back)", file=sys.stderr)
         sys.exit(130)
