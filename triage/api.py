@@ -26,8 +26,9 @@ from .serializers import (
 
 
 class TriageItemFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=TriageItem.Status.choices)
-    classification = django_filters.MultipleChoiceFilter(choices=TriageItem.Classification.choices)
+    # distinct=False: an item matches one status at a time, and DISTINCT over every column is costly.
+    status = django_filters.MultipleChoiceFilter(choices=TriageItem.Status.choices, distinct=False)
+    classification = django_filters.MultipleChoiceFilter(choices=TriageItem.Classification.choices, distinct=False)
     service = django_filters.CharFilter(field_name="service__slug")
     team = django_filters.CharFilter(field_name="team__slug")
     owner = django_filters.CharFilter(field_name="owner__username")

@@ -142,6 +142,15 @@ class TriageItem(models.Model):
             models.Index(fields=["owner", "status"], name="item_owner_status"),
             models.Index(fields=["team", "status"], name="item_team_status"),
             models.Index(fields=["-created_at"], name="item_created"),
+            # The queue and the API list newest first; the partial ones serve the small sections
+            # that would otherwise walk the whole table in last_seen order (bench/morning.py).
+            models.Index(fields=["-last_seen", "-id"], name="item_last_seen"),
+            models.Index(fields=["-last_seen", "-id"], condition=models.Q(regressed_at__isnull=False),
+                         name="item_regressed_last_seen"),
+            models.Index(fields=["-last_seen", "-id"], condition=models.Q(woke_at__isnull=False),
+                         name="item_woke_last_seen"),
+            models.Index(fields=["-last_seen", "-id"], condition=models.Q(classification="data_fix"),
+                         name="item_data_fix_last_seen"),
         ]
 
     def __str__(self):

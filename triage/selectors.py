@@ -67,7 +67,7 @@ def items_daily_event_counts(*, item_ids, days: list[date]) -> dict[tuple[int, d
     start = datetime.combine(days[0], time.min, tzinfo=tz)
     rows = (Occurrence.objects.filter(item_id__in=item_ids, timestamp__gte=start)
             .annotate(day=TruncDate("timestamp", tzinfo=tz)).order_by()
-            .values_list("item_id", "day").annotate(events=Count("pk")))
+            .values_list("item_id", "day").annotate(events=Count("*")))  # "*": an index-only scan
     return {(item_id, day): events for item_id, day, events in rows}
 
 
