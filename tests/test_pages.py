@@ -17,10 +17,10 @@ from .helpers import CHAINED_EXCEPTION, event_payload, issue_payload, post_webho
 pytestmark = pytest.mark.django_db
 Status = TriageItem.Status
 
-# Pinned: session, user, the visit (read, write), the viewer's teams and groups, every section's count
-# in one aggregate, the rows with service/team/owner/runbook, their sparklines in one aggregate, the
+# Pinned: session, user, the visit (read, write), the viewer's teams and groups, the 8 section counts
+# (one bounded count each), the rows with service/team/owner/runbook, their sparklines in one aggregate, the
 # filter bar's services, environments and people, and the open feedback on the viewer's teams' runbooks.
-LIST_QUERIES = 13
+LIST_QUERIES = 20
 # Pinned: session, user, item with its relations (its runbook and pinned version too), the viewer's
 # groups (may they change it?), occurrences, timeline with actors, the 30-day chart in one aggregate,
 # the matcher index's token (the runbook panel's other matches), people to assign to.

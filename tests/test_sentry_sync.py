@@ -448,7 +448,9 @@ def test_it_pushes_through_a_real_worker_and_retries_there(client, httpserver, s
         with celery_worker(tmp_path, **configuration, SENTRY_SYNC_BACKOFF_SECONDS="0.05"):
             item_changed_for_sentry.send(sender=TriageItem, item_id=item.pk, change={"status": "resolved"},
                                          actor_id=None)
-            wait_for(lambda: SentrySync.objects.get().state == State.SENT, message="push sent by the worker")
+            # The sync row and then the item are updated, one after the other: wait for both.
+            wait_for(lambda: SentrySync.objects.get().state == State.SENT
+                     and TriageItem.objects.get().sentry_sync_state == "synced", message="push sent by the worker")
     finally:
         flush_broker()
 

@@ -145,6 +145,7 @@ class TriageItem(models.Model):
             # The queue and the API list newest first; the partial ones serve the small sections
             # that would otherwise walk the whole table in last_seen order (bench/morning.py).
             models.Index(fields=["-last_seen", "-id"], name="item_last_seen"),
+            models.Index(fields=["environment"], name="item_environment"),  # the filter bar's choices
             models.Index(fields=["-last_seen", "-id"], condition=models.Q(regressed_at__isnull=False),
                          name="item_regressed_last_seen"),
             models.Index(fields=["-last_seen", "-id"], condition=models.Q(woke_at__isnull=False),

@@ -3,6 +3,7 @@
 from datetime import date, datetime, time
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -33,10 +34,15 @@ def item_queryset() -> QuerySet:
 # --- The morning queue ------------------------------------------------------------------------------
 
 
+# Counting stops here: an exact count of a large section reads every row on every request,
+# while a bounded one walks an index (bench/morning.py). Pages show "10,000+".
+COUNT_CAP = 10_000
+
+
 def queue_section_counts(*, filters: Q, sections: dict[str, Q]) -> dict[str, int]:
-    """Every section's count under the same filters, in one aggregate query."""
-    counts = {slug: Count("pk", filter=condition) for slug, condition in sections.items()}
-    return TriageItem.objects.filter(filters).aggregate(**counts)
+    """Every section's count under the same filters, up to COUNT_CAP + 1: a query per section."""
+    base = TriageItem.objects.filter(filters).order_by()
+    return {slug: base.filter(condition).values("pk")[: COUNT_CAP + 1].count() for slug, condition in sections.items()}
 
 
 def queue_items(*, filters: Q, section: Q, ordering) -> QuerySet:
@@ -50,10 +56,30 @@ def queue_items_by_id(*, ids) -> QuerySet:
 
 def queue_filter_choices() -> dict:
     """What the filter bar offers: the services, and the environments items were seen in."""
-    environments = (TriageItem.objects.exclude(environment="").order_by("environment")
-                    .values_list("environment", flat=True).distinct())
     return {"services": list(Service.objects.order_by("slug").values_list("slug", flat=True)),
-            "environments": list(environments)}
+            "environments": _distinct_environments()}
+
+
+# PostgreSQL skips through the environment index, one step per distinct value, instead of
+# reading every item for a handful of names (a "loose index scan").
+ENVIRONMENTS_LOOSE_SCAN = """
+WITH RECURSIVE envs(env) AS (
+    (SELECT environment FROM triage_triageitem WHERE environment > '' ORDER BY environment LIMIT 1)
+    UNION ALL
+    SELECT (SELECT environment FROM triage_triageitem WHERE environment > envs.env ORDER BY environment LIMIT 1)
+    FROM envs WHERE envs.env IS NOT NULL
+)
+SELECT env FROM envs WHERE env IS NOT NULL
+"""
+
+
+def _distinct_environments() -> list[str]:
+    if connection.vendor != "postgresql":
+        names = TriageItem.objects.exclude(environment="").order_by("environment").values_list("environment", flat=True)
+        return list(names.distinct())
+    with connection.cursor() as cursor:
+        cursor.execute(ENVIRONMENTS_LOOSE_SCAN)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def assignable_users() -> QuerySet:
