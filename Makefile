@@ -23,6 +23,7 @@ migrate: install
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py compute_weekly_trends --backfill 3
 
 # Web, worker and beat in one terminal; Ctrl-C stops all three.
 run: export DEBUG ?= 1
