@@ -46,7 +46,8 @@ def queue_section_counts(*, filters: Q, sections: dict[str, Q]) -> dict[str, int
 
 
 def queue_items(*, filters: Q, section: Q, ordering) -> QuerySet:
-    return item_queryset().filter(filters).filter(section).order_by(*ordering)
+    # Rows never show the stored event or tags: leave those (large) columns in the database.
+    return item_queryset().filter(filters).filter(section).defer("latest_event", "tags").order_by(*ordering)
 
 
 def queue_items_by_id(*, ids) -> QuerySet:
