@@ -89,6 +89,7 @@ def log_in(page, username):
     page.get_by_label("Password").fill("password")
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#results")).to_be_visible()
+    page.wait_for_load_state("load")  # the keyboard shortcuts come with a deferred script
 
 
 def rail_count(page, section):
