@@ -35,8 +35,8 @@ def item_queryset() -> QuerySet:
 
 
 # Counting stops here: an exact count of a large section reads every row on every request,
-# while a bounded one walks an index (bench/morning.py). Pages show "10,000+".
-COUNT_CAP = 10_000
+# while a bounded one walks an index (bench/morning.py). Pages show "1,000+"; filters narrow it.
+COUNT_CAP = 1_000
 
 
 def queue_section_counts(*, filters: Q, sections: dict[str, Q]) -> dict[str, int]:
