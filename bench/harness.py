@@ -289,3 +289,14 @@ def _busy_and_total():
         fields = [int(field) for field in stat.readline().split()[1:8]]
     idle = fields[3] + fields[4]  # idle + iowait
     return sum(fields) - idle, sum(fields)
+
+
+def save_results(bench, results):
+    """Write a run's figures to bench/results/<bench>-<time>.json (git ignores the folder)."""
+    from datetime import datetime
+
+    directory = ROOT / "bench" / "results"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{bench}-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path

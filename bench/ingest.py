@@ -88,7 +88,7 @@ def main():
         harness.flush_redis(BROKER_URL)  # counting queries enqueued tasks that no worker will run
     results = assemble(runs, worker, queries, busy_before)
     print_report(results)
-    print(f"\nResults: {save(results).relative_to(harness.ROOT)}")
+    print(f"\nResults: {harness.save_results("ingest", results).relative_to(harness.ROOT)}")
 
 
 # --- Setup ------------------------------------------------------------------------------------
@@ -447,12 +447,6 @@ def _ok(passed):
     return "ok" if passed else "MISSED"
 
 
-def save(results):
-    directory = harness.ROOT / "bench" / "results"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"ingest-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    return path
 
 
 if __name__ == "__main__":

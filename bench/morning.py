@@ -112,7 +112,7 @@ def main():
     results.update(bench="morning", at=datetime.now(UTC).isoformat(timespec="seconds"),
                    machine={**machine(), "busy_percent_before": busy_before}, data=data)
     print_report(results)
-    print(f"\nResults: {save(results).relative_to(harness.ROOT)}")
+    print(f"\nResults: {harness.save_results("morning", results).relative_to(harness.ROOT)}")
 
 
 # --- Setup ------------------------------------------------------------------------------------
@@ -967,12 +967,6 @@ def summarize_sql(sql, width=230):
     return compact[:width] + ("…" if len(compact) > width else "")
 
 
-def save(results):
-    directory = harness.ROOT / "bench" / "results"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"morning-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    return path
 
 
 if __name__ == "__main__":

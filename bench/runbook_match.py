@@ -17,14 +17,12 @@ on every run). In this process, with the portal's production settings:
 Goal: matching adds under 1 ms per webhook. BENCH_MATCHES sets how many facts are matched (default 20,000).
 """
 
-import json
 import os
 import platform
 import random
 import statistics
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python bench/runbook_match.py`: make the project importable
@@ -59,7 +57,7 @@ def main():
     results = {"machine": machine(), "config": {"runbooks": RUNBOOKS, "matchers": MATCHERS, "matches": len(facts)}}
     results.update(measure(facts))
     print_report(results)
-    print(f"\nResults: {save(results).relative_to(harness.ROOT)}")
+    print(f"\nResults: {harness.save_results("runbook_match", results).relative_to(harness.ROOT)}")
 
 
 def setup_django():
@@ -326,12 +324,6 @@ def print_report(r):
           f"round trip, {r['anchor_pk_select_us']} µs here)")
 
 
-def save(results):
-    directory = harness.ROOT / "bench" / "results"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"runbook_match-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    return path
 
 
 if __name__ == "__main__":
