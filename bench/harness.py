@@ -300,3 +300,16 @@ def save_results(bench, results):
     path = directory / f"{bench}-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
+
+
+def machine(database_url):
+    """What the figures were measured on: CPU, cores, system, Python, Django, PostgreSQL."""
+    import platform
+
+    import django
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    postgres = sql(database_url, "SHOW server_version")[0][0].split()[0]
+    return {"cores": os.cpu_count(), "cpu": cpu, "system": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(), "django": django.get_version(), "postgresql": postgres}

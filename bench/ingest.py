@@ -20,7 +20,6 @@ rounds (default 5); BENCH_DRAIN_TIMEOUT bounds the worker's drain (default 60 s)
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -341,7 +340,7 @@ def summarize(samples, timed=()):
 
 def assemble(runs, worker, queries, busy_before):
     return {"bench": "ingest", "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {**machine(), "busy_percent_before": busy_before}, "config": config(),
+            "machine": {**harness.machine(DATABASE_URL), "busy_percent_before": busy_before}, "config": config(),
             "runs": runs, "goal": goal(runs), "worker": worker, "queries_per_delivery": queries}
 
 
@@ -355,16 +354,6 @@ def goal(runs):
               "ratio_of_totals": round(intake["per_second"] / insert["per_second"], 2),
               "ratio_ok": ratio >= GOAL_RATIO, "p99_ms": intake["p99_ms"], "p99_ok": intake["p99_ms"] < GOAL_P99_MS}
     return {**result, "met": result["ratio_ok"] and result["p99_ok"]}
-
-
-def machine():
-    import django
-
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    postgres = harness.sql(DATABASE_URL, "SHOW server_version")[0][0].split()[0]
-    return {"cores": os.cpu_count(), "cpu": cpu, "system": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version(), "django": django.get_version(), "postgresql": postgres}
 
 
 def config():

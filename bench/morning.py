@@ -34,7 +34,6 @@ before anyone writes the migration: they exist for that run only, and are droppe
 
 import json
 import os
-import platform
 import re
 import statistics
 import sys
@@ -110,7 +109,7 @@ def main():
 
             connections.close_all()
     results.update(bench="morning", at=datetime.now(UTC).isoformat(timespec="seconds"),
-                   machine={**machine(), "busy_percent_before": busy_before}, data=data)
+                   machine={**harness.machine(DATABASE_URL), "busy_percent_before": busy_before}, data=data)
     print_report(results)
     print(f"\nResults: {harness.save_results("morning", results).relative_to(harness.ROOT)}")
 
@@ -852,16 +851,6 @@ def measure_growth(runner, data):
 
 
 # --- Results ------------------------------------------------------------------------------------
-
-
-def machine():
-    import django
-
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    postgres = harness.sql(DATABASE_URL, "SHOW server_version")[0][0].split()[0]
-    return {"cores": os.cpu_count(), "cpu": cpu, "system": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version(), "django": django.get_version(), "postgresql": postgres}
 
 
 def print_report(results):

@@ -61,6 +61,16 @@ def event_payload(event_id, issue_id="1117540176", resource="event_alert", **eve
     return payload
 
 
+def send_webhook(base_url, resource, payload):
+    """POST a webhook to a running portal, signed on the wire exactly as Sentry signs it."""
+    import requests
+
+    body = compact(payload)
+    response = requests.post(base_url + WEBHOOK_URL, data=body, timeout=10, headers=wire_headers(body, resource))
+    assert response.status_code == 202, response.text
+    return response.json()["delivery"]
+
+
 def wire_headers(body: bytes, resource: str, **kwargs) -> dict:
     """signed_headers() as an HTTP client sends them, for requests to a real server."""
     django_style = signed_headers(body, resource, **kwargs)

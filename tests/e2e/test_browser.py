@@ -3,25 +3,16 @@
 import re
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
-from tests.helpers import CHAINED_EXCEPTION, WEBHOOK_URL, compact, event_payload, issue_payload, wire_headers
+from tests.helpers import CHAINED_EXCEPTION, event_payload, issue_payload, send_webhook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ISSUE_ID = "4242424242"
 SENTRY_ISSUE_URL = f"https://sentry.io/organizations/test-org/issues/{ISSUE_ID}/"
-def send_webhook(base_url, resource, payload):
-    """POST a webhook to the live server, signed on the wire exactly as Sentry signs it."""
-    body = compact(payload)
-    response = requests.post(base_url + WEBHOOK_URL, data=body, timeout=10, headers=wire_headers(body, resource))
-    assert response.status_code == 202, response.text
-    return response.json()["delivery"]
-
-
 @pytest.fixture
 def sentry_reports(live_server):
     """What Sentry sent: a new issue, two events of another one, and an issue already resolved."""

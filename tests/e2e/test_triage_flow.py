@@ -7,21 +7,12 @@ import time
 from datetime import timedelta
 
 import pytest
-import requests
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
-from tests.helpers import (
-    CHAINED_EXCEPTION,
-    WEBHOOK_URL,
-    compact,
-    event_payload,
-    issue_payload,
-    sample,
-    wire_headers,
-)
+from tests.helpers import CHAINED_EXCEPTION, event_payload, issue_payload, sample, send_webhook
 from tests.processes import celery_worker, flush_broker, wait_for
 from triage.models import Occurrence, Service, TriageItem
 
@@ -40,14 +31,6 @@ BACKGROUND = [
     ("checkout-api", "IntegrityError: duplicate key value violates unique constraint \"orders_ref_key\"",
      "checkout.models in save", "error", 3),
 ]
-
-
-def send_webhook(base_url, resource, payload):
-    """POST a webhook to the live server, signed on the wire exactly as Sentry signs it."""
-    body = compact(payload)
-    response = requests.post(base_url + WEBHOOK_URL, data=body, timeout=10, headers=wire_headers(body, resource))
-    assert response.status_code == 202, response.text
-    return response.json()["delivery"]
 
 
 @pytest.fixture
