@@ -37,6 +37,8 @@ def test_a_runbook_created_through_the_api_relinks_an_open_item_on_the_worker(cl
         }, format="json")
         assert created.status_code == 201, created.content
         wait_for(lambda: TriageItem.objects.get().runbook_id is not None, message="item re-linked by the worker")
+        # The task logs once all its batches are committed: stop the worker only after that.
+        wait_for(lambda: "Re-linked" in (tmp_path / "worker.log").read_text(), message="the task finished")
 
     item = TriageItem.objects.select_related("runbook").get()
     assert item.runbook.slug == "heck"
