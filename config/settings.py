@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "runbooks",
     "integrations",
     "reports",
+    "ops",  # data fixes and ops escalation (issue 5)
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,20 @@ WEBHOOK_MAX_CLOCK_SKEW_SECONDS = 300
 WEBHOOK_STALE_PENDING_SECONDS = 120
 # How many drain tasks may process deliveries at once (one per worker process is plenty).
 DELIVERY_DRAIN_PARALLEL = int(os.environ.get("DELIVERY_DRAIN_PARALLEL", "2"))
+
+# --- Data fixes and ops escalation (issue 5) -----------------------------------------
+# Minutes ops have to acknowledge a request; low urgency counts business minutes (Mon-Fri).
+DATA_FIX_SLA_MINUTES_HIGH = int(os.environ.get("DATA_FIX_SLA_MINUTES_HIGH", "30"))
+DATA_FIX_SLA_MINUTES_NORMAL = int(os.environ.get("DATA_FIX_SLA_MINUTES_NORMAL", "240"))
+DATA_FIX_SLA_MINUTES_LOW = int(os.environ.get("DATA_FIX_SLA_MINUTES_LOW", str(2 * 24 * 60)))
+OPS_SLACK_WEBHOOK_URL = os.environ.get("OPS_SLACK_WEBHOOK_URL", "")
+OPS_WEBHOOK_URL = os.environ.get("OPS_WEBHOOK_URL", "")
+OPS_WEBHOOK_SECRET = os.environ.get("OPS_WEBHOOK_SECRET", "")
+OPS_ESCALATION_EMAIL = os.environ.get("OPS_ESCALATION_EMAIL", "")
+OPS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("OPS_NOTIFY_MAX_ATTEMPTS", "5"))
+OPS_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("OPS_NOTIFY_BACKOFF_SECONDS", "2"))
+OPS_NOTIFY_BACKOFF_MAX_SECONDS = float(os.environ.get("OPS_NOTIFY_BACKOFF_MAX_SECONDS", "300"))
+OPS_NOTIFY_TIMEOUT_SECONDS = float(os.environ.get("OPS_NOTIFY_TIMEOUT_SECONDS", "10"))
 
 # --- Email ----------------------------------------------------------------------
 # The morning digest goes out by SMTP; with DEBUG=1 and no EMAIL_HOST it is printed instead.
