@@ -11,6 +11,7 @@ from .facts import EventFacts, IssueFacts
 from .models import Activity, Occurrence, Service, TriageItem
 from .ownership import item_assign_owning_team
 from .runbook_links import item_link_runbook, item_runbook_resolved
+from .signatures import grouping_columns
 
 SENTRY = "Sentry"
 SNAPSHOT_SLACK = timedelta(milliseconds=1)
@@ -172,7 +173,7 @@ def _occurrence_insert(item, event: EventFacts) -> bool:
         "event_id": event.event_id, "item_id": item.pk, "timestamp": event.timestamp,
         "received_at": timezone.now(), "environment": event.environment[:100], "release": event.release[:200],
         "level": event.level[:16], "exception_type": event.main_exception.type[:200],
-        "exception_value": event.main_exception.value, "tags": json.dumps(event.tags),
+        "exception_value": event.main_exception.value, "tags": json.dumps(event.tags), **grouping_columns(event),
     }
     columns = ", ".join(connection.ops.quote_name(name) for name in row)
     sql = (f"INSERT INTO {Occurrence._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(row))}) "
