@@ -37,13 +37,23 @@ class Median(Aggregate):
     allow_distinct = False
 
 
-def service_week_events(*, week: Week) -> dict[tuple[int, object], int]:
-    """{(service_id, week_start): events} for the week and the HISTORY_WEEKS before it, in one query."""
+def service_week_events(*, week: Week) -> tuple[dict[tuple[int, object], int], dict[int, int]]:
+    """({(service_id, week_start): events} for the week and the HISTORY_WEEKS before it, {service_id: events
+    of items with a runbook} for the week itself), in one query."""
     start, end = week.shifted(-HISTORY_WEEKS).bounds()[0], week.bounds()[1]
+    in_week = Q(timestamp__gte=week.bounds()[0], item__runbook__isnull=False)
     rows = (Occurrence.objects.filter(timestamp__gte=start, timestamp__lt=end)
-            .annotate(wk=Trunc("timestamp", "week", tzinfo=timezone.get_current_timezone())).order_by()
-            .values_list("item__service_id", "wk").annotate(n=Count("pk")))
-    return {(service_id, timezone.localdate(wk)): n for service_id, wk, n in rows}
+            .annotate(wk=_week_trunc()).order_by()
+            .values_list("item__service_id", "wk").annotate(n=Count("pk"), linked=Count("pk", filter=in_week)))
+    events, linked = {}, defaultdict(int)
+    for service_id, wk, n, with_runbook in rows:
+        events[(service_id, timezone.localdate(wk))] = n
+        linked[service_id] += with_runbook
+    return events, dict(linked)
+
+
+def _week_trunc():
+    return Trunc("timestamp", "week", tzinfo=timezone.get_current_timezone())
 
 
 def service_item_counts(*, week: Week) -> dict[int, dict]:
@@ -76,15 +86,19 @@ def service_open_backlog(*, week: Week) -> dict[int, int]:
     return dict(rows)
 
 
-def service_classifications(*, week: Week) -> dict[int, dict[str, int]]:
-    """Items with events in the week, per service and (current) classification."""
+def service_active_items(*, week: Week) -> dict[int, dict]:
+    """Items with events in the week, per service: {"classifications": {(current) classification: n},
+    "active_items": n, "runbook_items": those with a runbook linked now}."""
     start, end = week.bounds()
     active = Occurrence.objects.filter(timestamp__gte=start, timestamp__lt=end).values("item_id")
-    rows = (TriageItem.objects.filter(pk__in=active).order_by()
-            .values_list("service_id", "classification").annotate(n=Count("pk")))
-    figures = defaultdict(dict)
-    for service_id, classification, n in rows:
-        figures[service_id][classification or UNCLASSIFIED] = n
+    rows = (TriageItem.objects.filter(pk__in=active).order_by().values_list("service_id", "classification")
+            .annotate(n=Count("pk"), linked=Count("pk", filter=Q(runbook__isnull=False))))
+    figures = defaultdict(lambda: {"classifications": {}, "active_items": 0, "runbook_items": 0})
+    for service_id, classification, n, linked in rows:
+        row = figures[service_id]
+        row["classifications"][classification or UNCLASSIFIED] = n
+        row["active_items"] += n
+        row["runbook_items"] += linked
     return figures
 
 
@@ -128,20 +142,39 @@ def _medians_in_python(items, durations):
 
 
 def item_week_figures(*, week: Week) -> dict[int, dict]:
-    """{item_id: {"events", "events_prev", "toil"}} for items with events this or last week, or toil this week."""
+    """{item_id: {"events", "events_prev", "days", "toil"}} for items with events this or last week, or toil this
+    week; "days": distinct days (TIME_ZONE) with events this week."""
     start, end = week.bounds()
     prev_start = week.shifted(-1).bounds()[0]
+    this_week = Q(timestamp__gte=start)
+    day = Trunc("timestamp", "day", tzinfo=timezone.get_current_timezone())
     rows = (Occurrence.objects.filter(timestamp__gte=prev_start, timestamp__lt=end).order_by().values_list("item_id")
-            .annotate(events=Count("pk", filter=Q(timestamp__gte=start)),
-                      events_prev=Count("pk", filter=Q(timestamp__lt=start))))
-    figures = defaultdict(lambda: {"events": 0, "events_prev": 0, "toil": 0})
-    for item_id, events, events_prev in rows:
-        figures[item_id].update(events=events, events_prev=events_prev)
+            .annotate(events=Count("pk", filter=this_week), events_prev=Count("pk", filter=Q(timestamp__lt=start)),
+                      days=Count(day, distinct=True, filter=this_week)))
+    figures = defaultdict(lambda: {"events": 0, "events_prev": 0, "days": 0, "toil": 0})
+    for item_id, events, events_prev, days in rows:
+        figures[item_id].update(events=events, events_prev=events_prev, days=days)
     toil = (Activity.objects.filter(created_at__gte=start, created_at__lt=end, actor__isnull=False).order_by()
             .values_list("item_id").annotate(n=Count("pk")))
     for item_id, n in toil:
         figures[item_id]["toil"] = n
     return figures
+
+
+def items_first_seen(*, week: Week) -> set[int]:
+    start, end = week.bounds()
+    return set(TriageItem.objects.filter(first_seen__gte=start, first_seen__lt=end).values_list("pk", flat=True))
+
+
+def item_week_history(*, week: Week, item_ids) -> dict[tuple[int, object], int]:
+    """{(item_id, week_start): events} in the HISTORY_WEEKS before `week`, for these items only (the spike
+    candidates: the rule's minimum volume leaves few)."""
+    if not item_ids:
+        return {}
+    start, end = week.shifted(-HISTORY_WEEKS).bounds()[0], week.bounds()[0]
+    rows = (Occurrence.objects.filter(item_id__in=item_ids, timestamp__gte=start, timestamp__lt=end)
+            .annotate(wk=_week_trunc()).order_by().values_list("item_id", "wk").annotate(n=Count("pk")))
+    return {(item_id, timezone.localdate(wk)): n for item_id, wk, n in rows}
 
 
 def history_weeks(week: Week) -> list:

@@ -23,10 +23,23 @@ class WeekFigures(models.Model):
     median_time_to_resolve_s = models.FloatField(null=True, blank=True)
     toil = models.IntegerField(default=0, help_text="Actions people took on items (activities with an actor).")
     classifications = models.JSONField(default=dict, blank=True)
+    # Runbook coverage: of the items with events in the week (and their events), those with a runbook
+    # linked when the week was computed.
+    active_items = models.IntegerField(default=0)
+    runbook_items = models.IntegerField(default=0)
+    runbook_events = models.BigIntegerField(default=0)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         abstract = True
+
+    @property
+    def runbook_item_share(self) -> float | None:
+        return self.runbook_items / self.active_items if self.active_items else None
+
+    @property
+    def runbook_event_share(self) -> float | None:
+        return self.runbook_events / self.events if self.events else None
 
 
 class WeeklyServiceTrend(WeekFigures):
@@ -59,11 +72,64 @@ class WeeklyItemTrend(models.Model):
     events_prev = models.BigIntegerField(default=0)
     delta = models.BigIntegerField(default=0)
     toil = models.IntegerField(default=0)
+    days = models.PositiveSmallIntegerField(default=0, help_text="Distinct days (TIME_ZONE) with events in the week.")
+    first_seen_in_week = models.BooleanField(default=False)
+    recurring = models.BooleanField(default=False, help_text="New in the week and already recurring (reports.recurring).")
+    spike = models.BooleanField(default=False)
+    # None: below the spike rule's minimum volume, so the history was not read.
+    baseline = models.FloatField(null=True, blank=True)
+    spread = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["week", "item"], name="item_trend_once_per_week")]
         indexes = [models.Index(fields=["week", "-delta"], name="item_trend_week_delta"),
-                   models.Index(fields=["week", "-toil"], name="item_trend_week_toil")]
+                   models.Index(fields=["week", "-toil"], name="item_trend_week_toil"),
+                   models.Index(fields=["week", "-events"], condition=models.Q(recurring=True),
+                                name="item_trend_week_recurring")]
+
+    @property
+    def spike_threshold(self) -> float | None:
+        return None if self.baseline is None else self.baseline + THRESHOLD * self.spread
+
+
+class WeeklyRunbookTrend(models.Model):
+    """A runbook used or flagged in the week. Slug and title are kept so the figures outlive a deleted runbook."""
+
+    week = models.CharField(max_length=8)
+    week_start = models.DateField()
+    runbook = models.ForeignKey("runbooks.Runbook", null=True, on_delete=models.SET_NULL, related_name="+")
+    slug = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    linked = models.IntegerField(default=0, help_text="Items linked to it in the week.")
+    handled = models.IntegerField(default=0, help_text="Items first decided with it in the week.")
+    used = models.IntegerField(default=0, help_text="Items linked or decided with it in the week.")
+    unclear = models.IntegerField(default=0, help_text="Flagged unclear in the week.")
+    outdated = models.IntegerField(default=0, help_text="Flagged outdated in the week.")
+    helped = models.IntegerField(default=0, help_text="Items whose last answer in the week was: it helped.")
+    not_helped = models.IntegerField(default=0, help_text="Items whose last answer in the week was: it did not help.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["week", "slug"], name="runbook_trend_once_per_week")]
+
+    @property
+    def flagged(self) -> int:
+        return self.unclear + self.not_helped
+
+
+class WeeklyErrorKind(models.Model):
+    """Events in the week of items with no runbook, per service and exception type: where a runbook is missing."""
+
+    week = models.CharField(max_length=8)
+    week_start = models.DateField()
+    service = models.ForeignKey("triage.Service", on_delete=models.CASCADE, related_name="+")
+    exception_type = models.CharField(max_length=200, blank=True)
+    events = models.BigIntegerField(default=0)
+    items = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["week", "service", "exception_type"],
+                                               name="error_kind_once_per_week")]
+        indexes = [models.Index(fields=["week", "-events"], name="error_kind_week_events")]
 
 
 class MeetingDecision(models.Model):

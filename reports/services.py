@@ -7,13 +7,23 @@ from django.utils import timezone
 
 from triage.models import Service
 
-from . import figures
-from .models import MeetingDecision, WeeklyItemTrend, WeeklyOrgTrend, WeeklyServiceTrend
-from .spikes import spike_check
+from . import figures, runbook_figures
+from .models import (
+    MeetingDecision,
+    WeeklyErrorKind,
+    WeeklyItemTrend,
+    WeeklyOrgTrend,
+    WeeklyRunbookTrend,
+    WeeklyServiceTrend,
+)
+from .recurring import is_recurring
+from .spikes import MIN_EVENTS, spike_check
 from .weeks import Week
 
 LOCK_KEY = zlib.crc32(b"reports.trends_compute_week")
-ADDITIVE = ("events", "events_prev", "new_items", "regressed", "resolved", "ignored", "open_backlog", "toil")
+ADDITIVE = ("events", "events_prev", "new_items", "regressed", "resolved", "ignored", "open_backlog", "toil",
+            "active_items", "runbook_items", "runbook_events")
+WEEK_TABLES = (WeeklyServiceTrend, WeeklyOrgTrend, WeeklyItemTrend, WeeklyRunbookTrend, WeeklyErrorKind)
 
 
 def trends_compute_week(*, week: Week) -> WeeklyOrgTrend:
@@ -26,7 +36,7 @@ def trends_compute_week(*, week: Week) -> WeeklyOrgTrend:
         per_service, org_medians = figures.week_medians(week=week)
         services = _service_trends(week, per_service)
         org = _org_trend(week, services, org_medians)
-        _replace(week, services, org, _item_trends(week))
+        _replace(week, services, org, _item_trends(week), _runbook_trends(week), _error_kinds(week))
     return org
 
 
@@ -36,18 +46,20 @@ def _lock():
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
-def _replace(week, services, org, items):
-    for model in (WeeklyServiceTrend, WeeklyOrgTrend, WeeklyItemTrend):
+def _replace(week, services, org, items, runbooks, kinds):
+    for model in WEEK_TABLES:
         model.objects.filter(week=week.name).delete()
     WeeklyServiceTrend.objects.bulk_create(services)
     org.save()
     WeeklyItemTrend.objects.bulk_create(items, batch_size=2000)
+    WeeklyRunbookTrend.objects.bulk_create(runbooks)
+    WeeklyErrorKind.objects.bulk_create(kinds, batch_size=2000)
 
 
 def _service_trends(week: Week, medians: dict) -> list[WeeklyServiceTrend]:
-    events = figures.service_week_events(week=week)
+    events, runbook_events = figures.service_week_events(week=week)
     counts, backlog = figures.service_item_counts(week=week), figures.service_open_backlog(week=week)
-    classes = figures.service_classifications(week=week)
+    active = figures.service_active_items(week=week)
     history, now = figures.history_weeks(week), timezone.now()
     rows = []
     for service_id in Service.objects.order_by("slug").values_list("pk", flat=True):
@@ -56,8 +68,9 @@ def _service_trends(week: Week, medians: dict) -> list[WeeklyServiceTrend]:
         rows.append(WeeklyServiceTrend(
             week=week.name, week_start=week.start, service_id=service_id, events=n,
             events_prev=events.get((service_id, week.shifted(-1).start), 0), open_backlog=backlog.get(service_id, 0),
-            classifications=classes.get(service_id, {}), spike=verdict.spike, baseline=verdict.baseline,
-            spread=verdict.spread, computed_at=now, **_medians(medians.get(service_id)), **counts.get(service_id, {})))
+            runbook_events=runbook_events.get(service_id, 0), spike=verdict.spike, baseline=verdict.baseline,
+            spread=verdict.spread, computed_at=now, **active[service_id], **_medians(medians.get(service_id)),
+            **counts.get(service_id, {})))
     return rows
 
 
@@ -77,9 +90,35 @@ def _org_trend(week: Week, services: list[WeeklyServiceTrend], org_medians: dict
 
 
 def _item_trends(week: Week) -> list[WeeklyItemTrend]:
-    return [WeeklyItemTrend(week=week.name, week_start=week.start, item_id=item_id, events=row["events"],
-                            events_prev=row["events_prev"], delta=row["events"] - row["events_prev"], toil=row["toil"])
-            for item_id, row in figures.item_week_figures(week=week).items()]
+    rows, new = figures.item_week_figures(week=week), figures.items_first_seen(week=week)
+    verdicts = _item_spikes(week, rows)
+    return [WeeklyItemTrend(
+        week=week.name, week_start=week.start, item_id=item_id, events=row["events"], events_prev=row["events_prev"],
+        delta=row["events"] - row["events_prev"], toil=row["toil"], days=row["days"], first_seen_in_week=item_id in new,
+        recurring=is_recurring(first_seen_in_week=item_id in new, days=row["days"], events=row["events"]),
+        **verdicts.get(item_id, {})) for item_id, row in rows.items()]
+
+
+def _item_spikes(week: Week, rows: dict) -> dict[int, dict]:
+    """The services' spike rule per item; only items at the minimum volume can flag, so only theirs is read."""
+    candidates = sorted(item_id for item_id, row in rows.items() if row["events"] >= MIN_EVENTS)
+    history, starts = figures.item_week_history(week=week, item_ids=candidates), figures.history_weeks(week)
+    verdicts = {}
+    for item_id in candidates:
+        verdict = spike_check(events=rows[item_id]["events"], history=[history.get((item_id, s), 0) for s in starts])
+        verdicts[item_id] = {"spike": verdict.spike, "baseline": verdict.baseline, "spread": verdict.spread}
+    return verdicts
+
+
+def _runbook_trends(week: Week) -> list[WeeklyRunbookTrend]:
+    return [WeeklyRunbookTrend(week=week.name, week_start=week.start, slug=slug, **row)
+            for slug, row in sorted(runbook_figures.runbook_week_figures(week=week).items())]
+
+
+def _error_kinds(week: Week) -> list[WeeklyErrorKind]:
+    return [WeeklyErrorKind(week=week.name, week_start=week.start, service_id=row["item__service_id"],
+                            exception_type=row["exception_type"], events=row["events"], items=row["items"])
+            for row in runbook_figures.error_kinds_without_runbook(week=week)]
 
 
 def decision_record(*, week: Week, item, text: str, author) -> MeetingDecision:
