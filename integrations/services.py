@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from triage import services as triage_services
+from triage.locked_items import LockedItems
 
 from .drain import drainer_wake
 from .models import SentrySync, WebhookDelivery
@@ -61,12 +62,12 @@ def delivery_reject(*, source, headers, body, resource, error) -> WebhookDeliver
     )
 
 
-def delivery_process(*, delivery_id) -> str | None:
+def delivery_process(*, delivery_id, counted=False) -> str | None:
     """Apply one stored delivery. Safe to run twice, or twice at once; returns the final status.
 
     None: nothing to do, because it is done or another worker is processing it right now.
     """
-    if not _count_attempt(delivery_id):
+    if not counted and not _count_attempt(delivery_id):
         return None
     try:
         with transaction.atomic():
@@ -90,6 +91,65 @@ def delivery_process(*, delivery_id) -> str | None:
         log.exception("Delivery %s failed", delivery_id)
         _mark_failed(delivery_id, exc)
         return Status.FAILED
+
+
+def deliveries_process(*, delivery_ids) -> dict:
+    """Apply a batch of stored deliveries in one transaction; returns {id: final status}.
+
+    Ids missing from the answer are held by another worker right now. When anything in the
+    batch fails (a duplicate, a bad payload, a deadlock), it is rolled back and done one
+    delivery at a time, which finds the culprit and marks it.
+    """
+    claimed = _count_attempts(delivery_ids)
+    try:
+        with transaction.atomic():
+            return _apply_batch(claimed)
+    except (OperationalError, InterfaceError) as exc:
+        if not _is_conflict(exc):
+            raise  # the database is unavailable: the task retries later
+    except Exception:  # noqa: BLE001 -- redone one by one below, where each failure is recorded
+        pass
+    statuses = {delivery_id: delivery_process(delivery_id=delivery_id, counted=True) for delivery_id in claimed}
+    return {delivery_id: status for delivery_id, status in statuses.items() if status is not None}
+
+
+def _apply_batch(claimed):
+    deliveries = list(
+        WebhookDelivery.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=claimed, status__in=WebhookDelivery.REPLAYABLE).order_by("pk")
+    )
+    webhooks = [_webhook_of(delivery) for delivery in deliveries]
+    items = LockedItems()
+    items.lock(webhook.issue_id for webhook in webhooks if webhook.issue_id)
+    for webhook in webhooks:
+        _apply(webhook, items=items)
+    items.save()
+    _mark_processed(deliveries, webhooks)
+    return dict.fromkeys((delivery.pk for delivery in deliveries), Status.PROCESSED)
+
+
+def _mark_processed(deliveries, webhooks):
+    """One UPDATE for the batch; the unique index on processed dedupe keys refuses a second copy."""
+    WebhookDelivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
+        status=Status.PROCESSED, processed_at=timezone.now(), last_error=""
+    )
+    for delivery, webhook in zip(deliveries, webhooks, strict=True):
+        if delivery.dedupe_key != webhook.dedupe_key:  # parsed differently since it was received
+            _claim(delivery, webhook)
+
+
+def _is_conflict(exc) -> bool:
+    """A deadlock or serialization failure between two batches: retrying one by one resolves it."""
+    return getattr(exc.__cause__, "sqlstate", "") in ("40P01", "40001")
+
+
+def _count_attempts(delivery_ids) -> list:
+    """Count the attempt in its own commit (it must survive a crash), skipping rows another worker holds."""
+    with transaction.atomic():
+        free = WebhookDelivery.objects.filter(pk__in=delivery_ids, status__in=WebhookDelivery.REPLAYABLE)
+        ids = list(free.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
+        WebhookDelivery.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1)
+    return ids
 
 
 def _count_attempt(delivery_id) -> bool:
@@ -123,15 +183,15 @@ def _claim(delivery, webhook):
         raise DuplicateContent from None
 
 
-def _apply(webhook: Webhook):
+def _apply(webhook: Webhook, items=None):
     if webhook.issue:
         # Our own push coming back as a user's change (user token), or one about to be overwritten by ours.
         echo = webhook.is_echo or SentrySync.objects.echoes(issue=webhook.issue, action=webhook.action)
         triage_services.item_apply_issue(
-            issue=webhook.issue, action=webhook.action, actor_label=webhook.actor_label, echo=echo
+            issue=webhook.issue, action=webhook.action, actor_label=webhook.actor_label, echo=echo, items=items
         )
     elif webhook.event:
-        triage_services.item_record_event(event=webhook.event, actor_label=webhook.actor_label)
+        triage_services.item_record_event(event=webhook.event, actor_label=webhook.actor_label, items=items)
     # Other resources (installation, comment, metric_alert, seer, ...) are kept as delivered.
 
 

@@ -18,7 +18,7 @@ RELIABLE = dict(
 
 @shared_task(**RELIABLE)
 def drain_deliveries(slot=0):
-    return drain.deliveries_drain(slot=slot, process=services.delivery_process)
+    return drain.deliveries_drain(slot=slot, process=services.deliveries_process)
 
 
 @shared_task

@@ -4,7 +4,7 @@ import pytest
 
 from integrations import drain
 from integrations.models import WebhookDelivery
-from integrations.services import delivery_process
+from integrations.services import deliveries_process
 from integrations.tasks import drain_deliveries
 
 from .helpers import event_payload, post_webhook
@@ -36,7 +36,7 @@ def test_it_processes_everything_pending_then_frees_the_flag(client, published):
     for n in range(3):
         post_webhook(client, "event_alert", event_payload(f"all-{n}"))
 
-    assert drain.deliveries_drain(process=delivery_process) == 3
+    assert drain.deliveries_drain(process=deliveries_process) == 3
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.PROCESSED}
     assert not flag_is_set()
     post_webhook(client, "event_alert", event_payload("after"))
@@ -54,7 +54,7 @@ def test_it_takes_a_delivery_that_arrives_just_before_it_frees_the_flag(client, 
 
     monkeypatch.setattr(drain, "_release_flag", arrive_then_release)
 
-    assert drain.deliveries_drain(process=delivery_process) == 2
+    assert drain.deliveries_drain(process=deliveries_process) == 2
     assert WebhookDelivery.objects.get(pk=arrived[0]).status == Status.PROCESSED
     assert published == [{"slot": 0}]
 
@@ -65,7 +65,7 @@ def test_it_calls_for_help_on_a_backlog(client, published, monkeypatch, settings
     for n in range(5):
         post_webhook(client, "event_alert", event_payload(f"backlog-{n}"))
 
-    drain.deliveries_drain(process=delivery_process)
+    drain.deliveries_drain(process=deliveries_process)
 
     assert {"slot": 1} in published
     assert not WebhookDelivery.objects.filter(status=Status.PENDING).exists()
@@ -75,8 +75,8 @@ def test_it_comes_back_for_a_delivery_another_worker_still_holds(client, publish
     pk = post_webhook(client, "event_alert", event_payload("held")).json()["delivery"]
     published.clear()
 
-    def held_elsewhere(*, delivery_id):
-        return None  # what delivery_process answers while another session holds the row
+    def held_elsewhere(*, delivery_ids):
+        return {}  # what deliveries_process answers while another session holds the rows
 
     drain.deliveries_drain(process=held_elsewhere)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from integrations.models import WebhookDelivery
-from integrations.services import delivery_process
+from integrations.services import deliveries_process, delivery_process
 from triage.models import Occurrence, TriageItem
 
 from .helpers import (
@@ -35,12 +35,22 @@ INTEGRATION_SAMPLES = [
 ]
 
 
-def process_all():
-    return [delivery_process(delivery_id=pk) for pk in WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True)]
+@pytest.fixture(params=["one at a time", "in one batch"])
+def process_all(request):
+    """Process what is pending as a retry or replay does (one by one) and as the drain does (a batch)."""
+
+    def process():
+        ids = list(WebhookDelivery.objects.filter(status=Status.PENDING).order_by("pk").values_list("pk", flat=True))
+        if request.param == "one at a time":
+            return [delivery_process(delivery_id=pk) for pk in ids]
+        statuses = deliveries_process(delivery_ids=ids)
+        return [statuses[pk] for pk in ids]
+
+    return process
 
 
 @pytest.mark.parametrize("resource,name", INTEGRATION_SAMPLES)
-def test_it_accepts_every_published_sample(client, resource, name):
+def test_it_accepts_every_published_sample(client, resource, name, process_all):
     response = post_webhook(client, resource, sample(name))
 
     assert response.status_code == 202
@@ -51,7 +61,7 @@ def test_it_accepts_every_published_sample(client, resource, name):
     assert process_all() == [Status.PROCESSED]
 
 
-def test_it_creates_an_item_from_issue_created(client):
+def test_it_creates_an_item_from_issue_created(client, process_all):
     post_webhook(client, "issue", sample("integration-issue-created"))
     process_all()
 
@@ -69,7 +79,7 @@ def test_it_creates_an_item_from_issue_created(client):
     assert list(item.activities.values_list("verb", flat=True)) == ["created"]
 
 
-def test_it_creates_an_item_from_an_event_for_an_unknown_issue(client):
+def test_it_creates_an_item_from_an_event_for_an_unknown_issue(client, process_all):
     post_webhook(client, "event_alert", sample("integration-event_alert-triggered"))
     process_all()
 
@@ -86,7 +96,7 @@ def test_it_creates_an_item_from_an_event_for_an_unknown_issue(client):
     assert occurrence.timestamp == datetime.fromtimestamp(1566248777.677, tz=UTC)
 
 
-def test_it_accepts_the_legacy_plugin_payload(client):
+def test_it_accepts_the_legacy_plugin_payload(client, process_all):
     response = post_legacy(client, sample("legacy-plugin-webhook"))
     process_all()
 
@@ -99,14 +109,14 @@ def test_it_accepts_the_legacy_plugin_payload(client):
     assert Occurrence.objects.get().event_id == "af17d39f6a5d4c19ae5a735043a3bd97"
 
 
-def test_it_records_installation_without_creating_items(client):
+def test_it_records_installation_without_creating_items(client, process_all):
     post_webhook(client, "installation", sample("integration-installation-created"))
 
     assert process_all() == [Status.PROCESSED]
     assert not TriageItem.objects.exists()
 
 
-def test_it_keeps_one_item_and_one_occurrence_for_the_same_delivery_twice(client):
+def test_it_keeps_one_item_and_one_occurrence_for_the_same_delivery_twice(client, process_all):
     payload = sample("integration-error-created")
     post_webhook(client, "error", payload)
     post_webhook(client, "error", payload)
@@ -116,7 +126,7 @@ def test_it_keeps_one_item_and_one_occurrence_for_the_same_delivery_twice(client
     assert Occurrence.objects.count() == 1
 
 
-def test_it_counts_the_same_event_through_two_resources_once(client):
+def test_it_counts_the_same_event_through_two_resources_once(client, process_all):
     post_webhook(client, "error", event_payload("ev1", resource="error"))
     post_webhook(client, "event_alert", event_payload("ev1", resource="event_alert"))
 
@@ -135,7 +145,7 @@ def test_it_is_safe_to_process_a_delivery_twice(client):
     assert TriageItem.objects.get().event_count == 1
 
 
-def test_it_counts_distinct_events_and_keeps_the_newest_as_latest(client):
+def test_it_counts_distinct_events_and_keeps_the_newest_as_latest(client, process_all):
     post_webhook(client, "event_alert", event_payload("new", timestamp=1700000100.0, release="2.0"))
     post_webhook(client, "event_alert", event_payload("old", timestamp=1700000000.0, release="1.0"))
     process_all()
@@ -147,7 +157,7 @@ def test_it_counts_distinct_events_and_keeps_the_newest_as_latest(client):
     assert item.last_seen == datetime.fromtimestamp(1700000100.0, tz=UTC)
 
 
-def test_it_reopens_a_resolved_item_as_regressed_on_a_new_event(client):
+def test_it_reopens_a_resolved_item_as_regressed_on_a_new_event(client, process_all):
     post_webhook(client, "event_alert", event_payload("ev1"))
     post_webhook(client, "issue", issue_payload("1117540176", action="resolved", status="resolved"))
     process_all()
@@ -171,7 +181,7 @@ def test_it_reopens_a_resolved_item_as_regressed_on_a_new_event(client):
         ("archived", "ignored", "archived_until_escalating", "ignored", "ignored"),
     ],
 )
-def test_it_follows_status_changes_made_in_sentry(client, action, status, substatus, expected, verb):
+def test_it_follows_status_changes_made_in_sentry(client, action, status, substatus, expected, verb, process_all):
     post_webhook(client, "issue", issue_payload())
     post_webhook(client, "issue", issue_payload(action=action, status=status, substatus=substatus))
     process_all()
@@ -182,7 +192,7 @@ def test_it_follows_status_changes_made_in_sentry(client, action, status, substa
     assert item.activities.filter(verb=verb, actor_label="Sentry").count() == 1
 
 
-def test_it_reopens_on_unresolved_and_marks_regressions(client):
+def test_it_reopens_on_unresolved_and_marks_regressions(client, process_all):
     post_webhook(client, "issue", issue_payload(action="resolved", status="resolved"))
     post_webhook(client, "issue", issue_payload(action="unresolved", status="unresolved", substatus="regressed"))
     process_all()
@@ -192,7 +202,7 @@ def test_it_reopens_on_unresolved_and_marks_regressions(client):
     assert item.regressed_at is not None
 
 
-def test_it_records_the_sentry_resolution_type(client):
+def test_it_records_the_sentry_resolution_type(client, process_all):
     payload = issue_payload(action="resolved", status="resolved", statusDetails={"inNextRelease": True})
     payload["data"]["resolution_type"] = "in_next_release"
     post_webhook(client, "issue", payload)
@@ -203,7 +213,7 @@ def test_it_records_the_sentry_resolution_type(client):
     assert activity.data["status_details"]["inNextRelease"] is True
 
 
-def test_it_records_assignment_in_sentry(client):
+def test_it_records_assignment_in_sentry(client, process_all):
     assignee = {"type": "user", "id": "1", "name": "Dana", "email": "dana@example.com"}
     post_webhook(client, "issue", issue_payload(action="assigned", assignedTo=assignee))
     process_all()
@@ -213,7 +223,7 @@ def test_it_records_assignment_in_sentry(client):
     assert item.activities.filter(verb="assigned").get().data["assignee"] == "dana@example.com"
 
 
-def test_it_does_not_flip_state_on_the_echo_of_our_own_change(client):
+def test_it_does_not_flip_state_on_the_echo_of_our_own_change(client, process_all):
     post_webhook(client, "issue", issue_payload())
     echo = issue_payload(action="resolved", status="resolved", count="7")
     echo["actor"] = {"type": "application", "id": "b3c1a0e2-portal-app", "name": "Triage Portal"}
@@ -226,7 +236,7 @@ def test_it_does_not_flip_state_on_the_echo_of_our_own_change(client):
     assert list(item.activities.values_list("verb", flat=True)) == ["created"]
 
 
-def test_it_never_lowers_figures_on_an_out_of_order_delivery(client):
+def test_it_never_lowers_figures_on_an_out_of_order_delivery(client, process_all):
     post_webhook(client, "issue", issue_payload(count="10", lastSeen="2019-08-20T00:00:00Z"))
     post_webhook(client, "issue", issue_payload(action="assigned", count="3", lastSeen="2019-08-19T21:00:00Z"))
     process_all()
@@ -273,7 +283,7 @@ def test_it_refuses_a_capture_replayed_after_five_minutes(client):
     assert WebhookDelivery.objects.get().status == Status.REJECTED
 
 
-def test_it_absorbs_a_replay_inside_the_window_as_a_duplicate(client):
+def test_it_absorbs_a_replay_inside_the_window_as_a_duplicate(client, process_all):
     body = compact(sample("integration-issue-created"))
     headers = signed_headers(body, "issue")
     for _ in range(2):
@@ -359,7 +369,7 @@ def test_it_does_not_need_a_login_or_csrf_token(client):
 
 
 @pytest.mark.parametrize("issue_first", [True, False])
-def test_it_counts_the_event_that_created_the_issue_once_in_either_order(client, issue_first):
+def test_it_counts_the_event_that_created_the_issue_once_in_either_order(client, issue_first, process_all):
     issue, event = sample("integration-issue-created"), sample("integration-error-created")
     for resource, payload in ([("issue", issue), ("error", event)] if issue_first else [("error", event), ("issue", issue)]):
         post_webhook(client, resource, payload)
@@ -368,7 +378,7 @@ def test_it_counts_the_event_that_created_the_issue_once_in_either_order(client,
     assert TriageItem.objects.get().event_count == 1
 
 
-def test_it_adds_events_newer_than_sentrys_count(client):
+def test_it_adds_events_newer_than_sentrys_count(client, process_all):
     post_webhook(client, "issue", issue_payload("1117540176", count="40", lastSeen="2023-11-14T22:13:20Z"))
     post_webhook(client, "event_alert", event_payload("older", timestamp=1699999000.0))
     post_webhook(client, "event_alert", event_payload("newer", timestamp=1700000500.0))

@@ -3,11 +3,12 @@
 import json
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .facts import EventFacts, IssueFacts
+from .locked_items import LockedItems
 from .models import Activity, Occurrence, Service, TriageItem
 from .ownership import item_assign_owning_team
 from .runbook_links import item_link_runbook, item_runbook_resolved
@@ -28,10 +29,15 @@ def activity_record(*, item, verb, actor=None, actor_label="", **data) -> Activi
     return Activity.objects.create(item=item, verb=verb, actor=actor, actor_label=actor_label, data=data)
 
 
-@transaction.atomic(savepoint=False)  # inside delivery_process, a failure rolls it all back anyway
-def item_apply_issue(*, issue: IssueFacts, action: str, actor_label: str = SENTRY, echo: bool = False):
-    """Apply an `issue` webhook. Echoes of the portal's own changes only refresh figures."""
-    item, created = _item_locked(issue.issue_id, lambda: _new_item_from_issue(issue))
+@transaction.atomic(savepoint=False)  # inside delivery processing, a failure rolls it all back anyway
+def item_apply_issue(*, issue: IssueFacts, action: str, actor_label: str = SENTRY, echo: bool = False,
+                     items: LockedItems | None = None):
+    """Apply an `issue` webhook. Echoes of the portal's own changes only refresh figures.
+
+    With `items`, the caller saves the item once its whole batch is applied.
+    """
+    batch = LockedItems() if items is None else items
+    item, created = batch.get(issue.issue_id, lambda: _new_item_from_issue(issue))
     was_open = item.is_open
     if created:
         activity_record(item=item, verb="created", actor_label=actor_label, via=f"issue.{action}")
@@ -41,14 +47,19 @@ def item_apply_issue(*, issue: IssueFacts, action: str, actor_label: str = SENTR
         _apply_sentry_action(item, action=action, issue=issue, actor_label=actor_label)
     if created or (item.is_open and not was_open):
         item_link_runbook(item=item, actor_label=actor_label, reopened=not created)
-    item.save()
+    if items is None:
+        batch.save()
     return item
 
 
 @transaction.atomic(savepoint=False)
-def item_record_event(*, event: EventFacts, actor_label: str = SENTRY):
-    """Record one Sentry event. Returns (item, occurrence_created); a known event changes nothing."""
-    item, created = _item_locked(event.issue_id, lambda: _new_item_from_event(event))
+def item_record_event(*, event: EventFacts, actor_label: str = SENTRY, items: LockedItems | None = None):
+    """Record one Sentry event. Returns (item, occurrence_created); a known event changes nothing.
+
+    With `items`, the caller saves the item once its whole batch is applied.
+    """
+    batch = LockedItems() if items is None else items
+    item, created = batch.get(event.issue_id, lambda: _new_item_from_event(event))
     if not _occurrence_insert(item, event):
         return item, False
     was_open = item.is_open
@@ -69,7 +80,8 @@ def item_record_event(*, event: EventFacts, actor_label: str = SENTRY):
     reopened = not created and item.is_open and not was_open
     if created or first_event or reopened:  # a created-from-issue item learns its stack and tags now
         item_link_runbook(item=item, actor_label=actor_label, reopened=reopened)
-    item.save()
+    if items is None:
+        batch.save()
     return item, True
 
 
@@ -94,25 +106,6 @@ def item_wake(item, *, actor_label=SENTRY, **data):
     """An ignored item whose condition passed comes back to the queue as new."""
     activity_record(item=item, verb="woke_up", actor_label=actor_label, condition=item.ignore_condition, **data)
     item.status, item.woke_at, item.ignore_condition = Status.NEW, timezone.now(), {}
-
-
-def _item_locked(issue_id, build):
-    """Get the item for a Sentry issue, creating it if needed, with its row locked.
-
-    The unique constraint on `sentry_issue_id` decides races: get_or_create re-gets
-    after the loser's IntegrityError, and the row lock serialises the updates.
-    """
-    try:
-        return TriageItem.objects.select_for_update().get(sentry_issue_id=issue_id), False
-    except TriageItem.DoesNotExist:
-        pass
-    item = build()
-    try:
-        with transaction.atomic():
-            item.save(force_insert=True)
-        return item, True
-    except IntegrityError:
-        return TriageItem.objects.select_for_update().get(sentry_issue_id=issue_id), False
 
 
 def _new_item_from_issue(issue: IssueFacts) -> TriageItem:
