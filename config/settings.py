@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "integrations",
     "reports",
     "ops",  # data fixes and ops escalation (issue 5)
+    "grouping",  # grouping advisor (issue 7)
 ]
 
 MIDDLEWARE = [

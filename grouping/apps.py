@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GroupingConfig(AppConfig):
+    name = "grouping"
+    verbose_name = "Grouping advisor"

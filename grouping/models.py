@@ -1,0 +1,105 @@
+"""Suggestions to change how Sentry groups events, found from the occurrences the portal has seen.
+
+grouping.services computes them (nightly, incremental, or for one item); grouping.selectors reads them.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Suggestion(models.Model):
+    """A split (one Sentry issue holding several errors) or a merge (one error in several issues)."""
+
+    class Kind(models.TextChoices):
+        SPLIT = "split"
+        MERGE = "merge"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # "split:<item id>" or "merge:<hash of service, exception, template, culprit>": what makes it the same
+    # suggestion from one recompute to the next, so a dismissal sticks to it.
+    key = models.CharField(max_length=80, unique=True)
+    # The item to split; for a merge, its busiest item.
+    item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
+    items = models.ManyToManyField("triage.TriageItem", through="SuggestionItem", related_name="grouping_suggestions")
+    # [{service, exception_type, message_template, events, share, example: {...}}], busiest first;
+    # merges have one group per item (with item_id).
+    groups = models.JSONField(default=list)
+    other_events = models.BigIntegerField(default=0)  # a split's events outside the listed groups
+    rule = models.TextField()
+    preview_issues = models.PositiveIntegerField(default=0)  # issues the rule makes of the last 30 days
+    events = models.BigIntegerField(default=0)  # events affected in the last 30 days: the ranking
+    # {group key: share of events}: what a dismissal is compared with (grouping.mix).
+    mix = models.JSONField(default=dict)
+    signature = models.CharField(max_length=40)
+    active = models.BooleanField(default=True)  # false once a recompute no longer finds it
+    dismissal = models.ForeignKey("Dismissal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    found_at = models.DateTimeField(default=timezone.now)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-events", "-id"]
+        indexes = [models.Index(fields=["-events", "-id"], condition=models.Q(active=True, dismissal__isnull=True),
+                                name="suggestion_open_events")]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}"
+
+
+class SuggestionItem(models.Model):
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="links")
+    item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["suggestion", "item"], name="suggestion_item_once")]
+        indexes = [models.Index(fields=["item"], name="suggestion_item_item")]
+
+
+class Dismissal(models.Model):
+    """Someone decided a suggestion is wrong or not worth it. It holds while the mix stays the same."""
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="dismissals")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField()
+    mix = models.JSONField(default=dict)  # the mix when dismissed
+    signature = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)  # when the mix changed materially
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class ItemMix(models.Model):
+    """An item's busiest (service, inner exception, template) over the last 30 days: merges compare these."""
+
+    item = models.OneToOneField("triage.TriageItem", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    service = models.CharField(max_length=200)
+    exception_type = models.CharField(max_length=200)
+    message_template = models.CharField(max_length=500)
+    events = models.BigIntegerField(default=0)  # all the item's events in the window
+    example_id = models.BigIntegerField(default=0)  # the busiest group's latest occurrence
+    split = models.BooleanField(default=False)  # several groups: split it before merging anything into it
+    computed_at = models.DateTimeField(default=timezone.now)
+
+
+class RecomputeRun(models.Model):
+    """One recompute. Incremental runs start from the last run's occurrence watermark."""
+
+    class Kind(models.TextChoices):
+        FULL = "full"
+        INCREMENTAL = "incremental"
+        ITEM = "item"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    item = models.ForeignKey("triage.TriageItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    since_occurrence_id = models.BigIntegerField(default=0)
+    watermark = models.BigIntegerField(default=0)  # the highest occurrence id when the run started
+    items_examined = models.IntegerField(default=0)
+    splits = models.IntegerField(default=0)
+    merges = models.IntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]

@@ -1,0 +1,47 @@
+"""Reads for the grouping page, the item banner, the API and the weekly report."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from triage.models import TriageItem
+
+from .models import RecomputeRun, Suggestion
+
+ITEM_FIELDS = ("id", "short_id", "sentry_issue_id", "title", "sentry_url", "status", "project_slug", "service_id")
+
+
+def suggestion_list(*, kind: str | None = None, item_id: int | None = None, dismissed: bool = False) -> QuerySet:
+    """Current suggestions, most events affected in the last 30 days first, with their items in one more query."""
+    suggestions = (Suggestion.objects.filter(active=True, dismissal__isnull=not dismissed)
+                   .select_related("dismissal__by")
+                   .prefetch_related(Prefetch("items", queryset=TriageItem.objects.only(*ITEM_FIELDS).order_by("pk")))
+                   .order_by("-events", "-id"))
+    if kind:
+        suggestions = suggestions.filter(kind=kind)
+    if item_id is not None:
+        suggestions = suggestions.filter(links__item_id=item_id)
+    return suggestions
+
+
+def suggestion_counts() -> dict[str, int]:
+    """Open and dismissed suggestions, for the page's tabs: one query."""
+    return Suggestion.objects.filter(active=True).aggregate(
+        open=Count("pk", filter=Q(dismissal__isnull=True)), dismissed=Count("pk", filter=Q(dismissal__isnull=False)))
+
+
+def item_split_suggestion(*, item_id: int) -> Suggestion | None:
+    """The item page's banner: its open split suggestion, if any (one query)."""
+    return (Suggestion.objects.filter(kind=Suggestion.Kind.SPLIT, item_id=item_id, active=True,
+                                      dismissal__isnull=True)
+            .only("id", "groups", "preview_issues", "events", "other_events").first())
+
+
+def suggestions_top(*, since, until, limit: int = 5) -> list[Suggestion]:
+    """The weekly report's top suggestions: open ones ranked by their items' events in [since, until)."""
+    in_window = Q(links__item__occurrences__timestamp__gte=since, links__item__occurrences__timestamp__lt=until)
+    return list(Suggestion.objects.filter(active=True, dismissal__isnull=True)
+                .annotate(window_events=Count("links__item__occurrences", filter=in_window))
+                .filter(window_events__gt=0).select_related("item").order_by("-window_events", "-id")[:limit])
+
+
+def last_run() -> RecomputeRun | None:
+    return RecomputeRun.objects.filter(finished_at__isnull=False).first()
