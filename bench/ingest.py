@@ -298,7 +298,34 @@ def measure_queries(samples=10):
         "store": summarize([store for store, _, _ in known_issue]),
         "process_known_issue": summarize([process for _, process, _ in known_issue], known_issue),
         "process_new_issue": summarize([process for _, process, _ in new_issue], new_issue),
+        "process_batch": batch_queries(),
     }
+
+
+def batch_queries():
+    """Statements per delivery when the drain applies a batch of events spread over the ISSUES issues."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations import drain, services
+
+    ids = [store_event(2 * 10**9 + n) for n in range(drain.BATCH)]
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as processing:
+        services.deliveries_process(delivery_ids=ids)
+    seconds = time.perf_counter() - started
+    kinds = Counter(query["sql"].split(None, 1)[0].upper() for query in processing.captured_queries)
+    return {"average": len(processing) / len(ids), "by_kind": dict(kinds.most_common()),
+            "median_ms": round(seconds * 1000 / len(ids), 2), "batch": len(ids)}
+
+
+def store_event(index):
+    from integrations import services
+    from integrations.sentry_payloads import parse_body, parse_webhook
+
+    body = compact(with_event_id(json.loads(FIXTURE.read_text()), index))
+    webhook = parse_webhook(RESOURCE, parse_body(body))
+    return services.delivery_receive(source="sentry", headers={}, body=body, webhook=webhook)
 
 
 def setup_django():
@@ -423,13 +450,16 @@ def print_worker(worker, intake_rate):
 
 
 def print_queries(queries):
-    print("\nSQL statements per delivery (transactions and savepoints included), in-process, without Celery")
-    labels = {"store": "intake (store)", "process_known_issue": "processing, known issue",
-              "process_new_issue": "processing, new issue"}
+    print("\nSQL statements per delivery (transactions and savepoints included), in-process, without Celery;"
+          " time per delivery")
+    labels = {"store": "intake (store)", "process_known_issue": "alone (a replay), known issue",
+              "process_new_issue": "alone (a replay), new issue",
+              "process_batch": f"in a batch of {queries['process_batch']['batch']} (the drain)"}
     for key, label in labels.items():
-        kinds = ", ".join(f"{kind} {count}" for kind, count in queries[key]["by_kind"].items())
+        kinds = ", ".join(f"{kind} {count / queries[key].get('batch', 1):.2g}"
+                          for kind, count in queries[key]["by_kind"].items())
         took = f"{queries[key]['median_ms']:>6.1f} ms" if "median_ms" in queries[key] else " " * 9
-        print(f"  {label:27}{queries[key]['average']:>6.1f} {took}   {kinds}")
+        print(f"  {label:32}{queries[key]['average']:>6.1f} {took}   {kinds}")
 
 
 def _ok(passed):

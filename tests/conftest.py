@@ -48,6 +48,7 @@ def free_drain_flags():
     from integrations import drain
 
     drain._redis.cache_clear()
+    drain._flag_seen_held_at = -1.0
     if client := drain._redis():
         try:
             client.delete(*(drain.FLAG.format(slot=slot) for slot in range(4)))

@@ -59,6 +59,39 @@ def test_it_takes_a_delivery_that_arrives_just_before_it_frees_the_flag(client, 
     assert published == [{"slot": 0}]
 
 
+def test_it_skips_redis_for_a_wake_right_after_seeing_the_flag_held(client, published, monkeypatch):
+    post_webhook(client, "event_alert", event_payload("first"))
+    drain._redis().delete(drain.FLAG.format(slot=0))  # as if the drain freed it just now
+
+    post_webhook(client, "event_alert", event_payload("second"))
+    assert not flag_is_set()  # the second wake trusted what it saw: the drain's last look covers it
+
+    monkeypatch.setattr(drain, "WAKE_SKIP_SECONDS", 0)
+    post_webhook(client, "event_alert", event_payload("third"))
+    assert flag_is_set()
+    assert published == [{"slot": 0}, {"slot": 0}]
+
+
+def test_it_looks_last_only_after_any_skipped_wake_has_committed(client, published, monkeypatch):
+    post_webhook(client, "event_alert", event_payload("first"))
+    times, release, pending = {}, drain._release_flag, drain._pending_ids
+
+    def timed_release(slot):
+        times.setdefault("released", drain.time.monotonic())
+        return release(slot)
+
+    def timed_look(skipped):
+        if "released" in times:
+            times.setdefault("last_look", drain.time.monotonic())
+        return pending(skipped)
+
+    monkeypatch.setattr(drain, "_release_flag", timed_release)
+    monkeypatch.setattr(drain, "_pending_ids", timed_look)
+    drain.deliveries_drain(process=deliveries_process)
+
+    assert times["last_look"] - times["released"] >= drain.FINAL_LOOK_DELAY_SECONDS > drain.WAKE_SKIP_SECONDS
+
+
 def test_it_calls_for_help_on_a_backlog(client, published, monkeypatch, settings):
     settings.DELIVERY_DRAIN_PARALLEL = 2
     monkeypatch.setattr(drain, "BATCH", 2)
