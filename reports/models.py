@@ -74,7 +74,7 @@ class WeeklyItemTrend(models.Model):
     toil = models.IntegerField(default=0)
     days = models.PositiveSmallIntegerField(default=0, help_text="Distinct days (TIME_ZONE) with events in the week.")
     first_seen_in_week = models.BooleanField(default=False)
-    recurring = models.BooleanField(default=False, help_text="New in the week and already recurring (reports.recurring).")
+    recurring = models.BooleanField(default=False, help_text="New and already recurring (reports.recurring).")
     spike = models.BooleanField(default=False)
     # None: below the spike rule's minimum volume, so the history was not read.
     baseline = models.FloatField(null=True, blank=True)

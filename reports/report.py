@@ -6,8 +6,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import reverse
 
-from . import selectors
-from .charts import week_sparkline, weeks_series
+from . import recurring, selectors
+from .charts import service_series, services_chart, week_sparkline, weeks_series
 from .spikes import RULE
 from .weeks import Week
 
@@ -48,29 +48,43 @@ def report_context(*, week: Week) -> dict | None:
     org, prev = orgs[week.name], orgs.get(week.shifted(-1).name)
     headlines = [Headline(label, getattr(org, name), getattr(prev, name) if prev else None, queue_url(**params))
                  for name, label, params in HEADLINES]
-    movers = selectors.top_movers(week=week)
+    movers, fresh = selectors.top_movers(week=week), selectors.new_recurring(week=week)
     ops, unclassified = selectors.open_items(classification="data_fix"), selectors.open_items(classification="")
     return {"week": week, "prev_week": week.shifted(-1), "next_week": week.shifted(1), "org": org,
-            "headlines": headlines, "services": _service_rows(week), "movers": movers, "ops": ops,
-            "unclassified": unclassified, "decisions": selectors.week_decisions(week=week), "rule": RULE, "time_zone": settings.TIME_ZONE,
-            "decision_items": _decision_items(movers, ops, unclassified),
+            "headlines": headlines, **_services(week), "movers": movers, "recurring": fresh, "ops": ops,
+            "unclassified": unclassified, "decisions": selectors.week_decisions(week=week), "rule": RULE,
+            "recurring_rule": recurring.RULE, "time_zone": settings.TIME_ZONE, **_runbooks(week),
+            "decision_items": _decision_items(movers, fresh, ops, unclassified),
             "ops_url": queue_url(section="ops"), "unclassified_url": queue_url(section="open", classification="none")}
 
 
-def _service_rows(week: Week) -> list[dict]:
-    history = selectors.service_event_history(week=week)
-    starts = [week.shifted(-offset).start for offset in range(selectors.SPARK_WEEKS - 1, -1, -1)]
-    return [{"trend": trend, "sparkline": week_sparkline(weeks_series(history.get(trend.service_id, {}), starts),
-                                                          spike=trend.spike),
+def _services(week: Week) -> dict:
+    """The per-service table with its sparklines, and the chart of the top services over the same weeks."""
+    trends, history = list(selectors.service_trends(week=week)), selectors.service_event_history(week=week)
+    weeks = [week.shifted(-offset) for offset in range(selectors.SPARK_WEEKS - 1, -1, -1)]
+    starts = [one.start for one in weeks]
+    rows = [{"trend": trend, "sparkline": week_sparkline(weeks_series(history.get(trend.service_id, {}), starts),
+                                                         spike=trend.spike),
              "url": queue_url(section="all", service=trend.service.slug),
              "open_url": queue_url(section="open", service=trend.service.slug)}
-            for trend in selectors.service_trends(week=week)]
+            for trend in trends]
+    series = service_series(history, {trend.service_id: trend.service.slug for trend in trends}, starts)
+    return {"services": rows, "chart": services_chart(series, [one.name for one in weeks]) if series else ""}
 
 
-def _decision_items(movers, ops, unclassified) -> list:
+def _runbooks(week: Week) -> dict:
+    rows = selectors.runbook_trends(week=week)
+    kinds = [{"kind": kind, "url": queue_url(section="all", service=kind.service.slug, q=kind.exception_type)
+              if kind.exception_type else queue_url(section="all", service=kind.service.slug)}
+             for kind in selectors.error_kinds(week=week)]
+    return {"runbooks_used": selectors.runbooks_most_used(rows),
+            "runbooks_flagged": selectors.runbooks_most_flagged(rows), "kinds": kinds}
+
+
+def _decision_items(movers, fresh, ops, unclassified) -> list:
     """The items listed on the report, once each: what a decision can be recorded against."""
     items = {}
-    for trend in [*movers["up"], *movers["down"], *movers["toil"]]:
+    for trend in [*movers["up"], *movers["down"], *movers["toil"], *fresh]:
         items.setdefault(trend.item.pk, trend.item)
     for item in [*ops, *unclassified]:
         items.setdefault(item.pk, item)

@@ -4,16 +4,33 @@ from django.db.models import QuerySet
 
 from triage.models import TriageItem
 
-from .models import MeetingDecision, WeeklyItemTrend, WeeklyOrgTrend, WeeklyServiceTrend
+from . import recurring, spikes
+from .models import (
+    MeetingDecision,
+    WeeklyErrorKind,
+    WeeklyItemTrend,
+    WeeklyOrgTrend,
+    WeeklyRunbookTrend,
+    WeeklyServiceTrend,
+)
 from .weeks import Week
 
 SPARK_WEEKS = 12
 TOP = 10
+COVERAGE_COLUMNS = ("active_items", "runbook_items", "runbook_events")
 SERVICE_COLUMNS = ("service", "events", "events_prev", "new_items", "regressed", "resolved", "ignored",
                    "open_backlog", "toil", "median_time_to_triage_s", "median_time_to_resolve_s", "spike",
-                   "baseline", "spread")
+                   "baseline", "spread", *COVERAGE_COLUMNS)
 TOTAL_COLUMNS = ("events", "events_prev", "new_items", "regressed", "resolved", "ignored", "open_backlog", "toil",
-                 "median_time_to_triage_s", "median_time_to_resolve_s", "classifications")
+                 "median_time_to_triage_s", "median_time_to_resolve_s", "classifications", *COVERAGE_COLUMNS)
+ITEM_COLUMNS = ("item", "short_id", "title", "service", "events", "events_prev", "delta", "toil", "days",
+                "first_seen_in_week", "recurring", "spike", "baseline", "spread")
+RUNBOOK_COLUMNS = ("slug", "title", "used", "linked", "handled", "unclear", "outdated", "helped", "not_helped")
+KIND_COLUMNS = ("service", "exception_type", "events", "items")
+CSV_TABLES = {"services": SERVICE_COLUMNS, "top_items": ITEM_COLUMNS, "top_toil": ITEM_COLUMNS,
+              "new_recurring": ITEM_COLUMNS, "runbooks": RUNBOOK_COLUMNS, "kinds_without_runbook": KIND_COLUMNS}
+ITEM_TREND_FIELDS = ("events", "events_prev", "delta", "toil", "days", "first_seen_in_week", "recurring", "spike",
+                     "baseline", "spread")
 
 
 def week_latest_computed() -> Week | None:
@@ -43,14 +60,39 @@ def service_event_history(*, week: Week, weeks=SPARK_WEEKS) -> dict[int, dict]:
 
 def item_trends(*, week: Week, order: str, limit=TOP, **filters) -> QuerySet:
     return (WeeklyItemTrend.objects.filter(week=week.name, **filters).select_related("item", "item__service")
-            .only("events", "events_prev", "delta", "toil", "item__title", "item__short_id", "item__status",
-                  "item__service__slug").order_by(order, "item_id")[:limit])
+            .only(*ITEM_TREND_FIELDS, "item__title", "item__short_id", "item__status", "item__service__slug")
+            .order_by(order, "item_id")[:limit])
 
 
 def top_movers(*, week: Week) -> dict[str, QuerySet]:
     return {"up": item_trends(week=week, order="-delta", delta__gt=0),
             "down": item_trends(week=week, order="delta", delta__lt=0),
             "toil": item_trends(week=week, order="-toil", toil__gt=0)}
+
+
+def new_recurring(*, week: Week, limit=TOP) -> QuerySet:
+    return item_trends(week=week, order="-events", limit=limit, recurring=True)
+
+
+def runbook_trends(*, week: Week) -> list[WeeklyRunbookTrend]:
+    """The week's runbook rows: only runbooks used or flagged that week, so a short list."""
+    return list(WeeklyRunbookTrend.objects.filter(week=week.name).order_by("slug"))
+
+
+def runbooks_most_used(rows: list[WeeklyRunbookTrend], limit=TOP) -> list[WeeklyRunbookTrend]:
+    return sorted((row for row in rows if row.used), key=lambda row: (-row.used, -row.handled, row.slug))[:limit]
+
+
+def runbooks_most_flagged(rows: list[WeeklyRunbookTrend], limit=TOP) -> list[WeeklyRunbookTrend]:
+    return sorted((row for row in rows if row.flagged), key=lambda row: (-row.flagged, -row.unclear, row.slug))[:limit]
+
+
+def error_kinds(*, week: Week, limit: int | None = TOP) -> QuerySet:
+    """Error kinds (service, exception type) of items with no runbook, most events first."""
+    kinds = (WeeklyErrorKind.objects.filter(week=week.name).select_related("service")
+             .only("exception_type", "events", "items", "service__slug").order_by("-events", "service__slug",
+                                                                                    "exception_type"))
+    return kinds[:limit] if limit else kinds
 
 
 def open_items(*, classification: str, limit=TOP) -> QuerySet:
@@ -80,10 +122,29 @@ def trends_payload(*, week: Week) -> dict | None:
             "totals": {name: getattr(org, name) for name in TOTAL_COLUMNS},
             "services": [service_row(trend) for trend in service_trends(week=week)],
             "top_items": [_item_row(trend) for trend in [*movers["up"], *movers["down"]]],
-            "top_toil": [_item_row(trend) for trend in movers["toil"]]}
+            "top_toil": [_item_row(trend) for trend in movers["toil"]],
+            "new_recurring": [_item_row(trend) for trend in new_recurring(week=week, limit=None)],
+            "runbooks": [_row(trend, RUNBOOK_COLUMNS) for trend in runbook_trends(week=week)],
+            "runbook_coverage": _coverage(org),
+            "kinds_without_runbook": [_kind_row(kind) for kind in error_kinds(week=week, limit=None)],
+            "rules": {"spike": spikes.RULE, "recurring": recurring.RULE}}
+
+
+def _row(trend, columns) -> dict:
+    return {name: getattr(trend, name) for name in columns}
 
 
 def _item_row(trend: WeeklyItemTrend) -> dict:
     item = trend.item
     return {"item": item.pk, "short_id": item.short_id, "title": item.title, "service": item.service.slug,
-            "events": trend.events, "events_prev": trend.events_prev, "delta": trend.delta, "toil": trend.toil}
+            **_row(trend, ITEM_TREND_FIELDS)}
+
+
+def _kind_row(kind: WeeklyErrorKind) -> dict:
+    return {"service": kind.service.slug, "exception_type": kind.exception_type, "events": kind.events,
+            "items": kind.items}
+
+
+def _coverage(org: WeeklyOrgTrend) -> dict:
+    return {**_row(org, COVERAGE_COLUMNS), "events": org.events, "item_share": org.runbook_item_share,
+            "event_share": org.runbook_event_share}

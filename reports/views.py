@@ -3,7 +3,7 @@
 import csv
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -52,13 +52,20 @@ def weekly_report(request, week):
 
 @require_GET
 def weekly_csv(request, week):
+    """The services table by default (the contract); ?table= names another table of the JSON payload."""
     week = _week(week)
+    table = request.GET.get("table", "services")
+    if table not in selectors.CSV_TABLES:
+        choices = ", ".join(selectors.CSV_TABLES)
+        return JsonResponse({"detail": f"Unknown table {table[:50]!r}: choose one of {choices}."}, status=400)
     payload = _computed(week, selectors.trends_payload(week=week))
+    suffix = "" if table == "services" else f"-{table}"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="weekly-trends-{payload["week"]}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="weekly-trends-{payload["week"]}{suffix}.csv"'
+    columns = selectors.CSV_TABLES[table]
     writer = csv.writer(response)
-    writer.writerow(selectors.SERVICE_COLUMNS)
-    writer.writerows([row[name] for name in selectors.SERVICE_COLUMNS] for row in payload["services"])
+    writer.writerow(columns)
+    writer.writerows([row[name] for name in columns] for row in payload[table])
     return response
 
 

@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='weeklyitemtrend',
             name='recurring',
-            field=models.BooleanField(default=False, help_text='New in the week and already recurring (reports.recurring).'),
+            field=models.BooleanField(default=False, help_text='New and already recurring (reports.recurring).'),
         ),
         migrations.AddField(
             model_name='weeklyitemtrend',
