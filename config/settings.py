@@ -237,10 +237,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.reconcile_from_sentry",
         "schedule": 600.0,
     },
+    # Data fixes (issue 5): escalate requests ops have not acknowledged in time; resend what got lost.
+    "ops-escalation-scan": {"task": "ops.tasks.escalation_scan", "schedule": 60.0},
+    "ops-requeue-notifications": {"task": "ops.tasks.requeue_stale_notifications", "schedule": 60.0},
     # Weekly report (issue 6): the ISO week that just ended, Mondays 06:00 in TIME_ZONE.
     "weekly-trends": {
         "task": "reports.tasks.compute_last_week_trends",
         "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
+    },
+    # Grouping advisor (issue 7): items with new events nightly, every item once a week.
+    "grouping-suggestions": {
+        "task": "grouping.tasks.recompute_grouping_suggestions",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 

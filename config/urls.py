@@ -4,6 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from grouping.api import SuggestionViewSet  # grouping advisor (issue 7)
+from ops.api import DataFixRequestViewSet, ItemDataFixesView  # data fixes (issue 5)
 from reports.api import WeeklyTrendsView  # weekly report (issue 6)
 from runbooks.api import RunbookViewSet  # runbooks (issue 3)
 from triage.api import TriageItemViewSet
@@ -14,6 +16,10 @@ router = DefaultRouter()
 router.register("items", TriageItemViewSet, basename="item")
 # --- runbooks (issue 3) ---
 router.register("runbooks", RunbookViewSet, basename="runbook")
+# --- grouping advisor (issue 7) ---
+router.register("grouping/suggestions", SuggestionViewSet, basename="grouping-suggestion")
+# --- data fixes (issue 5) ---
+router.register("data-fixes", DataFixRequestViewSet, basename="data-fix")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -24,10 +30,15 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/trends/weekly/", WeeklyTrendsView.as_view(), name="api-trends-weekly"),  # issue 6
+    path("api/items/<int:id>/data-fixes/", ItemDataFixesView.as_view(), name="api-item-data-fixes"),  # issue 5
     path("api/", include(router.urls)),
     path("", include("triage.urls")),
     # --- runbooks (issue 3) ---
     path("runbooks/", include("runbooks.urls")),
     # --- weekly report (issue 6) ---
     path("reports/", include("reports.urls")),
+    # --- grouping advisor (issue 7) ---
+    path("grouping/", include("grouping.urls")),
+    # --- data fixes and ops escalation (issue 5) ---
+    path("ops/", include("ops.urls")),
 ]

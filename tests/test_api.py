@@ -235,7 +235,8 @@ def test_it_serves_an_openapi_schema_to_token_holders(api):
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     assert schema["info"]["title"] == "Triage Portal API"
-    actions = {"classify", "take", "assign", "ignore", "resolve", "unresolve", "comments", "runbook-feedback"}
+    actions = {"classify", "take", "assign", "ignore", "resolve", "unresolve", "comments", "runbook-feedback",
+               "data-fixes"}
     assert {path for path in schema["paths"] if path.startswith("/api/items/")} == {
         "/api/items/", "/api/items/{id}/", "/api/items/bulk/"} | {
         f"/api/items/{{id}}/{name}/" for name in actions

@@ -23,8 +23,9 @@ Status = TriageItem.Status
 LIST_QUERIES = 20
 # Pinned: session, user, item with its relations (its runbook and pinned version too), the viewer's
 # groups (may they change it?), occurrences, timeline with actors, the 30-day chart in one aggregate,
-# the matcher index's token (the runbook panel's other matches), people to assign to.
-DETAIL_QUERIES = 9
+# the matcher index's token (the runbook panel's other matches), people to assign to, the data-fix requests,
+# the grouping advisor's split banner.
+DETAIL_QUERIES = 11
 
 ISSUE_ID = "1117540176"
 SENTRY_ISSUE_URL = f"https://sentry.io/organizations/test-org/issues/{ISSUE_ID}/"

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from ops.models import DataFixRequest
 from triage.models import Occurrence, QueueVisit, Service, Team, TriageItem
 from triage.permissions import can_change_item
 from triage.queue import viewer_for
@@ -56,7 +57,7 @@ def world(alice, bob):
     """One item for each reason to be (or not be) in a section, as alice sees them on her first visit."""
     checkout, payments = alice.teams.get(), Team.objects.create(slug="payments", name="Payments")
     ago = timezone.now() - HOUR
-    return {
+    world = {
         "fresh": make(1, created_ago=2 * HOUR),
         "fresh_resolved": make(2, created_ago=HOUR, status=Status.RESOLVED),
         "regressed": make(3, regressed_at=ago),
@@ -70,10 +71,16 @@ def world(alice, bob):
         "woke": make(11, woke_at=ago),
         "woke_then_ignored": make(12, woke_at=ago, status=Status.IGNORED),
         "ignored": make(13, status=Status.IGNORED),
+        "data_fix_closed": make(14, classification="data_fix", status=Status.TRIAGED),
     }
+    # Waiting on ops: an open data-fix request (two count once); a done one no longer waits.
+    for name, state in (("data_fix", "requested"), ("data_fix", "acknowledged"), ("data_fix_closed", "done")):
+        DataFixRequest.objects.create(item=world[name], description="fix rows", state=state, due_at=ago)
+    return world
 
 
-OPEN_ONES = ["fresh", "regressed", "mine", "team_unowned", "team_owned", "other_team", "data_fix", "woke"]
+OPEN_ONES = ["fresh", "regressed", "mine", "team_unowned", "team_owned", "other_team", "data_fix", "woke",
+             "data_fix_closed"]
 SECTION_CONTENTS = {
     "new": ["fresh"],
     "regressed": ["regressed"],

@@ -17,6 +17,8 @@ from .permissions import can_change_item, change_denied_reason, is_admin, is_dev
 
 Status, Classification = TriageItem.Status, TriageItem.Classification
 OPEN = Q(status__in=TriageItem.OPEN_STATUSES)
+# Data-fix request states (ops app) in which the item waits on ops; read through the reverse relation.
+WAITING_ON_OPS = ("requested", "acknowledged")
 # On a first visit, "new" means what arrived in the last day.
 FIRST_VISIT_WINDOW = timedelta(hours=24)
 # Page loads this close together are one visit: opening an item and coming back to the
@@ -54,8 +56,9 @@ SECTIONS = (
     Section("mine", "Assigned to me", "Open items you own.", lambda v: OPEN & Q(owner=v.user)),
     Section("team", "My teams' unowned", "Open items of your teams that nobody has taken yet.",
             lambda v: OPEN & Q(team_id__in=v.team_ids, owner__isnull=True)),
-    Section("ops", "Waiting on ops", "Open items classified as a data fix.",
-            lambda v: OPEN & Q(classification=Classification.DATA_FIX)),
+    Section("ops", "Waiting on ops", "Open items with a data-fix request that ops have not closed yet.",
+            lambda v: OPEN & Q(pk__in=TriageItem.objects.filter(data_fix_requests__state__in=WAITING_ON_OPS)
+                               .values("pk"))),
     Section("woke", "Woke up from ignore", "Ignored items whose condition passed: they need a new look.",
             lambda v: Q(status=Status.NEW, woke_at__isnull=False)),
     Section("open", "All open", "Every open item.", lambda v: OPEN),

@@ -1,0 +1,83 @@
+"""Reads for the ops pages, the item page and the API; query counts do not grow with rows."""
+
+from dataclasses import dataclass
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from . import rules
+from .models import DataFixEvent, DataFixRequest, Notification
+
+State, Urgency = DataFixRequest.State, DataFixRequest.Urgency
+URGENCY_RANK = Case(When(urgency=Urgency.HIGH, then=Value(0)), When(urgency=Urgency.NORMAL, then=Value(1)),
+                    default=Value(2), output_field=IntegerField())
+STATE_FILTERS = {"open": Q(state__in=DataFixRequest.OPEN_STATES), "closed": Q(state__in=DataFixRequest.CLOSED_STATES),
+                 "all": Q(), **{state: Q(state=state) for state in State.values}}
+RELATED = ("item", "item__service", "item__team", "requested_by", "acknowledged_by", "closed_by")
+
+
+def requests_visible_to(*, user) -> QuerySet:
+    """Ops and admins see every request; others those they filed and those of their teams' items."""
+    requests = DataFixRequest.objects.select_related(*RELATED).defer("item__latest_event", "item__tags")
+    if rules.sees_every_request(user):
+        return requests
+    return requests.filter(Q(requested_by=user) | Q(item__team_id__in=rules.visible_team_ids(user)))
+
+
+def requests_for_queue(*, user, state="open", urgency="", team="") -> QuerySet:
+    """The ops queue: most urgent first, then oldest first."""
+    requests = requests_visible_to(user=user).filter(STATE_FILTERS.get(state, STATE_FILTERS["open"]))
+    if urgency in Urgency.values:
+        requests = requests.filter(urgency=urgency)
+    if team:
+        requests = requests.filter(item__team__slug=team)
+    return requests.annotate(urgency_rank=URGENCY_RANK).order_by("urgency_rank", "created_at", "id")
+
+
+def requests_for_api(*, user, states=()) -> QuerySet:
+    requests = requests_visible_to(user=user).order_by("-created_at", "-id")
+    return requests.filter(state__in=states) if states else requests
+
+
+def request_for_page(*, request_id) -> DataFixRequest:
+    return (DataFixRequest.objects.select_related(*RELATED, "runbook", "runbook_version")
+            .defer("item__latest_event", "item__tags", "runbook__search_document", "runbook_version__body")
+            .get(pk=request_id))
+
+
+def request_audit_log(*, request) -> QuerySet:
+    return DataFixEvent.objects.filter(request=request).select_related("actor").order_by("created_at", "id")
+
+
+def request_notifications(*, request) -> QuerySet:
+    return Notification.objects.filter(request=request).order_by("created_at", "id")
+
+
+def requests_for_item(*, item, limit=20) -> list:
+    return list(DataFixRequest.objects.filter(item=item).select_related("requested_by", "acknowledged_by", "closed_by")
+                .order_by("-created_at", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """The SLA as a person reads it: "12m left", "overdue 1h 5m", or nothing once acknowledged."""
+
+    text: str
+    overdue: bool
+
+
+def sla_countdown(request, now=None) -> Countdown | None:
+    if request.state != State.REQUESTED:
+        return None
+    seconds = int((request.due_at - (now or timezone.now())).total_seconds())
+    span = _span(abs(seconds))
+    return Countdown(f"overdue {span}", True) if seconds < 0 else Countdown(f"{span} left", False)
+
+
+def _span(seconds) -> str:
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m"

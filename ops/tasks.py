@@ -1,0 +1,20 @@
+from celery import shared_task
+
+from integrations.tasks import RELIABLE
+
+from . import escalation, notify
+
+
+@shared_task(**RELIABLE)
+def send_notification(notification_id):
+    return notify.notification_send(notification_id=notification_id)
+
+
+@shared_task
+def escalation_scan():
+    return escalation.escalation_scan()
+
+
+@shared_task
+def requeue_stale_notifications():
+    return notify.notifications_requeue_stale()

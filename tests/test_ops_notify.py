@@ -1,0 +1,189 @@
+"""Notifications in process, against a real local HTTP server: bodies, signature, keys, retries, failures."""
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from werkzeug import Response
+
+from integrations.notifiers import EmailNotifier, Message, NotifierError, SignedWebhookNotifier, SlackNotifier
+from ops import notify, services
+from ops.models import Notification
+
+from .test_ops_support import checkout, file_request, item  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db
+SECRET = "s3cret"
+
+
+@pytest.fixture
+def channels(settings, httpserver):
+    settings.OPS_SLACK_WEBHOOK_URL = httpserver.url_for("/slack")
+    settings.OPS_WEBHOOK_URL = httpserver.url_for("/hook")
+    settings.OPS_WEBHOOK_SECRET = SECRET
+    settings.OPS_NOTIFY_BACKOFF_SECONDS = 0
+    settings.PORTAL_BASE_URL = "https://triage.example.com"
+    return httpserver
+
+
+def send_all(fix, **filters):
+    ids = Notification.objects.filter(request=fix, **filters).values_list("pk", flat=True)
+    return {Notification.objects.get(pk=pk).channel: notify.notification_send(notification_id=pk) for pk in ids}
+
+
+def requests_to(httpserver, path):
+    return [request for request, _ in httpserver.log if request.path == path]
+
+
+def test_it_notifies_ops_on_every_channel_with_the_right_body_and_signature(channels, alice, bob, item):
+    channels.expect_request("/slack", method="POST").respond_with_data("ok")
+    channels.expect_request("/hook", method="POST").respond_with_data("ok")
+    fix = file_request(item, alice)
+
+    assert send_all(fix) == {"slack": "sent", "webhook": "sent", "email": "sent"}
+
+    [slack] = requests_to(channels, "/slack")
+    body = slack.get_json()
+    assert "Data fix requested" in body["text"] and "BILLING-1: LedgerError: invoice 1 unbalanced" in body["text"]
+    assert f"https://triage.example.com/ops/requests/{fix.pk}/" in body["text"]
+    assert f"<https://triage.example.com/ops/requests/{fix.pk}/|BILLING-1" in body["blocks"][0]["text"]["text"]
+    [hook] = requests_to(channels, "/hook")
+    expected = "sha256=" + hmac.new(SECRET.encode(), hook.get_data(), hashlib.sha256).hexdigest()
+    assert hook.headers["X-Triage-Signature"] == expected
+    payload = json.loads(hook.get_data())
+    assert payload["event"] == "data_fix.created"
+    assert payload["request"]["id"] == fix.pk and payload["request"]["urgency"] == "high"
+    assert payload["item"]["short_id"] == "BILLING-1"
+    assert hook.headers["X-Triage-Notification"] == f"datafix:{fix.pk}:created:webhook"
+    [email] = mail.outbox
+    assert email.to == ["bob@example.com"] and "Data fix requested" in email.subject
+
+
+def test_it_sends_each_notification_once_however_often_it_is_asked(channels, alice, bob, item):
+    channels.expect_request("/slack").respond_with_data("ok")
+    channels.expect_request("/hook").respond_with_data("ok")
+    fix = file_request(item, alice)
+    send_all(fix)
+
+    notify.notifications_plan(requests=[fix], event="created")  # a duplicate plan inserts nothing
+    assert send_all(fix) == {"slack": None, "webhook": None, "email": None}  # duplicate task deliveries
+    assert len(channels.log) == 2 and len(mail.outbox) == 1
+    assert Notification.objects.filter(request=fix).count() == 3
+
+
+def test_it_retries_a_5xx_then_delivers_once(channels, alice, item):
+    channels.expect_ordered_request("/hook").respond_with_data("down", status=500)
+    channels.expect_ordered_request("/hook").respond_with_data("ok")
+    fix = file_request(item, alice)
+    hook = Notification.objects.get(request=fix, channel="webhook")
+
+    assert notify.notification_send(notification_id=hook.pk) == "pending"
+    hook.refresh_from_db()
+    assert hook.attempts == 1 and "HTTP 500" in hook.last_error
+    assert notify.notification_send(notification_id=hook.pk) == "sent"
+    assert len(requests_to(channels, "/hook")) == 2
+    assert [a.ok for a in hook.attempt_log.order_by("started_at")] == [False, True]
+
+
+def test_it_marks_a_channel_failed_after_the_last_try_and_others_still_go(channels, settings, alice, bob, item):
+    settings.OPS_NOTIFY_MAX_ATTEMPTS = 2
+    channels.expect_request("/slack").respond_with_data("nope", status=503)
+    channels.expect_request("/hook").respond_with_data("ok")
+    fix = file_request(item, alice)
+    slack = Notification.objects.get(request=fix, channel="slack")
+
+    assert send_all(fix) == {"slack": "pending", "webhook": "sent", "email": "sent"}
+    assert notify.notification_send(notification_id=slack.pk) == "failed"
+
+    slack.refresh_from_db()
+    assert slack.state == "failed" and "HTTP 503" in slack.last_error and "after 2 tries" in slack.last_error
+    assert fix.events.filter(verb="notification_failed", data__channel="slack").exists()
+
+
+def test_it_fails_at_once_on_a_4xx(channels, alice, item):
+    channels.expect_request("/slack").respond_with_data("invalid_token", status=403)
+    fix = file_request(item, alice)
+
+    assert notify.notification_send(notification_id=Notification.objects.get(channel="slack").pk) == "failed"
+    assert "HTTP 403: invalid_token" in Notification.objects.get(channel="slack").last_error
+
+
+def test_it_backs_off_exponentially_with_jitter(settings):
+    settings.OPS_NOTIFY_BACKOFF_SECONDS, settings.OPS_NOTIFY_BACKOFF_MAX_SECONDS = 2, 60
+    delays = {attempt: [notify.backoff_delay(attempt) for _ in range(50)] for attempt in (1, 3, 10)}
+
+    assert all(1 <= d <= 2 for d in delays[1]) and all(4 <= d <= 8 for d in delays[3])
+    assert all(30 <= d <= 60 for d in delays[10]) and len(set(delays[3])) > 1
+
+
+def test_it_tells_the_requester_on_acknowledge_done_and_reject(channels, alice, bob, item):
+    fix, other = file_request(item, alice), file_request(item, alice)
+    services.datafix_acknowledge(request_id=fix.pk, user=bob)
+    services.datafix_complete(request_id=fix.pk, user=bob, result="Rows fixed")
+    services.datafix_reject(request_id=other.pk, user=bob, reason="Not ours")
+    mail.outbox.clear()
+
+    for event in ("acknowledged", "done", "rejected"):
+        for notification in Notification.objects.filter(event=event, channel="email"):
+            notify.notification_send(notification_id=notification.pk)
+
+    assert [(m.to, m.subject.split(" #")[0]) for m in mail.outbox] == [
+        (["alice@example.com"], "[Triage] Data fix acknowledged"), (["alice@example.com"], "[Triage] Data fix done"),
+        (["alice@example.com"], "[Triage] Data fix rejected")]
+    assert "Result: Rows fixed" in mail.outbox[1].body and "Reason: Not ours" in mail.outbox[2].body
+    assert not Notification.objects.filter(event__in=["acknowledged", "done"], channel="slack").exists()
+
+
+def test_a_resent_notification_goes_out_again_under_its_key(channels, settings, alice, bob, item):
+    settings.OPS_NOTIFY_MAX_ATTEMPTS = 1
+    channels.expect_ordered_request("/hook").respond_with_data("down", status=500)
+    channels.expect_ordered_request("/hook").respond_with_data("ok")
+    fix = file_request(item, alice)
+    hook = Notification.objects.get(request=fix, channel="webhook")
+    assert notify.notification_send(notification_id=hook.pk) == "failed"
+
+    services.notification_resend(notification_id=hook.pk, user=bob)
+    assert notify.notification_send(notification_id=hook.pk) == "sent"
+    with pytest.raises(services.TransitionNotAllowed):
+        services.notification_resend(notification_id=hook.pk, user=bob)
+
+
+def test_it_requeues_only_stale_unclaimed_notifications(channels, alice, bob, item, monkeypatch):
+    fix = file_request(item, alice)
+    sent = []
+    monkeypatch.setattr(notify, "_send_to_worker", lambda pk, countdown=None: sent.append(pk))
+    old = timezone.now() - timedelta(minutes=5)
+    stale, claimed, _ = Notification.objects.filter(request=fix).order_by("pk")
+    Notification.objects.filter(pk__in=[stale.pk, claimed.pk]).update(next_attempt_at=old)
+    Notification.objects.filter(pk=claimed.pk).update(claimed_until=timezone.now() + timedelta(minutes=1))
+
+    assert notify.notifications_requeue_stale() == 1 and sent == [stale.pk]
+
+
+# --- The transports on their own --------------------------------------------------------------------
+
+
+def test_the_transports_raise_a_clear_error(httpserver):
+    httpserver.expect_request("/gone").respond_with_response(Response("gone", status=410))
+    message = Message(key="k", subject="s", text="t <b> & c", payload={"a": 1})
+
+    with pytest.raises(NotifierError, match=r"answered HTTP 410: gone") as gone:
+        SlackNotifier(httpserver.url_for("/gone")).send(message)
+    assert gone.value.retryable is False
+    with pytest.raises(NotifierError, match="could not reach") as refused:
+        SignedWebhookNotifier("http://127.0.0.1:1/hook", secret="x", timeout=1).send(message)
+    assert refused.value.retryable is True
+    with pytest.raises(NotifierError, match="no recipients"):
+        EmailNotifier([]).send(message)
+
+
+def test_slack_text_is_escaped(httpserver):
+    httpserver.expect_request("/slack").respond_with_data("ok")
+
+    SlackNotifier(httpserver.url_for("/slack")).send(Message(key="k", subject="s", text="a <b> & c"))
+
+    assert httpserver.log[0][0].get_json() == {"text": "a &lt;b&gt; &amp; c"}

@@ -1,0 +1,71 @@
+"""Fixtures and helpers the data-fix tests share (no tests here): an item classified data_fix, API clients."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from ops import services
+from triage.models import Service, Team, TriageItem
+
+
+def make_data_fix_item(team, n=1, **fields):
+    now = timezone.now()
+    service, _ = Service.objects.get_or_create(slug="billing-api", defaults={"name": "Billing API"})
+    values = {"sentry_issue_id": str(5500 + n), "short_id": f"BILLING-{n}", "title": f"LedgerError: invoice {n} unbalanced",
+              "service": service, "first_seen": now - timedelta(days=1), "last_seen": now, "team": team,
+              "classification": "data_fix", "status": "triaged", "environment": "production", **fields}
+    return TriageItem.objects.create(**values)
+
+
+@pytest.fixture
+def checkout(alice):
+    return Team.objects.get(slug="checkout")
+
+
+@pytest.fixture
+def item(checkout):
+    return make_data_fix_item(checkout)
+
+
+@pytest.fixture
+def dana(db):
+    """Another developer, not on the checkout team."""
+    user = User.objects.create_user("dana", email="dana@example.com", password="password")
+    user.groups.set([Group.objects.get_or_create(name="dev")[0]])
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    user = User.objects.create_user("ada", email="ada@example.com", password="password")
+    user.groups.set([Group.objects.get_or_create(name="admin")[0]])
+    return user
+
+
+def file_request(item, user, **fields):
+    return services.datafix_create(item=item, user=user, **{"description": "Set invoice 42's total to 10.00",
+                                                          "urgency": "high", **fields})
+
+
+class Api:
+    """Token-authenticated JSON calls as one user."""
+
+    def __init__(self, client, user):
+        self.client = client
+        self.headers = {"HTTP_AUTHORIZATION": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+
+    def post(self, path, body=None, **extra):
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body or {})
+        return self.client.post(path, data=data, content_type="application/json", **self.headers, **extra)
+
+    def get(self, path, **params):
+        return self.client.get(path, params, **self.headers)
+
+
+@pytest.fixture
+def as_user(client):
+    return lambda user: Api(client, user)
