@@ -9,12 +9,17 @@ from .models import RecomputeRun, Suggestion
 ITEM_FIELDS = ("id", "short_id", "sentry_issue_id", "title", "sentry_url", "status", "project_slug", "service_id")
 
 
-def suggestion_list(*, kind: str | None = None, item_id: int | None = None, dismissed: bool = False) -> QuerySet:
-    """Current suggestions, most events affected in the last 30 days first, with their items in one more query."""
-    suggestions = (Suggestion.objects.filter(active=True, dismissal__isnull=not dismissed)
+def suggestion_list(*, kind: str | None = None, item_id: int | None = None, dismissed: bool | None = False
+                    ) -> QuerySet:
+    """Current suggestions, most events affected in the last 30 days first, with their items in one more query.
+
+    `dismissed`: False the open ones, True the dismissed ones, None both."""
+    suggestions = (Suggestion.objects.filter(active=True)
                    .select_related("dismissal__by")
                    .prefetch_related(Prefetch("items", queryset=TriageItem.objects.only(*ITEM_FIELDS).order_by("pk")))
                    .order_by("-events", "-id"))
+    if dismissed is not None:
+        suggestions = suggestions.filter(dismissal__isnull=not dismissed)
     if kind:
         suggestions = suggestions.filter(kind=kind)
     if item_id is not None:

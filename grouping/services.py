@@ -28,6 +28,10 @@ MAX_REASON = 1000
 Kind = Suggestion.Kind
 
 
+class AlreadyDismissed(ValidationError):
+    pass
+
+
 def suggestions_recompute(*, full: bool | None = None, now=None) -> RecomputeRun:
     """Nightly: items with occurrences since the last run; every item when `full` or a week after the last full run."""
     now = now or timezone.now()
@@ -167,13 +171,13 @@ def suggestion_dismiss(*, suggestion_id: int, user, reason: str) -> Suggestion:
     """Hide a suggestion until its mix changes materially (grouping.mix.mix_changed_materially)."""
     if not is_developer(user):
         raise PermissionDenied("Only developers (dev or admin) can dismiss grouping suggestions.")
-    reason = (reason or "").strip()
+    reason = reason.strip() if isinstance(reason, str) else ""
     if not reason or len(reason) > MAX_REASON:
         raise ValidationError(f"Give a reason (1 to {MAX_REASON} characters).")
     with transaction.atomic():
         suggestion = Suggestion.objects.select_for_update().get(pk=suggestion_id)
         if suggestion.dismissal_id is not None:
-            raise ValidationError("This suggestion is already dismissed.")
+            raise AlreadyDismissed("This suggestion is already dismissed.")
         suggestion.dismissal = Dismissal.objects.create(suggestion=suggestion, by=user, reason=reason,
                                                         mix=suggestion.mix, signature=suggestion.signature)
         suggestion.save(update_fields=["dismissal"])
