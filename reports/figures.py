@@ -114,31 +114,38 @@ def week_medians(*, week: Week) -> tuple[dict[int, dict], dict]:
     ({service_id: {"ttt", "ttr"}}, {"ttt", "ttr"} for the organization)."""
     durations = _durations(*week.bounds())
     items = TriageItem.objects.filter(durations["ttt"][0] | durations["ttr"][0]).order_by()
+    return grouped_medians(items, group="service_id", durations=durations)
+
+
+def grouped_medians(rows, *, group: str, durations: dict) -> tuple[dict, dict]:
+    """Medians in seconds of each duration {key: (condition, expression)} over `rows`, per `group` value and
+    overall: ({group value: {key: seconds}}, {key: seconds})."""
     if connection.vendor != "postgresql":
-        return _medians_in_python(items, durations)
+        return _medians_in_python(rows, group, durations)
     medians = {key: Median(expr, filter=cond, output_field=DurationField()) for key, (cond, expr) in durations.items()}
-    per_service = {row.pop("service_id"): _seconds(row) for row in items.values("service_id").annotate(**medians)}
-    return per_service, _seconds(items.aggregate(**medians))
+    per_group = {row.pop(group): _seconds(row) for row in rows.values(group).annotate(**medians)}
+    return per_group, _seconds(rows.aggregate(**medians))
 
 
 def _seconds(row: dict) -> dict:
     return {key: value.total_seconds() if value is not None else None for key, value in row.items()}
 
 
-def _medians_in_python(items, durations):
+def _medians_in_python(rows, group, durations):
     """SQLite has no percentile function: read the week's durations (one small list per figure)."""
     from statistics import median
 
     samples = defaultdict(lambda: defaultdict(list))
     for key, (cond, expr) in durations.items():
-        for service_id, value in items.filter(cond).annotate(d=expr).values_list("service_id", "d"):
-            samples[service_id][key].append(value.total_seconds())
+        for group_value, value in rows.filter(cond).annotate(d=expr).values_list(group, "d"):
+            samples[group_value][key].append(value.total_seconds())
             samples[None][key].append(value.total_seconds())
+
     def pick(values):
         return {key: median(values[key]) if values[key] else None for key in durations}
 
     org = pick(samples.pop(None, defaultdict(list)))
-    return {service_id: pick(values) for service_id, values in samples.items()}, org
+    return {group_value: pick(values) for group_value, values in samples.items()}, org
 
 
 def item_week_figures(*, week: Week) -> dict[int, dict]:

@@ -28,6 +28,11 @@ class WeekFigures(models.Model):
     active_items = models.IntegerField(default=0)
     runbook_items = models.IntegerField(default=0)
     runbook_events = models.BigIntegerField(default=0)
+    # Data fixes (ops.DataFixRequest): filed in the week; done or rejected by ops in the week, and the median
+    # time from filing to that close (cancelled requests were withdrawn, not ops' turnaround).
+    data_fix_requests = models.IntegerField(default=0)
+    data_fix_closed = models.IntegerField(default=0)
+    median_ops_turnaround_s = models.FloatField(null=True, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -17,7 +17,8 @@ HEADLINES = (("events", "Events", {"section": "all", "sort": "events"}),
              ("resolved", "Resolved", {"section": "all", "status": "resolved"}),
              ("ignored", "Ignored", {"section": "all", "status": "ignored"}),
              ("open_backlog", "Open at week end", {"section": "open"}),
-             ("toil", "Handling actions", {"section": "all"}))
+             ("toil", "Handling actions", {"section": "all"}),
+             ("data_fix_requests", "Data-fix requests", {"section": "all", "classification": "data_fix"}))
 
 
 def queue_url(**params) -> str:
@@ -49,9 +50,10 @@ def report_context(*, week: Week) -> dict | None:
     headlines = [Headline(label, getattr(org, name), getattr(prev, name) if prev else None, queue_url(**params))
                  for name, label, params in HEADLINES]
     movers, fresh = selectors.top_movers(week=week), selectors.new_recurring(week=week)
-    ops, unclassified = selectors.open_items(classification="data_fix"), selectors.open_items(classification="")
+    ops, unclassified = selectors.waiting_on_ops(), selectors.open_items(classification="")
     return {"week": week, "prev_week": week.shifted(-1), "next_week": week.shifted(1), "org": org,
-            "headlines": headlines, **_services(week), "movers": movers, "recurring": fresh, "ops": ops,
+            "headlines": headlines, "turnaround": duration_text(org.median_ops_turnaround_s), **_services(week),
+            "movers": movers, "recurring": fresh, "ops": ops,
             "unclassified": unclassified, "decisions": selectors.week_decisions(week=week), "rule": RULE,
             "recurring_rule": recurring.RULE, "time_zone": settings.TIME_ZONE, **_runbooks(week),
             "decision_items": _decision_items(movers, fresh, ops, unclassified),
@@ -69,7 +71,22 @@ def _services(week: Week) -> dict:
              "open_url": queue_url(section="open", service=trend.service.slug)}
             for trend in trends]
     series = service_series(history, {trend.service_id: trend.service.slug for trend in trends}, starts)
-    return {"services": rows, "chart": services_chart(series, [one.name for one in weeks]) if series else ""}
+    return {"services": rows, "chart": services_chart(series, [one.name for one in weeks]) if series else "",
+            "data_fixes": [{"trend": row["trend"], "url": queue_url(section="all", classification="data_fix",
+                                                                    service=row["trend"].service.slug),
+                            "turnaround": duration_text(row["trend"].median_ops_turnaround_s)}
+                           for row in rows if row["trend"].data_fix_requests or row["trend"].data_fix_closed]}
+
+
+def duration_text(seconds: float | None) -> str:
+    """A median duration the way people say it: "45 min", "5.5 h", "3.2 days"; "–" when there was none."""
+    if seconds is None:
+        return "–"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 def _runbooks(week: Week) -> dict:

@@ -1,7 +1,8 @@
 """Reads for the weekly report, its CSV and its API: a fixed number of queries, whatever the number of services."""
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
+from ops.models import DataFixRequest
 from triage.models import TriageItem
 
 from . import recurring, spikes
@@ -18,11 +19,13 @@ from .weeks import Week
 SPARK_WEEKS = 12
 TOP = 10
 COVERAGE_COLUMNS = ("active_items", "runbook_items", "runbook_events")
+DATA_FIX_COLUMNS = ("data_fix_requests", "data_fix_closed", "median_ops_turnaround_s")
 SERVICE_COLUMNS = ("service", "events", "events_prev", "new_items", "regressed", "resolved", "ignored",
                    "open_backlog", "toil", "median_time_to_triage_s", "median_time_to_resolve_s", "spike",
-                   "baseline", "spread", *COVERAGE_COLUMNS)
+                   "baseline", "spread", *COVERAGE_COLUMNS, *DATA_FIX_COLUMNS)
 TOTAL_COLUMNS = ("events", "events_prev", "new_items", "regressed", "resolved", "ignored", "open_backlog", "toil",
-                 "median_time_to_triage_s", "median_time_to_resolve_s", "classifications", *COVERAGE_COLUMNS)
+                 "median_time_to_triage_s", "median_time_to_resolve_s", "classifications", *COVERAGE_COLUMNS,
+                 *DATA_FIX_COLUMNS)
 ITEM_COLUMNS = ("item", "short_id", "title", "service", "events", "events_prev", "delta", "toil", "days",
                 "first_seen_in_week", "recurring", "spike", "baseline", "spread")
 RUNBOOK_COLUMNS = ("slug", "title", "used", "linked", "handled", "unclear", "outdated", "helped", "not_helped")
@@ -93,6 +96,19 @@ def error_kinds(*, week: Week, limit: int | None = TOP) -> QuerySet:
              .only("exception_type", "events", "items", "service__slug").order_by("-events", "service__slug",
                                                                                     "exception_type"))
     return kinds[:limit] if limit else kinds
+
+
+def waiting_on_ops(*, limit=TOP) -> QuerySet:
+    """Open items with a data-fix request ops have not closed (the queue's "Waiting on ops"), the longest
+    waiting first, with their oldest open request's filing time, state and urgency."""
+    open_requests = DataFixRequest.objects.filter(state__in=DataFixRequest.OPEN_STATES)
+    oldest = open_requests.filter(item_id=OuterRef("pk")).order_by("created_at", "id")
+    return (TriageItem.objects.filter(status__in=TriageItem.OPEN_STATUSES, pk__in=open_requests.values("item_id"))
+            .annotate(waiting_since=Subquery(oldest.values("created_at")[:1]),
+                      request_state=Subquery(oldest.values("state")[:1]),
+                      request_urgency=Subquery(oldest.values("urgency")[:1]))
+            .select_related("service").only("title", "short_id", "event_count", "last_seen", "service__slug")
+            .order_by("waiting_since", "-id")[:limit])
 
 
 def open_items(*, classification: str, limit=TOP) -> QuerySet:

@@ -27,7 +27,14 @@ class CoverageFieldsMixin(serializers.Serializer):
     runbook_events = serializers.IntegerField(help_text="Events of items with a runbook linked")
 
 
-class WeeklyServiceTrendSerializer(CoverageFieldsMixin):
+class WeekFiguresMixin(CoverageFieldsMixin):
+    data_fix_requests = serializers.IntegerField(help_text="Data-fix requests filed in the week")
+    data_fix_closed = serializers.IntegerField(help_text="Data-fix requests ops marked done or rejected in the week")
+    median_ops_turnaround_s = serializers.FloatField(allow_null=True, help_text="Median seconds from filing to done "
+                                                     "or rejected, of the requests closed in the week")
+
+
+class WeeklyServiceTrendSerializer(WeekFiguresMixin):
     service = serializers.CharField(help_text="Service slug")
     events = serializers.IntegerField()
     events_prev = serializers.IntegerField()
@@ -45,7 +52,7 @@ class WeeklyServiceTrendSerializer(CoverageFieldsMixin):
     classifications = serializers.DictField(child=serializers.IntegerField())
 
 
-class WeeklyTotalsSerializer(CoverageFieldsMixin):
+class WeeklyTotalsSerializer(WeekFiguresMixin):
     events = serializers.IntegerField()
     events_prev = serializers.IntegerField()
     new_items = serializers.IntegerField()

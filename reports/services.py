@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from triage.models import Service
 
-from . import figures, runbook_figures
+from . import figures, ops_figures, runbook_figures
 from .models import (
     MeetingDecision,
     WeeklyErrorKind,
@@ -22,7 +22,7 @@ from .weeks import Week
 
 LOCK_KEY = zlib.crc32(b"reports.trends_compute_week")
 ADDITIVE = ("events", "events_prev", "new_items", "regressed", "resolved", "ignored", "open_backlog", "toil",
-            "active_items", "runbook_items", "runbook_events")
+            "active_items", "runbook_items", "runbook_events", "data_fix_requests", "data_fix_closed")
 WEEK_TABLES = (WeeklyServiceTrend, WeeklyOrgTrend, WeeklyItemTrend, WeeklyRunbookTrend, WeeklyErrorKind)
 
 
@@ -34,8 +34,9 @@ def trends_compute_week(*, week: Week) -> WeeklyOrgTrend:
     with transaction.atomic():
         _lock()
         per_service, org_medians = figures.week_medians(week=week)
-        services = _service_trends(week, per_service)
-        org = _org_trend(week, services, org_medians)
+        fixes, org_turnaround = ops_figures.data_fix_week_figures(week=week)
+        services = _service_trends(week, per_service, fixes)
+        org = _org_trend(week, services, org_medians, org_turnaround)
         _replace(week, services, org, _item_trends(week), _runbook_trends(week), _error_kinds(week))
     return org
 
@@ -56,7 +57,7 @@ def _replace(week, services, org, items, runbooks, kinds):
     WeeklyErrorKind.objects.bulk_create(kinds, batch_size=2000)
 
 
-def _service_trends(week: Week, medians: dict) -> list[WeeklyServiceTrend]:
+def _service_trends(week: Week, medians: dict, fixes: dict) -> list[WeeklyServiceTrend]:
     events, runbook_events = figures.service_week_events(week=week)
     counts, backlog = figures.service_item_counts(week=week), figures.service_open_backlog(week=week)
     active = figures.service_active_items(week=week)
@@ -70,7 +71,7 @@ def _service_trends(week: Week, medians: dict) -> list[WeeklyServiceTrend]:
             events_prev=events.get((service_id, week.shifted(-1).start), 0), open_backlog=backlog.get(service_id, 0),
             runbook_events=runbook_events.get(service_id, 0), spike=verdict.spike, baseline=verdict.baseline,
             spread=verdict.spread, computed_at=now, **active[service_id], **_medians(medians.get(service_id)),
-            **counts.get(service_id, {})))
+            **counts.get(service_id, {}), **fixes.get(service_id, {})))
     return rows
 
 
@@ -79,14 +80,15 @@ def _medians(values: dict | None) -> dict:
     return {"median_time_to_triage_s": values.get("ttt"), "median_time_to_resolve_s": values.get("ttr")}
 
 
-def _org_trend(week: Week, services: list[WeeklyServiceTrend], org_medians: dict) -> WeeklyOrgTrend:
+def _org_trend(week: Week, services: list[WeeklyServiceTrend], org_medians: dict, turnaround) -> WeeklyOrgTrend:
     totals = {name: sum(getattr(row, name) for row in services) for name in ADDITIVE}
     classes = {}
     for row in services:
         for name, n in row.classifications.items():
             classes[name] = classes.get(name, 0) + n
     return WeeklyOrgTrend(week=week.name, week_start=week.start, classifications=classes,
-                          computed_at=timezone.now(), **_medians(org_medians), **totals)
+                          median_ops_turnaround_s=turnaround, computed_at=timezone.now(), **_medians(org_medians),
+                          **totals)
 
 
 def _item_trends(week: Week) -> list[WeeklyItemTrend]:

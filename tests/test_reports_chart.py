@@ -22,7 +22,8 @@ def test_it_draws_no_other_line_when_every_service_is_shown():
 
 
 def test_it_draws_one_labelled_line_per_series_on_round_grid_lines():
-    svg = services_chart(service_series(HISTORY, NAMES, STARTS, top=2), ["2026-W44", "2026-W45", "2026-W46", "2026-W47"])
+    weeks = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+    svg = services_chart(service_series(HISTORY, NAMES, STARTS, top=2), weeks)
     assert svg.count("<polyline") == 3 and svg.count('class="grid"') == 5
     assert [f">{v}</text>" in svg for v in (0, 20, 40, 60, 80)] == [True] * 5  # 50 → steps of 20
     assert ">api <tspan" in svg and ">other <tspan" in svg and ">W47</text>" in svg

@@ -134,7 +134,8 @@ def test_it_exports_each_table_as_csv(alice_client, report):
 
 def test_it_adds_coverage_columns_to_the_services_csv(alice_client, report):
     _, services = csv_rows(alice_client, "services")
-    figures = [(r["service"], r["events"], r["active_items"], r["runbook_items"], r["runbook_events"]) for r in services]
+    figures = [(r["service"], r["events"], r["active_items"], r["runbook_items"], r["runbook_events"])
+               for r in services]
     assert figures == [("search", "40", "1", "0", "0"), ("checkout", "10", "2", "1", "6")]
 
 
