@@ -298,7 +298,7 @@ def save_results(bench, results):
     directory = ROOT / "bench" / "results"
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{bench}-{datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")  # datetimes as ISO text
     return path
 
 

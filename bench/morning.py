@@ -53,7 +53,7 @@ from bench import harness
 DATABASE_NAME = "triage_bench_morning"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}"
 ITEMS, OCCURRENCES = 100_000, 2_000_000
-DATA_VERSION = 3  # bump when the shape of the loaded data changes: the next run reloads
+DATA_VERSION = 4  # bump when the shape of the loaded data changes: the next run reloads
 MAX_DATA_AGE = timedelta(hours=float(os.environ.get("BENCH_MORNING_MAX_AGE_HOURS", "24")))
 REQUESTS = int(os.environ.get("BENCH_MORNING_REQUESTS", "50"))
 BUDGET_SECONDS = float(os.environ.get("BENCH_MORNING_BUDGET", "150"))
@@ -415,11 +415,12 @@ CROSS JOIN LATERAL (SELECT CASE
 # the item's first sighting (at most 30 days ago) and now, more of them recently.
 OCCURRENCES_SQL = """
 INSERT INTO triage_occurrence (event_id, item_id, "timestamp", received_at, environment, release, level,
-  exception_type, exception_value, tags)
+  exception_type, exception_value, tags, service_key, inner_exception_type, message_template)
 SELECT lpad(to_hex(o.g), 32, '0'), i.id, w.ts, w.ts + interval '1 second' * (1 + 4 * o.r_lag), i.environment,
   'web@1.' || (i.id %% 40), i.level, split_part(i.title, ': ', 1), substr(i.title, strpos(i.title, ': ') + 2),
   jsonb_build_object('environment', i.environment, 'browser', (ARRAY['Chrome', 'Firefox', 'Safari', 'Edge'])[1 + o.g %% 4],
-                     'customer_tier', (ARRAY['gold', 'silver', 'bronze', 'free'])[1 + o.g %% 4])
+                     'customer_tier', (ARRAY['gold', 'silver', 'bronze', 'free'])[1 + o.g %% 4]),
+  i.project_slug, split_part(i.title, ': ', 1), left(substr(i.title, strpos(i.title, ': ') + 2), 500)
 FROM (
   SELECT g, 1 + (floor(%(items)s * power(random(), 3))::bigint * 7919) %% %(items)s AS item_id,
          random() AS r_time, random() AS r_lag
@@ -434,12 +435,13 @@ WHERE w.ts < %(cutoff)s
 # The last hours: as many events as the history left out, the same items, spread evenly.
 RECENT_OCCURRENCES_SQL = """
 INSERT INTO triage_occurrence (event_id, item_id, "timestamp", received_at, environment, release, level,
-  exception_type, exception_value, tags)
+  exception_type, exception_value, tags, service_key, inner_exception_type, message_template)
 SELECT lpad(to_hex(%(first)s + o.g), 32, '0'), i.id, w.ts, w.ts + interval '1 second' * (1 + 4 * o.r_lag),
   i.environment, 'web@1.' || (i.id %% 40), i.level, split_part(i.title, ': ', 1),
   substr(i.title, strpos(i.title, ': ') + 2),
   jsonb_build_object('environment', i.environment, 'browser', (ARRAY['Chrome', 'Firefox', 'Safari', 'Edge'])[1 + o.g %% 4],
-                     'customer_tier', (ARRAY['gold', 'silver', 'bronze', 'free'])[1 + o.g %% 4])
+                     'customer_tier', (ARRAY['gold', 'silver', 'bronze', 'free'])[1 + o.g %% 4]),
+  i.project_slug, split_part(i.title, ': ', 1), left(substr(i.title, strpos(i.title, ': ') + 2), 500)
 FROM (
   SELECT g, 1 + (floor(%(items)s * power(random(), 3))::bigint * 7919) %% %(items)s AS item_id,
          random() AS r_time, random() AS r_lag
