@@ -2,10 +2,14 @@
 
 PostgreSQL database `triage_bench_trends` (created if missing, loaded once with INSERT … SELECT
 generate_series, reused while its shape matches). The occurrences spread evenly over 12 weeks ending
-with the measured week; 100 items per service, with some human activity. Printed beside an anchor
-measured in the same run: one `SELECT count(*)` over all occurrences (what merely reading the table costs).
+with the measured week; 100 items per service, with some human activity. A third of the items have one
+of 50 runbooks linked (with their uses, "unclear" flags and "did it help?" answers), and 5,000 data-fix
+requests spread over the weeks, most of them closed by ops. Printed beside an anchor measured in the
+same run: one `SELECT count(*)` over all occurrences (what merely reading the table costs).
 Goals (issue 6): under 5 s for the week, under 200 ms for the report page (server time, in-process).
+The figures are saved to bench/results/trends-<time>.json with the machine and how busy it was before.
 
+Run: `.venv/bin/python bench/trends.py` (about a minute to load the data the first time).
 Environment: BENCH_TRENDS_OCCURRENCES (default 1000000), BENCH_TRENDS_RUNS (default 3).
 """
 
@@ -14,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python bench/trends.py`: make the project importable
@@ -26,6 +30,7 @@ DATABASE_URL = "postgres://postgres@127.0.0.1:5432/triage_bench_trends"
 OCCURRENCES = int(os.environ.get("BENCH_TRENDS_OCCURRENCES", "1000000"))
 RUNS = int(os.environ.get("BENCH_TRENDS_RUNS", "3"))
 SERVICES, ITEMS_PER_SERVICE, WEEKS = 100, 100, 12
+RUNBOOKS, DATA_FIXES = 50, 5000
 WEEK_START = date(2026, 11, 16)  # 2026-W47, the measured week
 GOAL_WEEK_S, GOAL_PAGE_MS = 5.0, 200
 
@@ -33,11 +38,19 @@ GOAL_WEEK_S, GOAL_PAGE_MS = 5.0, 200
 def main():
     harness.stop_on_sigterm()
     harness.require_port("127.0.0.1", 5432, "PostgreSQL")
+    busy_before = harness.machine_busy_percent()
     harness.create_database_if_missing(DATABASE_URL)
     with tempfile.TemporaryDirectory(prefix="bench-trends-") as var_dir:
         setup_django(var_dir)
         ensure_data()
-        report(measure())
+        figures = measure()
+    report(figures)
+    results = {"bench": "trends", "at": datetime.now(UTC).isoformat(timespec="seconds"),
+               "machine": {**harness.machine(DATABASE_URL), "busy_percent_before": busy_before},
+               "data": {"occurrences": OCCURRENCES, "services": SERVICES, "items": SERVICES * ITEMS_PER_SERVICE,
+                        "runbooks": RUNBOOKS, "data_fix_requests": DATA_FIXES, "runs": RUNS}, **figures}
+    print(f"\nMachine busy before the bench: {busy_before}% (a shared machine: figures vary from run to run)")
+    print(f"Results: {harness.save_results('trends', results).relative_to(harness.ROOT)}")
 
 
 def setup_django(var_dir):
@@ -57,14 +70,16 @@ def setup_django(var_dir):
 def ensure_data():
     count = harness.sql(DATABASE_URL, "SELECT count(*) FROM triage_occurrence")[0][0]
     people = harness.sql(DATABASE_URL, "SELECT count(*) FROM triage_activity WHERE actor_id IS NOT NULL")[0][0]
-    if count == OCCURRENCES and people:
+    fixes = harness.sql(DATABASE_URL, "SELECT count(*) FROM ops_datafixrequest")[0][0]
+    if count == OCCURRENCES and people and fixes == DATA_FIXES:
         print(f"Reusing {count:,} occurrences in {DATABASE_URL.rsplit('/', 1)[1]}")
         return
     started = time.perf_counter()
     with harness.connect(DATABASE_URL) as conn:
         for statement in load_statements():
-            conn.execute(statement, None if "%(" not in statement else {"n": OCCURRENCES, "start": WEEK_START - timedelta(weeks=WEEKS - 1),
-                                     "weeks": WEEKS, "services": SERVICES, "per": ITEMS_PER_SERVICE})
+            conn.execute(statement, None if "%(" not in statement else {
+                "n": OCCURRENCES, "start": WEEK_START - timedelta(weeks=WEEKS - 1), "weeks": WEEKS,
+                "services": SERVICES, "per": ITEMS_PER_SERVICE, "runbooks": RUNBOOKS, "fixes": DATA_FIXES})
     print(f"Loaded {OCCURRENCES:,} occurrences in {time.perf_counter() - started:.1f} s")
 
 
@@ -72,7 +87,9 @@ def load_statements():
     items = SERVICES * ITEMS_PER_SERVICE
     return [
         ("TRUNCATE triage_service, triage_triageitem, triage_occurrence, triage_activity, reports_weeklyservicetrend,"
-         " reports_weeklyorgtrend, reports_weeklyitemtrend, reports_meetingdecision RESTART IDENTITY CASCADE"),
+         " reports_weeklyorgtrend, reports_weeklyitemtrend, reports_meetingdecision, reports_weeklyrunbooktrend,"
+         " reports_weeklyerrorkind, runbooks_runbook, runbooks_runbookversion, runbooks_runbookuse,"
+         " runbooks_runbookfeedback, ops_datafixrequest RESTART IDENTITY CASCADE"),
         ("INSERT INTO auth_user (username, password, is_superuser, first_name, last_name, email, is_staff, is_active,"
          " date_joined) VALUES ('bench-dev', '!', false, '', '', '', false, true, now()) ON CONFLICT DO NOTHING"),
         ("INSERT INTO triage_service (slug, name, created_at) SELECT 'svc-' || s, 'Service ' || s, now()"
@@ -88,10 +105,21 @@ def load_statements():
          " (ARRAY['', 'code_fix', 'data_fix'])[1 + mod(i, 3)], '', '{}', '', '', now(), now()"
          f" FROM generate_series(1, {items}) i"),
         ("INSERT INTO triage_occurrence (event_id, item_id, timestamp, received_at, environment, release, level,"
-         " exception_type, exception_value, tags)"
+         " exception_type, exception_value, tags, service_key, inner_exception_type, message_template)"
          f" SELECT 'o' || g, 1 + mod(g::bigint * 7919, {items}),"
          " %(start)s::timestamptz + mod(g, %(weeks)s * 7 * 24 * 60) * interval '1 minute', now(), 'production', '',"
-         " 'error', 'KeyError', '', '{}' FROM generate_series(1, %(n)s) g"),
+         " 'error', (ARRAY['KeyError', 'TimeoutError', 'ValueError'])[1 + mod(g::bigint * 7919, 3)], '', '{}',"
+         " '', '', '' FROM generate_series(1, %(n)s) g"),
+        *runbook_statements(items),
+        # Data-fix requests: filed over the weeks; four in five closed by ops within 0-72 hours, a few cancelled.
+        ("INSERT INTO ops_datafixrequest (item_id, description, environment, customer, tenant, runbook_section,"
+         " urgency, parameters, state, result, created_at, closed_at, due_at, escalation_level)"
+         f" SELECT 1 + mod(g * 13, {items}), 'fix', 'production', '', '', '', 'normal', '{{}}',"
+         " (ARRAY['done', 'rejected', 'done', 'done', 'requested', 'acknowledged', 'cancelled'])[1 + mod(g, 7)], '',"
+         " %(start)s::timestamptz + mod(g, %(weeks)s * 7 * 24) * interval '1 hour', NULL, now(), 0"
+         " FROM generate_series(1, %(fixes)s) g"),
+        ("UPDATE ops_datafixrequest SET closed_at = created_at + mod(id, 72) * interval '1 hour'"
+         " WHERE state IN ('done', 'rejected', 'cancelled')"),
         # Activity: a third of it by a person (handling toil), the rest by Sentry.
         ("INSERT INTO triage_activity (item_id, actor_id, actor_label, verb, data, created_at)"
          f" SELECT 1 + mod(g * 31, {items}),"
@@ -99,6 +127,30 @@ def load_statements():
          " (ARRAY['created','resolved','ignored','regressed','commented'])[1 + mod(g, 5)], '{}',"
          " %(start)s::timestamptz + mod(g, %(weeks)s * 7 * 24) * interval '1 hour' FROM generate_series(1, 50000) g"),
         "ANALYZE",
+    ]
+
+
+def runbook_statements(items):
+    """50 runbooks with one version each; every third item linked, with its use, and flags and answers."""
+    return [
+        ("INSERT INTO runbooks_runbook (slug, title, services, team, tags, created_at, updated_at)"
+         " SELECT 'rb-' || r, 'Runbook ' || r, '[]', '', '[]', now(), now() FROM generate_series(1, %(runbooks)s) r"),
+        ("INSERT INTO runbooks_runbookversion (runbook_id, number, body, summary, created_at)"
+         " SELECT id, 1, 'Steps', 'Created', now() FROM runbooks_runbook"),
+        ("UPDATE runbooks_runbook r SET current_version_id = v.id FROM runbooks_runbookversion v"
+         " WHERE v.runbook_id = r.id"),
+        "UPDATE triage_triageitem SET runbook_id = 1 + mod(id, %(runbooks)s) WHERE mod(id, 3) = 0",
+        ("INSERT INTO runbooks_runbookuse (runbook_id, version_id, item_ref, item_title, item_url, linked_at,"
+         " decided_at, helped) SELECT i.runbook_id, r.current_version_id, i.id, i.title, '', i.first_seen,"
+         " CASE WHEN mod(i.id, 2) = 0 THEN i.first_seen + interval '5 hours' END, NULL"
+         " FROM triage_triageitem i JOIN runbooks_runbook r ON r.id = i.runbook_id"),
+        ("INSERT INTO runbooks_runbookfeedback (runbook_id, kind, comment, created_at)"
+         " SELECT 1 + mod(g, %(runbooks)s), (ARRAY['unclear', 'outdated'])[1 + mod(g, 2)], '',"
+         " %(start)s::timestamptz + mod(g, %(weeks)s * 7 * 24) * interval '1 hour' FROM generate_series(1, 600) g"),
+        ("INSERT INTO triage_activity (item_id, actor_id, actor_label, verb, data, created_at)"
+         " SELECT i.id, (SELECT id FROM auth_user WHERE username = 'bench-dev'), '', 'runbook_feedback',"
+         " jsonb_build_object('helped', mod(i.id, 4) = 0, 'slug', 'rb-' || i.runbook_id),"
+         " i.first_seen + interval '6 hours' FROM triage_triageitem i WHERE i.runbook_id IS NOT NULL"),
     ]
 
 
