@@ -2,9 +2,10 @@
 
 PostgreSQL database `triage_bench_trends` (created if missing, loaded once with INSERT … SELECT
 generate_series, reused while its shape matches). The occurrences spread evenly over 12 weeks ending
-with the measured week; 100 items per service, with some human activity. A third of the items have one
-of 50 runbooks linked (with their uses, "unclear" flags and "did it help?" answers), and 5,000 data-fix
-requests spread over the weeks, most of them closed by ops. Printed beside an anchor measured in the
+with the measured week; 100 items per service, with some human activity. Every 50th occurrence is a burst
+on 100 items in the measured week, so item spikes are checked. A third of the items have one of 50
+runbooks linked (with their uses, 1,200 "unclear"/"outdated" flags and "did it help?" answers), and
+5,000 data-fix requests spread over the weeks, most of them closed by ops. Printed beside an anchor measured in the
 same run: one `SELECT count(*)` over all occurrences (what merely reading the table costs).
 Goals (issue 6): under 5 s for the week, under 200 ms for the report page (server time, in-process).
 The figures are saved to bench/results/trends-<time>.json with the machine and how busy it was before.
@@ -30,7 +31,7 @@ DATABASE_URL = "postgres://postgres@127.0.0.1:5432/triage_bench_trends"
 OCCURRENCES = int(os.environ.get("BENCH_TRENDS_OCCURRENCES", "1000000"))
 RUNS = int(os.environ.get("BENCH_TRENDS_RUNS", "3"))
 SERVICES, ITEMS_PER_SERVICE, WEEKS = 100, 100, 12
-RUNBOOKS, DATA_FIXES = 50, 5000
+RUNBOOKS, DATA_FIXES, FEEDBACK = 50, 5000, 1200
 WEEK_START = date(2026, 11, 16)  # 2026-W47, the measured week
 GOAL_WEEK_S, GOAL_PAGE_MS = 5.0, 200
 
@@ -71,7 +72,8 @@ def ensure_data():
     count = harness.sql(DATABASE_URL, "SELECT count(*) FROM triage_occurrence")[0][0]
     people = harness.sql(DATABASE_URL, "SELECT count(*) FROM triage_activity WHERE actor_id IS NOT NULL")[0][0]
     fixes = harness.sql(DATABASE_URL, "SELECT count(*) FROM ops_datafixrequest")[0][0]
-    if count == OCCURRENCES and people and fixes == DATA_FIXES:
+    flags = harness.sql(DATABASE_URL, "SELECT count(*) FROM runbooks_runbookfeedback")[0][0]
+    if count == OCCURRENCES and people and (fixes, flags) == (DATA_FIXES, FEEDBACK):
         print(f"Reusing {count:,} occurrences in {DATABASE_URL.rsplit('/', 1)[1]}")
         return
     started = time.perf_counter()
@@ -79,7 +81,8 @@ def ensure_data():
         for statement in load_statements():
             conn.execute(statement, None if "%(" not in statement else {
                 "n": OCCURRENCES, "start": WEEK_START - timedelta(weeks=WEEKS - 1), "weeks": WEEKS,
-                "services": SERVICES, "per": ITEMS_PER_SERVICE, "runbooks": RUNBOOKS, "fixes": DATA_FIXES})
+                "services": SERVICES, "per": ITEMS_PER_SERVICE, "runbooks": RUNBOOKS, "fixes": DATA_FIXES,
+                "feedback": FEEDBACK})
     print(f"Loaded {OCCURRENCES:,} occurrences in {time.perf_counter() - started:.1f} s")
 
 
@@ -100,14 +103,17 @@ def load_statements():
          " sentry_substatus, sentry_assignee, sentry_url, tags, latest_event, resolved_in_release, classification,"
          " pinned_note, ignore_condition, sentry_sync_state, sentry_sync_error, created_at, updated_at)"
          " SELECT 'b' || i, 'B-' || i, 'Error ' || i, '', 'error', 'python', '', 1 + (i - 1) / %(per)s, 'production',"
-         " %(start)s::timestamptz + mod(i, 40) * interval '1 day', now(), 0, 0,"
+         " %(start)s::timestamptz + mod(i, %(weeks)s * 7) * interval '1 day', now(), 0, 0,"
          " (ARRAY['new','triaged','resolved','ignored'])[1 + mod(i, 4)], '', '', '', '', '{}', '{}', '',"
          " (ARRAY['', 'code_fix', 'data_fix'])[1 + mod(i, 3)], '', '{}', '', '', now(), now()"
          f" FROM generate_series(1, {items}) i"),
+        # Occurrences evenly over the weeks, but every 50th one a burst in the measured week on 100 items (spikes).
         ("INSERT INTO triage_occurrence (event_id, item_id, timestamp, received_at, environment, release, level,"
          " exception_type, exception_value, tags, service_key, inner_exception_type, message_template)"
-         f" SELECT 'o' || g, 1 + mod(g::bigint * 7919, {items}),"
-         " %(start)s::timestamptz + mod(g, %(weeks)s * 7 * 24 * 60) * interval '1 minute', now(), 'production', '',"
+         f" SELECT 'o' || g, CASE WHEN mod(g, 50) = 0 THEN 1 + mod(g / 50, 100) * 100 ELSE 1 + mod(g::bigint * 7919,"
+         f" {items}) END, %(start)s::timestamptz + CASE WHEN mod(g, 50) = 0 THEN (%(weeks)s - 1) * interval '1 week'"
+         " + mod(g, 7 * 24 * 60) * interval '1 minute' ELSE mod(g, %(weeks)s * 7 * 24 * 60) * interval '1 minute' END,"
+         " now(), 'production', '',"
          " 'error', (ARRAY['KeyError', 'TimeoutError', 'ValueError'])[1 + mod(g::bigint * 7919, 3)], '', '{}',"
          " '', '', '' FROM generate_series(1, %(n)s) g"),
         *runbook_statements(items),
@@ -141,16 +147,19 @@ def runbook_statements(items):
          " WHERE v.runbook_id = r.id"),
         "UPDATE triage_triageitem SET runbook_id = 1 + mod(id, %(runbooks)s) WHERE mod(id, 3) = 0",
         ("INSERT INTO runbooks_runbookuse (runbook_id, version_id, item_ref, item_title, item_url, linked_at,"
-         " decided_at, helped) SELECT i.runbook_id, r.current_version_id, i.id, i.title, '', i.first_seen,"
-         " CASE WHEN mod(i.id, 2) = 0 THEN i.first_seen + interval '5 hours' END, NULL"
-         " FROM triage_triageitem i JOIN runbooks_runbook r ON r.id = i.runbook_id"),
+         " decided_at, helped) SELECT i.runbook_id, r.current_version_id, i.id, i.title, '', l.at,"
+         " CASE WHEN mod(i.id, 2) = 0 THEN l.at + interval '5 hours' END, NULL"
+         " FROM triage_triageitem i JOIN runbooks_runbook r ON r.id = i.runbook_id,"
+         " LATERAL (SELECT %(start)s::timestamptz + mod(i.id * 37, %(weeks)s * 7 * 24) * interval '1 hour' AS at) l"),
         ("INSERT INTO runbooks_runbookfeedback (runbook_id, kind, comment, created_at)"
          " SELECT 1 + mod(g, %(runbooks)s), (ARRAY['unclear', 'outdated'])[1 + mod(g, 2)], '',"
-         " %(start)s::timestamptz + mod(g, %(weeks)s * 7 * 24) * interval '1 hour' FROM generate_series(1, 600) g"),
+         " %(start)s::timestamptz + mod(g * 7, %(weeks)s * 7 * 24) * interval '1 hour'"
+         " FROM generate_series(1, %(feedback)s) g"),
         ("INSERT INTO triage_activity (item_id, actor_id, actor_label, verb, data, created_at)"
          " SELECT i.id, (SELECT id FROM auth_user WHERE username = 'bench-dev'), '', 'runbook_feedback',"
          " jsonb_build_object('helped', mod(i.id, 4) = 0, 'slug', 'rb-' || i.runbook_id),"
-         " i.first_seen + interval '6 hours' FROM triage_triageitem i WHERE i.runbook_id IS NOT NULL"),
+         " %(start)s::timestamptz + mod(i.id * 53, %(weeks)s * 7 * 24) * interval '1 hour'"
+         " FROM triage_triageitem i WHERE i.runbook_id IS NOT NULL"),
     ]
 
 
