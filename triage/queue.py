@@ -188,6 +188,7 @@ class Row:
     """One queue row: the item, and what the template needs beside it."""
 
     item: TriageItem
+    url: str  # reversed once: the row links it three times
     sparkline: str
     is_new: bool
     denied_reason: str  # empty when the viewer may change the item
@@ -198,7 +199,7 @@ class Row:
 def rows_for(items, *, viewer, sparklines, now=None) -> list[Row]:
     now = now or timezone.now()
     return [
-        Row(item=item, sparkline=sparklines[item.pk], is_new=item.is_open and item.created_at > viewer.new_since,
+        Row(item=item, url=item.get_absolute_url(), sparkline=sparklines[item.pk], is_new=item.is_open and item.created_at > viewer.new_since,
             denied_reason="" if viewer.can_change(item) else change_denied_reason(item),
             last_seen_ago=compact_ago(item.last_seen, now), age=compact_ago(item.first_seen, now))
         for item in items

@@ -67,7 +67,7 @@ def queue_page(request):
 
 def _queue_context(query, viewer) -> dict:
     filters, conditions = query.filters(viewer.user), {s.slug: s.condition(viewer) for s in SECTIONS}
-    counts = selectors.queue_section_counts(filters=filters, sections=conditions)
+    counts = selectors.queue_section_counts(filters=filters, sections=conditions, searching=bool(query.q))
     items = selectors.queue_items(filters=filters, section=conditions[query.section], ordering=query.ordering)
     paginator = Paginator(items, PAGE_SIZE)
     paginator.count = counts[query.section]  # counted with the sections already: spare the COUNT query
