@@ -616,7 +616,7 @@ def section_tabs():
 # One row against a full page, same code path: if their statement counts differ, the count grows with rows.
 def growth_pairs(data):
     return [
-        ("queue (1 row vs 50)", "web", f"/?section=all&q={data['quiet_issue']}", "/?section=all"),
+        ("queue search (1 row vs 50)", "web", f"/?section=all&q={data['quiet_issue']}", "/?section=all&q=Error"),
         ("item page (quiet vs busy item)", "web", f"/items/{data['quiet_item']}/", f"/items/{data['busy_item']}/"),
         ("API list (1 row vs 50)", "api", f"/api/items/?sentry_issue_id={data['quiet_issue']}", "/api/items/"),
     ]
