@@ -17,13 +17,14 @@ from .facts import EventFacts
 
 SERVICE_TAGS = ("service",)
 MAX_TEMPLATE = 500
-MAX_INPUT = 2000  # a template is recognisable from its start; very long values cost regex time
+MAX_INPUT = 1000  # a template is recognisable from its start; longer values only cost regex time
 
 # Order matters: the wide patterns go first so their digits are not numbered one by one.
 _PLACEHOLDERS = [
     (re.compile(r"""(?<![\w'"`])(['"`])[^'"`\n]{0,300}\1(?![\w'"`])"""), r"\1<str>\1"),
     (re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s'\"<>]+", re.I), "<url>"),
-    (re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"), "<email>"),
+    # Starting only where a word starts keeps long runs of word characters linear.
+    (re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"), "<email>"),
     (re.compile(r"(?<![\w/.])(?:[a-z]:\\|\.{0,2}/)[\w.\-~@%+]+(?:[/\\][\w.\-~@%+]*)*", re.I), "<path>"),
     (re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b", re.I), "<uuid>"),
     (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+\-]\d{2}:?\d{2})?", re.I), "<ts>"),
