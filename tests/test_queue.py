@@ -384,3 +384,9 @@ def test_it_stops_counting_a_section_at_the_cap(alice_client, monkeypatch):
     response = alice_client.get("/?section=open")
 
     assert 'id="results-count">2+</span>' in response.content.decode()
+
+
+def test_it_declares_the_partial_indexes_on_the_open_statuses():
+    from triage.models import OPEN_STATUS_VALUES
+
+    assert OPEN_STATUS_VALUES == TriageItem.OPEN_STATUSES  # the regressed and team sections' indexes hold them

@@ -59,6 +59,10 @@ class Level(models.TextChoices):
     DEBUG = "debug"
 
 
+# TriageItem.OPEN_STATUSES, for the partial indexes its Meta declares before the class exists.
+OPEN_STATUS_VALUES = ("new", "triaged", "in_progress")
+
+
 class TriageItem(models.Model):
     """One Sentry issue, as the team triages it."""
 
@@ -146,8 +150,10 @@ class TriageItem(models.Model):
             # that would otherwise walk the whole table in last_seen order (bench/morning.py).
             models.Index(fields=["-last_seen", "-id"], name="item_last_seen"),
             models.Index(fields=["environment"], name="item_environment"),  # the filter bar's choices
-            models.Index(fields=["-last_seen", "-id"], condition=models.Q(regressed_at__isnull=False),
-                         name="item_regressed_last_seen"),
+            models.Index(fields=["-last_seen", "-id"], name="item_regressed_open",
+                         condition=models.Q(regressed_at__isnull=False, status__in=OPEN_STATUS_VALUES)),
+            models.Index(fields=["team", "-last_seen", "-id"], name="item_team_unowned",
+                         condition=models.Q(owner__isnull=True, status__in=OPEN_STATUS_VALUES)),
             models.Index(fields=["-last_seen", "-id"], condition=models.Q(woke_at__isnull=False),
                          name="item_woke_last_seen"),
             models.Index(fields=["-last_seen", "-id"], condition=models.Q(classification="data_fix"),
