@@ -69,3 +69,33 @@ def test_it_normalises_long_unbroken_values_in_linear_time(value):
     for _ in range(10):
         message_template(value)
     assert time.perf_counter() - started < 0.5  # about 5 ms on a loaded 2-core machine; quadratic took seconds
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_occurrences_recorded_before_it():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    before, after = [("triage", "0009_environment_index")], [("triage", "0010_occurrence_grouping")]
+    executor.migrate(before)
+    old = MigrationExecutor(connection).loader.project_state(before[0]).apps
+    service = old.get_model("triage", "Service").objects.create(slug="shop", name="shop")
+    item = old.get_model("triage", "TriageItem").objects.create(
+        sentry_issue_id="m1", title="t", project_slug="shop", service_id=service.pk,
+        first_seen="2026-11-01T00:00Z", last_seen="2026-11-01T00:00Z")
+    occurrences = old.get_model("triage", "Occurrence").objects
+    occurrences.create(event_id="m-1", item_id=item.pk, timestamp="2026-11-01T00:00Z", exception_type="KeyError",
+                       exception_value="order 42 missing", tags={"service": "cart-api"})
+    occurrences.create(event_id="m-2", item_id=item.pk, timestamp="2026-11-01T00:00Z", exception_type="OSError",
+                       exception_value="disk /dev/sda1 full", tags={})
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        rows = MigrationExecutor(connection).loader.project_state(after[0]).apps.get_model("triage", "Occurrence")
+        assert sorted(rows.objects.values_list("service_key", "inner_exception_type", "message_template")) == [
+            ("cart-api", "KeyError", "order <n> missing"), ("shop", "OSError", "disk <path> full")]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
