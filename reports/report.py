@@ -72,10 +72,14 @@ def _services(week: Week) -> dict:
             for trend in trends]
     series = service_series(history, {trend.service_id: trend.service.slug for trend in trends}, starts)
     return {"services": rows, "chart": services_chart(series, [one.name for one in weeks]) if series else "",
-            "data_fixes": [{"trend": row["trend"], "url": queue_url(section="all", classification="data_fix",
-                                                                    service=row["trend"].service.slug),
-                            "turnaround": duration_text(row["trend"].median_ops_turnaround_s)}
-                           for row in rows if row["trend"].data_fix_requests or row["trend"].data_fix_closed]}
+            "data_fixes": _data_fixes(trends)}
+
+
+def _data_fixes(trends) -> list[dict]:
+    """The services with data-fix requests filed or closed in the week."""
+    return [{"trend": trend, "url": queue_url(section="all", classification="data_fix", service=trend.service.slug),
+             "turnaround": duration_text(trend.median_ops_turnaround_s)}
+            for trend in trends if trend.data_fix_requests or trend.data_fix_closed]
 
 
 def duration_text(seconds: float | None) -> str:

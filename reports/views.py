@@ -58,7 +58,10 @@ def weekly_csv(request, week):
     if table not in selectors.CSV_TABLES:
         choices = ", ".join(selectors.CSV_TABLES)
         return JsonResponse({"detail": f"Unknown table {table[:50]!r}: choose one of {choices}."}, status=400)
-    payload = _computed(week, selectors.trends_payload(week=week))
+    return _csv(_computed(week, selectors.trends_payload(week=week)), table)
+
+
+def _csv(payload: dict, table: str) -> HttpResponse:
     suffix = "" if table == "services" else f"-{table}"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="weekly-trends-{payload["week"]}{suffix}.csv"'
