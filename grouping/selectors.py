@@ -40,13 +40,5 @@ def item_split_suggestion(*, item_id: int) -> Suggestion | None:
             .only("id", "groups", "preview_issues", "events", "other_events").first())
 
 
-def suggestions_top(*, since, until, limit: int = 5) -> list[Suggestion]:
-    """The weekly report's top suggestions: open ones ranked by their items' events in [since, until)."""
-    in_window = Q(links__item__occurrences__timestamp__gte=since, links__item__occurrences__timestamp__lt=until)
-    return list(Suggestion.objects.filter(active=True, dismissal__isnull=True)
-                .annotate(window_events=Count("links__item__occurrences", filter=in_window))
-                .filter(window_events__gt=0).select_related("item").order_by("-window_events", "-id")[:limit])
-
-
 def last_run() -> RecomputeRun | None:
     return RecomputeRun.objects.filter(finished_at__isnull=False).first()

@@ -55,6 +55,7 @@ def report_context(*, week: Week) -> dict | None:
             "headlines": headlines, "turnaround": duration_text(org.median_ops_turnaround_s), **_services(week),
             "movers": movers, "recurring": fresh, "ops": ops,
             "unclassified": unclassified, "decisions": selectors.week_decisions(week=week), "rule": RULE,
+            "grouping": selectors.grouping_suggestions(week=week),
             "recurring_rule": recurring.RULE, "time_zone": settings.TIME_ZONE, **_runbooks(week),
             "decision_items": _decision_items(movers, fresh, ops, unclassified),
             "ops_url": queue_url(section="ops"), "unclassified_url": queue_url(section="open", classification="none")}

@@ -130,7 +130,6 @@ def test_an_incremental_recompute_touches_only_items_with_new_events(client, mix
     send_events(client, issue_id="7020", service="checkout-api", inner_type="KeyError", value="'a'", count=5)
     first = services.suggestions_recompute()
     assert first.kind == "full" and first.items_examined == 2
-    before = dict(ItemMix.objects.values_list("item_id", "computed_at"))
     send_events(client, issue_id="7020", service="checkout-api", inner_type="KeyError", value="'b'", count=1)
     later = datetime.now(UTC) + timedelta(seconds=1)
     second = services.suggestions_recompute(now=later)
@@ -172,19 +171,3 @@ def test_running_twice_leaves_one_suggestion(mixed_item):
     services.suggestions_recompute(full=True)
     assert Suggestion.objects.count() == 1 and Suggestion.objects.get().links.count() == 1
     assert RecomputeRun.objects.filter(finished_at__isnull=False).count() == 2
-
-
-def test_the_weekly_report_gets_the_top_suggestions_of_a_window(client, mixed_item, alice):
-    send_events(client, issue_id="7030", service="a-api", inner_type="KeyError", value="'a'", count=5, hours_ago=24 * 10)
-    send_events(client, issue_id="7030", service="b-api", inner_type="KeyError", value="'a'", count=5, hours_ago=24 * 10)
-    services.suggestions_recompute(full=True)
-    now = datetime.now(UTC)
-    from grouping.selectors import suggestions_top
-
-    this_week = suggestions_top(since=now - timedelta(days=7), until=now)
-    assert [(s.item_id, s.window_events) for s in this_week] == [(mixed_item.pk, 24)]
-    two_weeks = suggestions_top(since=now - timedelta(days=14), until=now, limit=1)
-    assert [s.item_id for s in two_weeks] == [mixed_item.pk]
-    assert len(suggestions_top(since=now - timedelta(days=14), until=now)) == 2
-    services.suggestion_dismiss(suggestion_id=this_week[0].pk, user=alice, reason="known")
-    assert suggestions_top(since=now - timedelta(days=7), until=now) == []

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 W46 = week_parse("2026-W46")  # Mon 9 Nov to Mon 16 Nov 2026 (UTC)
 _ids = itertools.count(1)
 # Pinned: session, user, the user's groups (may they record a decision), org rows, service rows, 12-week
-# history, movers up/down/toil, new recurring, ops, unclassified, decisions, runbook rows, error kinds.
-PAGE_QUERIES = 15
+# history, movers up/down/toil, new recurring, ops, grouping suggestions, unclassified, decisions, runbook
+# rows, error kinds.
+PAGE_QUERIES = 16
 
 
 def make_item(service, n_events, *, at=datetime(2026, 11, 10, tzinfo=UTC), **fields):
