@@ -23,6 +23,8 @@ migrate: install
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_data_fixes
+	$(BIN)/python manage.py recompute_grouping --full
 	$(BIN)/python manage.py compute_weekly_trends --backfill 3
 
 # Web, worker and beat in one terminal; Ctrl-C stops all three.

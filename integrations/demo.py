@@ -61,6 +61,9 @@ class DemoIssue:
     request_url: str = ""
     then: str = ""  # "resolved" or "archived": what someone does in Sentry before the last event
     legacy: bool = False  # arrives through the legacy WebHooks plugin instead
+    # (service tag, inner exception type, its value), taken in turn by the events: one Sentry
+    # issue hiding several errors, which the grouping advisor proposes to split.
+    causes: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def title(self):
@@ -109,6 +112,15 @@ DEMO_ISSUES = (
               ("checkout/models.py", "save", 54, "super().save(*args, **kwargs)"),
               events=2, days_ago=(6, 2.5), environment="staging", releases=("checkout-api@2.15.0-rc1",),
               request_url="https://api.staging.example.com/checkout/orders"),
+    DemoIssue("4610000204", "CHECKOUT-API-44", "checkout-api", "django", "UpstreamError",
+              "Upstream call failed", "checkout.clients.upstream in call",
+              ("checkout/clients/upstream.py", "call", 61, 'raise UpstreamError("Upstream call failed") from exc'),
+              events=24, days_ago=(6, 0.1), releases=("checkout-api@2.15.0", "checkout-api@2.15.1"),
+              request_url="https://api.example.com/checkout/quote",
+              causes=(("cart-service", "TimeoutError", "Read timed out after 5000 ms"),
+                      ("cart-service", "KeyError", "'sku'"),
+                      ("pricing-service", "TimeoutError", "Read timed out after 3000 ms"),
+                      ("pricing-service", "KeyError", "'currency'"))),
     DemoIssue("4610000301", "BILLING-WORKER-12", "billing-worker", "celery", "InvoiceRenderError",
               "Template invoice_v2.html needs 'vat_number'", "billing.invoices.render in render_pdf",
               ("billing/invoices/render.py", "render_pdf", 64, "html = template.render(context, strict=True)"),
@@ -275,8 +287,11 @@ def _describe_event(event, spec, n, at):
         release=release or None, location=spec.frame[0],
         metadata={"type": spec.exception_type, "value": spec.exception_value, "filename": spec.frame[0]},
     )
-    event["exception"]["values"] = [_exception(event["exception"]["values"][-1], spec)]
-    event["tags"] = _tags(event["tags"], spec, release)
+    outer = _exception(event["exception"]["values"][-1], spec)
+    cause = spec.causes[n % len(spec.causes)] if spec.causes else None
+    # Sentry lists a chain innermost first: the cause, then the exception raised from it.
+    event["exception"]["values"] = [{**outer, "type": cause[1], "value": cause[2]}, outer] if cause else [outer]
+    event["tags"] = _tags(event["tags"], spec, release) + ([["service", cause[0]]] if cause else [])
     event["request"]["url"] = spec.request_url or event["request"]["url"]
 
 

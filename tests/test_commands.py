@@ -22,6 +22,7 @@ from .helpers import WEBHOOK_URL, compact, issue_payload, post_webhook, sample
 
 Status = WebhookDelivery.Status
 DEMO_SERVICES = {"front-end", "checkout-api", "billing-worker", "search"}
+DEMO_ITEMS = len(demo.DEMO_ISSUES)
 # Valid JSON, but an issue webhook without its issue: processing it fails.
 BROKEN_BODY = b'{"action":"created","data":{}}'
 
@@ -59,9 +60,9 @@ def unused_port():
 def test_it_seeds_a_dozen_items_across_four_services(capsys):
     out = seed(capsys)
 
-    assert TriageItem.objects.count() == 12
+    assert TriageItem.objects.count() == DEMO_ITEMS == 13
     assert set(TriageItem.objects.values_list("service__slug", flat=True)) == DEMO_SERVICES
-    assert "12 demo items in 4 services" in out
+    assert "13 demo items in 4 services" in out
     assert "http://127.0.0.1:8000/" in out
 
 
@@ -88,7 +89,8 @@ def test_it_counts_each_demo_event_once_and_counts_vary(capsys):
     assert all(event_count == occurrences for event_count, occurrences in counts.values()), counts
     assert len({event_count for event_count, _ in counts.values()}) >= 5
     # Each issue's first event also comes as an alert: Sentry sends both, the portal keeps one.
-    assert WebhookDelivery.objects.filter(resource="event_alert", status=Status.DUPLICATE).count() == 11
+    not_legacy = [spec for spec in demo.DEMO_ISSUES if not spec.legacy]
+    assert WebhookDelivery.objects.filter(resource="event_alert", status=Status.DUPLICATE).count() == len(not_legacy)
 
 
 @pytest.mark.django_db
@@ -134,7 +136,7 @@ def test_it_seeds_without_configured_secrets_and_says_so(capsys, settings):
     settings.SENTRY_LEGACY_TOKEN = ""
     out = seed(capsys)
 
-    assert TriageItem.objects.count() == 12
+    assert TriageItem.objects.count() == DEMO_ITEMS
     assert "temporary value" in out
     assert (settings.SENTRY_CLIENT_SECRET, settings.SENTRY_LEGACY_TOKEN) == ("", "")
 
@@ -145,7 +147,7 @@ def test_it_seeds_a_portal_set_up_as_in_production(capsys, settings):
     settings.SECURE_SSL_REDIRECT = True
     seed(capsys, "--no-users")
 
-    assert TriageItem.objects.count() == 12
+    assert TriageItem.objects.count() == DEMO_ITEMS
 
 
 def test_it_gives_each_demo_event_the_same_id_on_every_run():
@@ -186,7 +188,7 @@ def test_it_creates_no_users_with_no_users(capsys):
     seed(capsys, "--no-users")
 
     assert not User.objects.exists()
-    assert TriageItem.objects.count() == 12
+    assert TriageItem.objects.count() == DEMO_ITEMS
 
 
 # --- send_test_webhook ------------------------------------------------------------------
@@ -386,3 +388,18 @@ def test_it_replays_the_oldest_first_up_to_the_limit(capsys):
 def test_it_refuses_a_since_that_is_not_a_date():
     with pytest.raises(CommandError, match="ISO 8601"):
         call_command("replay_deliveries", "--since", "last tuesday")
+
+
+@pytest.mark.django_db
+def test_it_seeds_an_issue_that_hides_four_errors_for_the_grouping_advisor(capsys):
+    from grouping.models import Suggestion
+    from grouping.services import suggestions_recompute
+
+    seed(capsys)
+    suggestions_recompute(full=True)
+
+    split = Suggestion.objects.get(kind="split")
+    assert split.item.short_id == "CHECKOUT-API-44"
+    assert sorted((group["service"], group["exception_type"]) for group in split.groups) == [
+        ("cart-service", "KeyError"), ("cart-service", "TimeoutError"),
+        ("pricing-service", "KeyError"), ("pricing-service", "TimeoutError")]

@@ -41,7 +41,7 @@ DEMO_USERS = (
 
 class Command(BaseCommand):
     help = (
-        "Fill the portal with demo data: Sentry's published sample payloads, varied into ~12 issues "
+        "Fill the portal with demo data: Sentry's published sample payloads, varied into 13 issues "
         "over 4 services and the last 14 days, posted signed through the real webhook endpoints and "
         "processed. Also creates the users dev/dev, ops/ops and admin/admin. Safe to run again."
     )
