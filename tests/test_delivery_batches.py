@@ -3,10 +3,11 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.models import WebhookDelivery
+from integrations import services
 from integrations.services import deliveries_process
 from triage.models import Occurrence, TriageItem
 
@@ -126,3 +127,35 @@ def test_it_applies_each_delivery_once_when_two_batches_race(client):
     assert sorted(pk for answer in answers for pk in answer) == sorted(ids)  # each taken by one batch
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.PROCESSED}
     assert [item.event_count for item in TriageItem.objects.order_by("sentry_issue_id")] == [20, 20]
+
+
+class FakeDeadlock(Exception):
+    sqlstate = "40P01"
+
+
+def deadlock():
+    try:
+        raise FakeDeadlock
+    except FakeDeadlock as cause:
+        raise OperationalError("deadlock detected") from cause
+
+
+def test_it_redoes_a_batch_one_by_one_after_a_deadlock(client, monkeypatch):
+    ids = post_events(client, "deadlock", 3)
+    monkeypatch.setattr(services, "_apply_batch", lambda claimed: deadlock())
+
+    assert deliveries_process(delivery_ids=ids) == dict.fromkeys(ids, Status.PROCESSED)
+    assert TriageItem.objects.get().event_count == 3
+
+
+def test_it_lets_the_task_retry_when_the_database_is_away(client, monkeypatch):
+    ids = post_events(client, "away", 2)
+
+    def database_away(claimed):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "_apply_batch", database_away)
+
+    with pytest.raises(OperationalError):
+        deliveries_process(delivery_ids=ids)
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.PENDING}
