@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import drain, sentry_sync, services
+from . import digest, drain, sentry_sync, services
 
 # Tasks whose work must not be lost: redelivered if the worker dies mid-task, retried while
 # the database is away. Both are safe to run twice.
@@ -43,3 +43,8 @@ def reconcile_from_sentry():
     except sentry_sync.ReconcileBusy:
         return "busy: another run holds the lease"
     return result.summary() if result else "not configured"
+
+
+@shared_task
+def send_morning_digests():
+    return digest.digests_deliver()

@@ -1,4 +1,4 @@
-"""The morning digest: one email per team per day with its new, unowned, regressed and stale items."""
+"""The morning digest: once per team per day, by email and Slack, with its new, unowned, regressed and stale items."""
 
 from datetime import timedelta
 
@@ -7,7 +7,8 @@ from django.core import mail
 from django.utils import timezone
 
 from triage.actions import item_take
-from triage.digest import digests_send, team_digest_items
+from integrations.digest import digests_deliver
+from triage.digest import team_digest_items
 from triage.models import Activity, Service, Team, TriageItem
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +49,8 @@ def test_it_sorts_a_teams_items_into_sections(alice, checkout):
 def test_it_emails_each_team_once_a_day(alice, checkout):
     item = make_item(checkout, 1, title="KeyError: 'sku'")
 
-    assert digests_send() == 1
-    assert digests_send() == 0  # a second beat run the same day sends nothing
+    assert digests_deliver() == 1
+    assert digests_deliver() == 0  # a second beat run the same day sends nothing
 
     [message] = mail.outbox
     assert message.to == ["alice@example.com"]
@@ -62,13 +63,51 @@ def test_it_skips_teams_with_nothing_to_read(alice, checkout):
     item = make_item(checkout, 1, created_at=timezone.now() - timedelta(days=2))
     item_take(item=item, user=alice)
 
-    assert digests_send() == 0
+    assert digests_deliver() == 0
     assert mail.outbox == []
 
 
 def test_it_sends_again_the_next_day(alice, checkout):
     make_item(checkout, 1)
-    digests_send()
+    digests_deliver()
 
-    assert digests_send(now=timezone.now() + timedelta(days=1)) == 1
+    assert digests_deliver(now=timezone.now() + timedelta(days=1)) == 1
     assert len(mail.outbox) == 2
+
+
+def test_it_posts_the_digest_to_the_teams_slack_channel_too(alice, checkout, httpserver):
+    checkout.slack_webhook_url = httpserver.url_for("/hooks/checkout")
+    checkout.save()
+    item = make_item(checkout, 1, title="KeyError: 'sku'")
+    httpserver.expect_oneshot_request("/hooks/checkout", method="POST").respond_with_data("ok")
+
+    assert digests_deliver() == 1
+
+    [(request, _)] = httpserver.log
+    body = request.get_json()
+    assert body["text"].startswith("Good morning, Checkout: 1 item to look at.")
+    assert f"/items/{item.pk}/" in body["text"]
+    assert request.headers["X-Triage-Notification"] == f"digest:checkout:{timezone.localdate().isoformat()}"
+    assert len(mail.outbox) == 1
+
+
+def test_it_still_emails_when_slack_fails(alice, checkout, httpserver):
+    checkout.slack_webhook_url = httpserver.url_for("/hooks/down")
+    checkout.save()
+    make_item(checkout, 1)
+    httpserver.expect_request("/hooks/down").respond_with_data("no", status=500)
+
+    assert digests_deliver() == 1
+    assert len(mail.outbox) == 1
+    assert digests_deliver() == 0  # the day is claimed: no second try, no second email
+
+
+def test_it_sends_to_a_team_with_only_a_slack_channel(db, httpserver):
+    url = httpserver.url_for("/hooks/quiet")
+    nobody_with_email = Team.objects.create(slug="quiet", name="Quiet", slack_webhook_url=url)
+    make_item(nobody_with_email, 1)
+    httpserver.expect_oneshot_request("/hooks/quiet").respond_with_data("ok")
+
+    assert digests_deliver() == 1
+    assert mail.outbox == []
+    assert len(httpserver.log) == 1

@@ -1,12 +1,13 @@
-"""The morning digest: each team gets its new, unowned, regressed and stale items by email.
+"""The morning digest: each team's new, unowned, regressed and stale items, once a day.
 
-(The escalation notifiers will carry it too once they exist; email works everywhere today.)
+Triage decides what each team reads and claims the team's day before anything is sent
+(a unique row), so two beat runs never send twice; integrations.digest delivers it.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
@@ -15,6 +16,15 @@ from django.utils import timezone
 from .models import DigestSent, Team, TriageItem
 
 SECTIONS = ("new", "unowned", "regressed", "stale")
+
+
+@dataclass(frozen=True)
+class Digest:
+    key: str  # one per team and day
+    subject: str
+    text: str
+    emails: tuple[str, ...]
+    slack_webhook_url: str
 
 
 def team_digest_items(*, team, now) -> dict:
@@ -30,24 +40,24 @@ def team_digest_items(*, team, now) -> dict:
     }
 
 
-def digests_send(*, now=None) -> int:
-    """Send today's digest to every team that has something to read; returns how many were sent."""
+def digests_claim(*, now=None) -> list[Digest]:
+    """Today's digests of the teams that have something to read and someone to tell, each claimed once."""
     now = now or timezone.now()
-    teams = Team.objects.prefetch_related("members")
-    return sum(_send_team_digest(team, now) for team in teams)
+    digests = (_team_digest(team, now) for team in Team.objects.prefetch_related("members"))
+    return [digest for digest in digests if digest]
 
 
-def _send_team_digest(team, now) -> bool:
+def _team_digest(team, now) -> Digest | None:
     sections = team_digest_items(team=team, now=now)
     count = len({item.pk for items in sections.values() for item in items})
-    recipients = [user.email for user in team.members.all() if user.email and user.is_active]
-    if not count or not recipients or not _claim(team, timezone.localdate(now), count):
-        return False
+    emails = tuple(user.email for user in team.members.all() if user.email and user.is_active)
+    day = timezone.localdate(now)
+    if not count or not (emails or team.slack_webhook_url) or not _claim(team, day, count):
+        return None
     context = {"team": team, "sections": sections, "base_url": settings.PORTAL_BASE_URL, "count": count}
-    body = render_to_string("triage/digest_email.txt", context)
-    subject = f"[Triage] {team.name}: {count} item{'' if count == 1 else 's'} to look at"
-    EmailMessage(subject, body, to=recipients).send()
-    return True
+    return Digest(key=f"digest:{team.slug}:{day.isoformat()}", emails=emails,
+                  subject=f"[Triage] {team.name}: {count} item{'' if count == 1 else 's'} to look at",
+                  text=render_to_string("triage/digest_email.txt", context), slack_webhook_url=team.slack_webhook_url)
 
 
 def _claim(team, day, count) -> bool:

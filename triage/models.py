@@ -8,6 +8,9 @@ class Team(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    slack_webhook_url = models.URLField(
+        max_length=500, blank=True,
+        help_text="A Slack-compatible incoming webhook: the team's morning digest goes there too.")
 
     class Meta:
         ordering = ["name"]

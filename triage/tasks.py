@@ -13,13 +13,6 @@ def wake_expired_ignores():
     return services.items_wake_expired_ignores()
 
 
-@shared_task
-def send_morning_digests():
-    from .digest import digests_send
-
-    return digests_send()
-
-
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=2,
              retry_backoff_max=300, retry_jitter=True, max_retries=8)
 def relink_open_items(runbook_id=None):
