@@ -9,6 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integrations.services import delivery_process
+from triage.actions import item_take
 from triage.models import OwnershipRule, Team, TriageItem
 from triage.services import items_wake_expired_ignores
 from triage.signals import item_changed_for_sentry
@@ -274,3 +275,15 @@ def test_it_falls_back_to_the_services_team(client):
 
     assert TriageItem.objects.get(sentry_issue_id="502").team == team
     assert TriageItem.objects.get(sentry_issue_id="501").team is None
+
+
+def test_it_keeps_what_the_worker_recorded_after_the_page_was_read(client, alice, item):
+    as_the_page_read_it = TriageItem.objects.get(pk=item.pk)
+    deliver(client, "event_alert", event_payload("meanwhile-1", "1117540176"))
+    deliver(client, "event_alert", event_payload("meanwhile-2", "1117540176"))
+
+    item_take(item=as_the_page_read_it, user=alice)
+
+    now = TriageItem.objects.get(pk=item.pk)
+    assert (now.owner, now.event_count) == (alice, item.event_count + 2)
+    assert now.latest_event["event_id"] == "meanwhile-2"

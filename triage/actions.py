@@ -4,6 +4,7 @@ Each function checks permission, changes the item, records an Activity, and tell
 Sentry (through `item_changed_for_sentry`, after commit) when Sentry should know.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,21 @@ from .signals import item_changed_for_sentry
 
 Status, Classification = TriageItem.Status, TriageItem.Classification
 IGNORING_CLASSIFICATIONS = (Classification.NOISE, Classification.DUPLICATE)
+
+
+def _on_locked_item(action):
+    """Run `action` on the item as it is now, its row locked until the change commits.
+
+    The page that sent the action was read seconds ago, and the worker may have recorded
+    events, a regression or a wake-up since: saving that older copy would undo them.
+    """
+    @functools.wraps(action)
+    def on_locked_item(*, item, **kwargs):
+        with transaction.atomic():
+            item.refresh_from_db(from_queryset=TriageItem.objects.select_for_update())
+            return action(item=item, **kwargs)
+
+    return on_locked_item
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,7 @@ class IgnoreCondition:
         return {"status": "ignored", "substatus": "archived_forever"}
 
 
-@transaction.atomic
+@_on_locked_item
 def item_classify(*, item, user, classification, note="", duplicate_of=None):
     _require_change(user, item)
     if classification not in Classification.values:
@@ -77,7 +93,7 @@ def item_classify(*, item, user, classification, note="", duplicate_of=None):
     return item
 
 
-@transaction.atomic
+@_on_locked_item
 def item_take(*, item, user):
     _require_change(user, item)
     item.owner = user
@@ -89,7 +105,7 @@ def item_take(*, item, user):
     return item
 
 
-@transaction.atomic
+@_on_locked_item
 def item_assign(*, item, user, owner):
     _require_change(user, item)
     item.owner = owner
@@ -99,7 +115,7 @@ def item_assign(*, item, user, owner):
     return item
 
 
-@transaction.atomic
+@_on_locked_item
 def item_ignore(*, item, user, condition: IgnoreCondition, note=""):
     _require_change(user, item)
     _ignore(item, user, condition, note)
@@ -107,7 +123,7 @@ def item_ignore(*, item, user, condition: IgnoreCondition, note=""):
     return item
 
 
-@transaction.atomic
+@_on_locked_item
 def item_resolve(*, item, user, note="", in_next_release=False):
     _require_change(user, item)
     item.status, item.resolved_at = Status.RESOLVED, timezone.now()
@@ -120,7 +136,7 @@ def item_resolve(*, item, user, note="", in_next_release=False):
     return item
 
 
-@transaction.atomic
+@_on_locked_item
 def item_unresolve(*, item, user):
     _require_change(user, item)
     item.status, item.resolved_at, item.ignore_condition = Status.TRIAGED if item.classification else Status.NEW, None, {}
@@ -131,7 +147,7 @@ def item_unresolve(*, item, user):
     return item
 
 
-@transaction.atomic
+@_on_locked_item
 def item_runbook_feedback(*, item, user, helped: bool):
     """Whether the linked runbook helped; it counts in the runbook's usefulness figures."""
     _require_change(user, item)
