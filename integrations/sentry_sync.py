@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from triage import services as triage_services
 from triage.models import TriageItem
 
 from . import sentry_api
+from .leases import attempt_claim
 from .models import SentrySync, SyncCursor, WebhookDelivery
 from .sentry_payloads import PayloadError, parse_webhook
 from .services import delivery_process
@@ -80,12 +81,7 @@ def sync_push(*, sync_id) -> str | None:
 
 
 def _claim(sync_id) -> SentrySync | None:
-    """Compare-and-set: of any number of tasks for this row, one attempt at a time gets through."""
-    now = timezone.now()
-    claimed = SentrySync.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        pk=sync_id, state=State.PENDING, next_attempt_at__lte=now,
-    ).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1)
+    claimed = attempt_claim(SentrySync, pk=sync_id, pending_state=State.PENDING, seconds=CLAIM_SECONDS)
     return SentrySync.objects.select_related("item").get(pk=sync_id) if claimed else None
 
 

@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from integrations.leases import attempt_claim
 from integrations.notifiers import EmailNotifier, NotifierError, SignedWebhookNotifier, SlackNotifier
 
 from .messages import message_for
@@ -88,12 +89,7 @@ def notification_send(*, notification_id) -> str | None:
 
 
 def _claim(notification_id) -> Notification | None:
-    now = timezone.now()
-    claimed = Notification.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        pk=notification_id, state=NState.PENDING, next_attempt_at__lte=now,
-    ).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1)
-    if not claimed:
+    if not attempt_claim(Notification, pk=notification_id, pending_state=NState.PENDING, seconds=CLAIM_SECONDS):
         return None
     related = ("request", "request__item", "request__item__service", "request__requested_by")
     return Notification.objects.select_related(*related).get(pk=notification_id)
