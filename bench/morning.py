@@ -413,30 +413,10 @@ CROSS JOIN LATERAL (SELECT CASE
 # Occurrences: item rank k (a fixed shuffle of the ids) with probability ~ k^(-2/3): the busiest
 # item gets ~2% of all events, the top 1,000 ~21%, the median item ~10. Each event falls between
 # the item's first sighting (at most 30 days ago) and now, more of them recently.
-OCCURRENCES_SQL = """
+OCCURRENCE_INSERT = """
 INSERT INTO triage_occurrence (event_id, item_id, "timestamp", received_at, environment, release, level,
   exception_type, exception_value, tags, service_key, inner_exception_type, message_template)
-SELECT lpad(to_hex(o.g), 32, '0'), i.id, w.ts, w.ts + interval '1 second' * (1 + 4 * o.r_lag), i.environment,
-  'web@1.' || (i.id %% 40), i.level, split_part(i.title, ': ', 1), substr(i.title, strpos(i.title, ': ') + 2),
-  jsonb_build_object('environment', i.environment, 'browser', (ARRAY['Chrome', 'Firefox', 'Safari', 'Edge'])[1 + o.g %% 4],
-                     'customer_tier', (ARRAY['gold', 'silver', 'bronze', 'free'])[1 + o.g %% 4]),
-  i.project_slug, split_part(i.title, ': ', 1), left(substr(i.title, strpos(i.title, ': ') + 2), 500)
-FROM (
-  SELECT g, 1 + (floor(%(items)s * power(random(), 3))::bigint * 7919) %% %(items)s AS item_id,
-         random() AS r_time, random() AS r_lag
-  FROM generate_series(1, %(n)s) g
-) o
-JOIN triage_triageitem i ON i.id = o.item_id
-CROSS JOIN LATERAL (SELECT greatest(i.first_seen, %(data_at)s - interval '30 days') AS since) b
-CROSS JOIN LATERAL (SELECT b.since + (%(data_at)s - b.since) * power(o.r_time, 0.7) AS ts) w
-WHERE w.ts < %(cutoff)s
-"""
-
-# The last hours: as many events as the history left out, the same items, spread evenly.
-RECENT_OCCURRENCES_SQL = """
-INSERT INTO triage_occurrence (event_id, item_id, "timestamp", received_at, environment, release, level,
-  exception_type, exception_value, tags, service_key, inner_exception_type, message_template)
-SELECT lpad(to_hex(%(first)s + o.g), 32, '0'), i.id, w.ts, w.ts + interval '1 second' * (1 + 4 * o.r_lag),
+SELECT lpad(to_hex({first_event} + o.g), 32, '0'), i.id, w.ts, w.ts + interval '1 second' * (1 + 4 * o.r_lag),
   i.environment, 'web@1.' || (i.id %% 40), i.level, split_part(i.title, ': ', 1),
   substr(i.title, strpos(i.title, ': ') + 2),
   jsonb_build_object('environment', i.environment, 'browser', (ARRAY['Chrome', 'Firefox', 'Safari', 'Edge'])[1 + o.g %% 4],
@@ -448,9 +428,17 @@ FROM (
   FROM generate_series(1, %(n)s) g
 ) o
 JOIN triage_triageitem i ON i.id = o.item_id
-CROSS JOIN LATERAL (SELECT greatest(i.first_seen, %(cutoff)s) AS since) b
-CROSS JOIN LATERAL (SELECT b.since + (%(data_at)s - b.since) * o.r_time AS ts) w
+CROSS JOIN LATERAL (SELECT {since} AS since) b
+CROSS JOIN LATERAL (SELECT b.since + (%(data_at)s - b.since) * {spread} AS ts) w
+{where}
 """
+OCCURRENCES_SQL = OCCURRENCE_INSERT.format(
+    first_event="0", since="greatest(i.first_seen, %(data_at)s - interval '30 days')",
+    spread="power(o.r_time, 0.7)", where="WHERE w.ts < %(cutoff)s")
+
+# The last hours: as many events as the history left out, the same items, spread evenly.
+RECENT_OCCURRENCES_SQL = OCCURRENCE_INSERT.format(
+    first_event="%(first)s", since="greatest(i.first_seen, %(cutoff)s)", spread="o.r_time", where="")
 
 RECENT_TOTALS_SQL = """
 UPDATE triage_triageitem i SET last_seen = greatest(i.last_seen, e.last), latest_event_at = greatest(i.last_seen, e.last),
