@@ -1,6 +1,7 @@
 """REST API for data-fix requests (token auth): file one from an item, list them, move them on.
 
-403 with a JSON `detail` when your role may not, 409 when the request's state does not allow it.
+403 with a JSON `detail` when your role may not, 409 when the request's state does not allow it;
+404 for a request you may not read (ops, admins, the item's team and the requester may), as for a missing one.
 """
 
 from django.conf import settings
@@ -67,7 +68,8 @@ class ItemDataFixesView(APIView):
     @extend_schema(responses=DataFixRequestSerializer(many=True))
     def get(self, request, id):  # noqa: A002
         item = get_object_or_404(TriageItem, pk=id)
-        return Response(DataFixRequestSerializer(selectors.requests_for_item(item=item), many=True).data)
+        requests = selectors.requests_for_item(user=request.user, item=item)
+        return Response(DataFixRequestSerializer(requests, many=True).data)
 
 
 class DataFixRequestViewSet(viewsets.ReadOnlyModelViewSet):
@@ -83,7 +85,7 @@ class DataFixRequestViewSet(viewsets.ReadOnlyModelViewSet):
             states = StatesFilter(data={"state": self.request.query_params.getlist("state")})
             states.is_valid(raise_exception=True)
             return selectors.requests_for_api(user=self.request.user, states=states.validated_data["state"])
-        return DataFixRequest.objects.select_related(*selectors.RELATED)  # anyone may read one request
+        return selectors.requests_visible_to(user=self.request.user)  # others' requests are 404, as missing ones
 
     @extend_schema(parameters=[OpenApiParameter("state", many=True, enum=DataFixRequest.State.values)])
     def list(self, request, *args, **kwargs):

@@ -1,6 +1,6 @@
 """Who may do what to a data-fix request. Ops handle them; developers file and cancel their own."""
 
-from triage.permissions import OPS, can_change_item, is_admin, user_roles, user_team_ids
+from triage.permissions import OPS, can_change_item, is_admin, user_roles
 
 
 def is_ops(user) -> bool:
@@ -33,5 +33,6 @@ def denied_reason(name) -> str:
     return "Only members of the ops group can acknowledge, complete or reject a data fix."
 
 
-def visible_team_ids(user) -> frozenset:
-    return user_team_ids(user)
+def visible_team_ids(user):
+    """The user's team ids as a subquery: every read of a request filters on it without a query of its own."""
+    return user.teams.order_by().values("pk")

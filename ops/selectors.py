@@ -17,11 +17,14 @@ RELATED = ("item", "item__service", "item__team", "requested_by", "acknowledged_
 
 
 def requests_visible_to(*, user) -> QuerySet:
-    """Ops and admins see every request; others those they filed and those of their teams' items."""
+    """Every read of a request starts here. Ops and admins see every request; others those they filed and
+    those of their teams' items. A request outside this is answered 404, as if it did not exist."""
     requests = DataFixRequest.objects.select_related(*RELATED).defer("item__latest_event", "item__tags")
     if rules.sees_every_request(user):
         return requests
-    return requests.filter(Q(requested_by=user) | Q(item__team_id__in=rules.visible_team_ids(user)))
+    if not user.is_authenticated:
+        return requests.none()
+    return requests.filter(Q(requested_by_id=user.pk) | Q(item__team_id__in=rules.visible_team_ids(user)))
 
 
 def requests_for_queue(*, user, state="open", urgency="", team="") -> QuerySet:
@@ -39,10 +42,20 @@ def requests_for_api(*, user, states=()) -> QuerySet:
     return requests.filter(state__in=states) if states else requests
 
 
-def request_for_page(*, request_id) -> DataFixRequest:
-    return (DataFixRequest.objects.select_related(*RELATED, "runbook", "runbook_version")
-            .defer("item__latest_event", "item__tags", "runbook__search_document", "runbook_version__body")
-            .get(pk=request_id))
+def request_for_page(*, user, request_id) -> DataFixRequest:
+    """The request, if `user` may read it; DoesNotExist otherwise."""
+    return (requests_visible_to(user=user).select_related("runbook", "runbook_version")
+            .defer("runbook__search_document", "runbook_version__body").get(pk=request_id))
+
+
+def request_is_visible(*, user, request_id) -> bool:
+    return requests_visible_to(user=user).filter(pk=request_id).exists()
+
+
+def notification_for_user(*, user, notification_id) -> Notification | None:
+    """A notification of a request `user` may read, else None."""
+    visible = requests_visible_to(user=user).values("pk")
+    return Notification.objects.filter(pk=notification_id, request__in=visible).only("request_id").first()
 
 
 def request_audit_log(*, request) -> QuerySet:
@@ -53,9 +66,9 @@ def request_notifications(*, request) -> QuerySet:
     return Notification.objects.filter(request=request).order_by("created_at", "id")
 
 
-def requests_for_item(*, item, limit=20) -> list:
-    return list(DataFixRequest.objects.filter(item=item).select_related("requested_by", "acknowledged_by", "closed_by")
-                .order_by("-created_at", "-id")[:limit])
+def requests_for_item(*, user, item, limit=20) -> list:
+    """The item's requests that `user` may read (the item page's panel, the API's list)."""
+    return list(requests_visible_to(user=user).filter(item=item).order_by("-created_at", "-id")[:limit])
 
 
 @dataclass(frozen=True)

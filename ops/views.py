@@ -40,7 +40,7 @@ def queue_page(request):
 
 @require_GET
 def request_page(request, request_id):
-    fix = _request(request_id)
+    fix = _request(request.user, request_id)
     return render(request, "ops/request_detail.html", {
         "fix": fix, "countdown": selectors.sla_countdown(fix),
         "audit_log": selectors.request_audit_log(request=fix),
@@ -50,9 +50,9 @@ def request_page(request, request_id):
     })
 
 
-def _request(request_id) -> DataFixRequest:
+def _request(user, request_id) -> DataFixRequest:
     try:
-        return selectors.request_for_page(request_id=request_id)
+        return selectors.request_for_page(user=user, request_id=request_id)
     except DataFixRequest.DoesNotExist:
         raise Http404("No such data-fix request.") from None
 
@@ -61,6 +61,8 @@ def _request(request_id) -> DataFixRequest:
 def request_action(request, request_id, name):
     if name not in PAGE_ACTIONS:
         raise Http404("No such action.")
+    if not selectors.request_is_visible(user=request.user, request_id=request_id):
+        raise Http404("No such data-fix request.")  # a refusal would tell that it exists
     note = request.POST.get(NOTE_FIELDS.get(name, ""), "")
     kwargs = {"note": note} if name in NOTE_FIELDS else {}
     _attempt(request, f"{PAGE_ACTIONS[name]} data fix #{request_id}.", services.datafix_transition,
@@ -70,7 +72,7 @@ def request_action(request, request_id, name):
 
 @require_POST
 def notification_resend(request, notification_id):
-    notification = Notification.objects.filter(pk=notification_id).only("request_id").first()
+    notification = selectors.notification_for_user(user=request.user, notification_id=notification_id)
     if notification is None:
         raise Http404("No such notification.")
     _attempt(request, "The notification is on its way again.", services.notification_resend,

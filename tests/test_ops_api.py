@@ -54,7 +54,7 @@ def test_it_lets_ops_reject_with_a_reason_and_the_requester_cancel(as_user, alic
 
 @pytest.mark.parametrize("action, body", [("acknowledge", {}), ("complete", {"result": "x"}),
                                           ("reject", {"reason": "x"})])
-@pytest.mark.parametrize("who", ["alice", "charlie", "admin_user"])
+@pytest.mark.parametrize("who", ["alice", "admin_user"])
 def test_it_refuses_ops_transitions_to_other_roles_with_403(request, as_user, alice, item, action, body, who):
     fix = file_request(item, alice)
 
@@ -65,7 +65,7 @@ def test_it_refuses_ops_transitions_to_other_roles_with_403(request, as_user, al
     assert DataFixRequest.objects.get(pk=fix.pk).state == "requested"
 
 
-@pytest.mark.parametrize("who", ["bob", "dana", "admin_user"])
+@pytest.mark.parametrize("who", ["bob", "admin_user"])
 def test_it_lets_only_the_requester_cancel(request, as_user, alice, item, who):
     fix = file_request(item, alice)
 
@@ -73,6 +73,17 @@ def test_it_lets_only_the_requester_cancel(request, as_user, alice, item, who):
 
     assert response.status_code == 403
     assert response.json()["detail"] == "Only the developer who filed this request can cancel it."
+
+
+@pytest.mark.parametrize("action, who", [("acknowledge", "charlie"), ("cancel", "dana")])
+def test_it_answers_404_to_transitions_by_someone_who_may_not_read_the_request(request, as_user, alice, item, action,
+                                                                              who):
+    fix = file_request(item, alice)
+
+    response = as_user(request.getfixturevalue(who)).post(url(fix, action))
+
+    assert response.status_code == 404
+    assert DataFixRequest.objects.get(pk=fix.pk).state == "requested"
 
 
 def test_it_refuses_filing_to_someone_outside_the_team_with_403(as_user, dana, item):

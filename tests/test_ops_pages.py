@@ -127,12 +127,14 @@ def test_the_request_page_shows_the_log_and_a_resend_button_for_a_failed_channel
 
 def test_the_request_page_refuses_with_a_message(client, alice, charlie, item):
     fix = file_request(item, alice)
-    client.force_login(charlie)
+    client.force_login(alice)
 
     response = client.post(f"/ops/requests/{fix.pk}/acknowledge/", follow=True)
 
     assert "Only members of the ops group" in text(response)
     assert DataFixRequest.objects.get(pk=fix.pk).state == "requested"
+    client.force_login(charlie)
+    assert client.post(f"/ops/requests/{fix.pk}/acknowledge/").status_code == 404
     assert client.post("/ops/requests/999999/acknowledge/").status_code == 404
     assert client.post(f"/ops/requests/{fix.pk}/explode/").status_code == 404
     assert client.get("/ops/requests/999999/").status_code == 404

@@ -14,7 +14,7 @@ def data_fix_panel(context, item):
     """The item's requests (one query) and, on an item classified data_fix, the form to file one."""
     user = context["request"].user
     return {
-        "item": item, "requests": selectors.requests_for_item(item=item), "urgencies": DataFixRequest.Urgency.choices,
+        "item": item, "requests": selectors.requests_for_item(user=user, item=item), "urgencies": DataFixRequest.Urgency.choices,
         "can_file": item.classification == TriageItem.Classification.DATA_FIX and rules.can_file(user, item),
         "csrf_token": context.get("csrf_token"),
     }
