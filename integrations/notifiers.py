@@ -8,20 +8,26 @@ address). They know nothing of what the message is about; callers decide what to
 import hashlib
 import hmac
 import json
+import re
 import smtplib
 from dataclasses import dataclass, field
 
 import requests
 from django.core.mail import EmailMessage
 
+from common.redaction import redact
+
 SIGNATURE_HEADER = "X-Triage-Signature"
 KEY_HEADER = "X-Triage-Notification"  # the same key on every try: receivers may drop a repeat
 ERROR_BODY_CHARS = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 class NotifierError(Exception):
+    """Its message is redacted: a webhook's URL is its secret, and the message is stored, shown and logged."""
+
     def __init__(self, message, *, retryable):
-        super().__init__(message)
+        super().__init__(redact(message))
         self.retryable = retryable
 
 
@@ -32,6 +38,12 @@ class Message:
     text: str  # plain text: the email body, Slack's fallback text
     payload: dict = field(default_factory=dict)  # the JSON webhook's body
     blocks: list = field(default_factory=list)  # Slack Block Kit, optional
+
+
+def header_text(text: str) -> str:
+    """One line for a mail header: a CR/LF (or any control character) in an item's title would make the
+    mail library refuse the whole message, so each run of them becomes one space."""
+    return _CONTROL.sub(" ", text)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -88,7 +100,8 @@ class EmailNotifier:
     def send(self, message: Message):
         if not self.recipients:
             raise NotifierError("no recipients with an email address", retryable=False)
-        email = EmailMessage(message.subject, message.text, to=self.recipients, headers={KEY_HEADER: message.key})
+        email = EmailMessage(header_text(message.subject), message.text, to=self.recipients,
+                             headers={KEY_HEADER: message.key})
         try:
             email.send()
         except smtplib.SMTPRecipientsRefused as exc:

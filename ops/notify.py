@@ -3,6 +3,8 @@
 The unique key is the exactly-once guard: planning the same notification twice inserts nothing,
 and only one attempt at a time may claim a row (compare-and-set on its lease). A failing channel
 is retried with exponential backoff and jitter, then marked failed; other channels are other rows.
+Any other exception marks the attempt failed at once; ops resend a failed row from the request page.
+Errors are stored redacted (common.redaction): a webhook's URL is its secret.
 """
 
 import logging
@@ -15,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.redaction import redact
 from integrations.leases import attempt_claim
 from integrations.notifiers import EmailNotifier, NotifierError, SignedWebhookNotifier, SlackNotifier
 
@@ -81,11 +84,20 @@ def notification_send(*, notification_id) -> str | None:
     started, started_at = time.monotonic(), timezone.now()
     try:
         transport_for(notification).send(message_for(notification))
-    except NotifierError as exc:
-        _record_attempt(notification, started, started_at, error=str(exc))
-        return _retry_or_fail(notification, exc)
+    except Exception as exc:  # any failure is this attempt's: the row never stays claimed behind an exception
+        error = error_text(exc)
+        _record_attempt(notification, started, started_at, error=error)
+        return _retry_or_fail(notification, exc, error)
     _record_attempt(notification, started, started_at)
     return _finish(notification, NState.SENT, sent_at=timezone.now(), last_error="")
+
+
+def error_text(exc) -> str:
+    """What is stored and shown of a failure, redacted; an error that is not a channel's says its type."""
+    if isinstance(exc, NotifierError):
+        return redact(str(exc))
+    log.error("Notification attempt failed on an unexpected %s", type(exc).__name__, exc_info=exc)
+    return redact(f"{type(exc).__name__}: {exc}")
 
 
 def _claim(notification_id) -> Notification | None:
@@ -117,13 +129,14 @@ def _finish(notification, state, **fields) -> str | None:
     return state if done else None
 
 
-def _retry_or_fail(notification, exc) -> str | None:
-    if not exc.retryable or notification.attempts >= settings.OPS_NOTIFY_MAX_ATTEMPTS:
+def _retry_or_fail(notification, exc, error) -> str | None:
+    """A channel's passing trouble is tried again later; anything else (a 4xx, our bug) fails now, for a resend."""
+    if not getattr(exc, "retryable", False) or notification.attempts >= settings.OPS_NOTIFY_MAX_ATTEMPTS:
         tries = notification.attempts
-        return _fail(notification, f"{exc} (after {tries} {'try' if tries == 1 else 'tries'})")
+        return _fail(notification, f"{error} (after {tries} {'try' if tries == 1 else 'tries'})")
     delay = backoff_delay(notification.attempts)
     Notification.objects.filter(pk=notification.pk, state=NState.PENDING).update(
-        next_attempt_at=timezone.now() + timedelta(seconds=delay), claimed_until=None, last_error=str(exc)[:2000])
+        next_attempt_at=timezone.now() + timedelta(seconds=delay), claimed_until=None, last_error=error[:2000])
     _send_to_worker(notification.pk, countdown=delay)
     return NState.PENDING
 

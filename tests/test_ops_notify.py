@@ -14,7 +14,7 @@ from integrations.notifiers import EmailNotifier, Message, NotifierError, Signed
 from ops import notify, services
 from ops.models import Notification
 
-from .test_ops_support import checkout, file_request, item  # noqa: F401 (fixtures)
+from .test_ops_support import checkout, file_request, item, make_data_fix_item  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 SECRET = "s3cret"
@@ -164,6 +164,77 @@ def test_it_requeues_only_stale_unclaimed_notifications(channels, alice, bob, it
     assert notify.notifications_requeue_stale() == 1 and sent == [stale.pk]
 
 
+
+# --- Secrets out of errors; any exception is a failed attempt ----------------------------------------
+
+SLACK_PATH = "/services/T000/B000/XXXX"  # Slack's webhook path is its secret
+
+
+def assert_no_slack_secret(*texts):
+    for text in texts:
+        assert "T000" not in text and "XXXX" not in text, text
+
+
+def test_it_keeps_the_slack_webhooks_path_out_of_the_stored_and_shown_error(settings, httpserver, client, alice,
+                                                                             bob, item):
+    settings.OPS_SLACK_WEBHOOK_URL = httpserver.url_for(SLACK_PATH)
+    httpserver.expect_request(SLACK_PATH).respond_with_data("no_service", status=404)
+    fix = file_request(item, alice)
+    slack = Notification.objects.get(request=fix, channel="slack")
+
+    assert notify.notification_send(notification_id=slack.pk) == "failed"
+
+    slack.refresh_from_db()
+    assert "/[redacted] answered HTTP 404: no_service" in slack.last_error
+    event = fix.events.get(verb="notification_failed")
+    assert_no_slack_secret(slack.last_error, slack.attempt_log.get().error, event.note)
+    client.force_login(bob)
+    page = client.get(f"/ops/requests/{fix.pk}/").content.decode()
+    assert "/[redacted] answered HTTP 404" in page
+    assert_no_slack_secret(page)
+
+
+def test_it_keeps_the_path_out_of_the_error_when_the_webhooks_host_is_down(settings, alice, item):
+    settings.OPS_SLACK_WEBHOOK_URL, settings.OPS_NOTIFY_MAX_ATTEMPTS = f"http://127.0.0.1:1{SLACK_PATH}", 1
+    slack = Notification.objects.get(request=file_request(item, alice), channel="slack")
+
+    assert notify.notification_send(notification_id=slack.pk) == "failed"
+
+    slack.refresh_from_db()
+    assert "could not reach http://127.0.0.1:1/[redacted]" in slack.last_error
+    assert "url: /[redacted]" in slack.last_error  # requests' own repeat of the path
+    assert_no_slack_secret(slack.last_error, slack.attempt_log.get().error)
+
+
+def test_it_folds_a_line_break_in_the_item_title_into_the_email_subject(alice, bob, checkout):
+    fix = file_request(make_data_fix_item(checkout, title="LedgerError:\r\ninvoice 7\x07unbalanced"), alice)
+    email = Notification.objects.get(request=fix, channel="email")
+
+    assert notify.notification_send(notification_id=email.pk) == "sent"
+
+    [sent] = mail.outbox
+    assert "BILLING-1: LedgerError: invoice 7 unbalanced" in sent.subject and sent.to == ["bob@example.com"]
+
+
+def test_it_marks_any_exception_in_a_channel_a_failed_attempt_that_can_be_resent(alice, bob, item):
+    email = Notification.objects.get(request=file_request(item, alice), channel="email")
+    Notification.objects.filter(pk=email.pk).update(recipients=["bob@example.com\nBcc: eve@example.com"])
+
+    assert notify.notification_send(notification_id=email.pk) == "failed"
+
+    email.refresh_from_db()
+    assert (email.state, email.claimed_until, email.attempts) == ("failed", None, 1)
+    assert email.last_error.startswith("ValueError: Header values may not contain linefeed")
+    [attempt] = email.attempt_log.all()
+    assert not attempt.ok and attempt.error.startswith("ValueError")
+    assert email.request.events.filter(verb="notification_failed", data__channel="email").exists()
+
+    services.notification_resend(notification_id=email.pk, user=bob)
+    Notification.objects.filter(pk=email.pk).update(recipients=["bob@example.com"])
+    assert notify.notification_send(notification_id=email.pk) == "sent"
+    assert mail.outbox[0].to == ["bob@example.com"]
+
+
 # --- The transports on their own --------------------------------------------------------------------
 
 
@@ -179,6 +250,15 @@ def test_the_transports_raise_a_clear_error(httpserver):
     assert refused.value.retryable is True
     with pytest.raises(NotifierError, match="no recipients"):
         EmailNotifier([]).send(message)
+
+
+def test_the_transports_errors_carry_no_webhook_path(httpserver):
+    httpserver.expect_request(SLACK_PATH).respond_with_data("invalid_token", status=403)
+
+    with pytest.raises(NotifierError) as refused:
+        SlackNotifier(httpserver.url_for(SLACK_PATH + "?token=abc")).send(Message(key="k", subject="s", text="t"))
+
+    assert str(refused.value) == f"{httpserver.url_for('/')}[redacted] answered HTTP 403: invalid_token"
 
 
 def test_slack_text_is_escaped(httpserver):
