@@ -24,10 +24,12 @@ if not os.environ.get("CELERY_BROKER_URL"):
     )
 
 from .settings import *  # noqa: E402,F403
-from .settings import DATABASES  # noqa: E402
+from .settings import AUTHENTICATION_BACKENDS, DATABASES  # noqa: E402
 
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_triage")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Axes stays on in tests; only Django's test client.login(), which authenticates with no request, skips it.
+AUTHENTICATION_BACKENDS = ["config.settings_test.RequestlessLoginAxesBackend", *AUTHENTICATION_BACKENDS[1:]]
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = False
@@ -38,3 +40,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None
+
+
+class RequestlessLoginAxesBackend:
+    """Every login view passes the request; only client.login() does not, and it guesses no passwords."""
+
+    def authenticate(self, request, *args, **kwargs):
+        if request is None:
+            return None
+        from axes.backends import AxesStandaloneBackend  # not at import: axes reads settings as they load
+
+        return AxesStandaloneBackend().authenticate(request, *args, **kwargs)

@@ -48,3 +48,12 @@ def test_it_defaults_to_embedded_sqlite_in_wal_mode_and_a_filesystem_broker(tmp_
     assert setting('DATABASES["default"]["NAME"]', **env) == repr(str(tmp_path / "triage.sqlite3"))
     assert "journal_mode=WAL" in setting('DATABASES["default"]["OPTIONS"]["init_command"]', **env)
     assert setting("CELERY_BROKER_URL", **env) == "'filesystem://'"
+
+
+def test_it_reads_the_login_throttle_from_the_environment():
+    env = {"AXES_FAILURE_LIMIT": "5", "AXES_COOLOFF_MINUTES": "60", "TRUSTED_PROXY_COUNT": "1"}
+
+    assert setting("AXES_FAILURE_LIMIT", **env) == "5"
+    assert setting("AXES_COOLOFF_TIME", **env) == "datetime.timedelta(seconds=3600)"
+    assert setting("TRUSTED_PROXY_COUNT", **env) == "1"
+    assert setting("AUTHENTICATION_BACKENDS[0]") == "'axes.backends.AxesStandaloneBackend'"
