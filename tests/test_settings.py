@@ -1,10 +1,13 @@
-"""Production settings, checked in a fresh process the way a deployment loads them."""
+"""Production settings, checked in a fresh process the way a deployment loads them, and the security headers pages get."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "triage.example.com",
@@ -57,3 +60,49 @@ def test_it_reads_the_login_throttle_from_the_environment():
     assert setting("AXES_COOLOFF_TIME", **env) == "datetime.timedelta(seconds=3600)"
     assert setting("TRUSTED_PROXY_COUNT", **env) == "1"
     assert setting("AUTHENTICATION_BACKENDS[0]") == "'axes.backends.AxesStandaloneBackend'"
+
+
+# --- Content-Security-Policy ------------------------------------------------------------
+
+TEMPLATES = ROOT / "templates"
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
+INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=", re.IGNORECASE)
+
+
+def csp(response):
+    return dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/runbooks/", "/ops/", "/grouping/", "/reports/weekly/", "/login/"])
+def test_it_serves_a_policy_without_inline_script_or_style_on_pages(alice_client, url):
+    policy = csp(alice_client.get(url, follow=True))
+
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self'"
+    assert (policy["object-src"], policy["frame-ancestors"]) == ("'none'", "'none'")
+    assert (policy["base-uri"], policy["form-action"], policy["default-src"]) == ("'self'",) * 3
+
+
+@pytest.mark.django_db
+def test_it_gives_the_api_docs_their_own_policy_and_no_inline_script(alice_client):
+    response = alice_client.get("/api/docs/")
+    script = alice_client.get("/api/docs/?script=")
+
+    policy = csp(response)
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self' 'unsafe-inline'"  # Swagger UI's page has a <style> block
+    assert not INLINE_SCRIPT.search(response.content.decode())
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+    assert "/api/schema/" in script.content.decode()
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_it_keeps_script_and_style_out_of_the_templates(template):
+    text = template.read_text()
+
+    assert not INLINE_SCRIPT.search(text)
+    assert not EVENT_HANDLER.search(text)
+    assert "javascript:" not in text.lower()
+    assert not INLINE_STYLE.search(text)

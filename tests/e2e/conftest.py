@@ -72,3 +72,14 @@ def page(browser, live_server):
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     yield page
     context.close()
+
+
+@pytest.fixture
+def csp_violations(page):
+    """Every `securitypolicyviolation` the pages raise, as "directive blocked-uri source:line" (issue 18)."""
+    violations = []
+    page.expose_function("reportCspViolation", lambda violation: violations.append(violation))
+    # Init scripts run through DevTools, before the page's own, and are not subject to its policy.
+    page.add_init_script("""document.addEventListener("securitypolicyviolation", (e) =>
+        reportCspViolation(`${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));""")
+    return violations
