@@ -28,6 +28,7 @@ USER app
 RUN SECRET_KEY=build DEBUG=0 python manage.py collectstatic --noinput
 
 EXPOSE 8000
-# Workers: WEB_CONCURRENCY (gunicorn reads it), 2 unless set.
+# Workers: WEB_CONCURRENCY (gunicorn reads it), 2 unless set. config/gunicorn.conf.py sends the
+# access log to stdout with every line redacted (the legacy webhook's token is in its path).
 ENV WEB_CONCURRENCY=2
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm"]
+CMD ["gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

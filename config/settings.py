@@ -354,9 +354,22 @@ SMTP_MAILER = {
 CONSOLE_MAILER = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
 MAILERS = {"default": CONSOLE_MAILER if DEBUG and not os.environ.get("EMAIL_HOST") else SMTP_MAILER}
 
+# Every line is redacted (common/logging.py): request paths carry the legacy webhook's token, and
+# errors carry webhook URLs. Django's own loggers lose their handlers, which would print unredacted
+# (django.server under runserver, django.request's DEBUG console), and go through the root's.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "common.logging.RedactingFilter"}},
+    "formatters": {"django.server": {"()": "django.utils.log.ServerFormatter",
+                                     "format": "[{server_time}] {message}", "style": "{"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
+    },
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
