@@ -13,7 +13,7 @@ from itertools import groupby
 from .rules import MatcherError, MatcherSpec
 
 HELP = ("One matcher per line: field operator value. All lines of a block must match; "
-        "a blank line starts another block.")
+        "a blank line starts another block. Regexes use RE2 syntax: no lookaround or backreferences.")
 
 
 def parse_matchers(text: str) -> list[tuple[int, MatcherSpec]]:

@@ -10,8 +10,14 @@ The index files each group under one of its `equals` matchers, the one fewest gr
 (an issue id rather than a service), so a lookup reads the few groups filed under the facts'
 own values, plus the groups that have no `equals` matcher at all, and evaluates only those,
 cheapest check first. bench/runbook_match.py measures it with 5,000 runbooks.
+
+Each check is compiled once, when the index is built (regexes on RE2, see runbooks.rules). A stored
+matcher that no longer compiles (a regex saved before RE2) matches nothing and is logged once per
+process: intake and the drain go on.
 """
 
+import functools
+import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -21,6 +27,8 @@ from django.db import connection
 
 from . import rules
 from .models import MatcherIndexState, Runbook, RunbookMatcher
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -217,14 +225,20 @@ def _checks(specs, anchor) -> tuple:
 
 
 def _predicate(name, op, value):
-    # A pattern saved around validation (admin, SQL) must not break intake.
+    # A pattern saved before RE2 or around validation (admin, SQL) must not break intake: it matches nothing.
     try:
         test = rules.predicate(op, value)
-    except Exception:  # noqa: BLE001
+    except rules.MatcherError as exc:
+        _log_unusable(name, op, value, str(exc))
         return lambda fact: False
     if name == "fingerprint":  # any of its parts
         return lambda parts: any(test(part) for part in parts)
     return test
+
+
+@functools.cache  # once per process and matcher, not at every rebuild of the index
+def _log_unusable(name, op, value, problem) -> None:
+    log.warning("runbook matcher %s %s %r matches nothing: %s", name, op, value, problem)
 
 
 def forget_index() -> None:

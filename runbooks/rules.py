@@ -8,18 +8,24 @@ rest, an exception type (300) outweighs a service (30), so "service + exception 
 a regex (×1).
 
 Case: `equals` and `glob` compare exactly (identifiers, paths); `contains` ignores case
-(free text). Regexes run as written with `re.search`.
+(free text).
 
-Regexes cannot hang the matcher: Python's `re` has no timeout, so a pattern is accepted only
-if its worst-case backtracking over at most INPUT_LIMIT characters stays under STEP_BUDGET
-(see `regex_problem`), and every value a regex or glob sees is cut to INPUT_LIMIT characters.
+Regexes cannot hang the matcher because they run on RE2, whose automata take time linear in the
+input whatever the pattern: no pattern is recognised as dangerous, none needs to be. What RE2
+cannot run (backreferences, lookaround, possessive quantifiers, atomic groups, `\\Z`) is refused
+at save time by `regex_compile`, naming the construct; so is a pattern whose automaton would
+outgrow REGEX_MAX_MEM. A pattern stored before (or around) that check raises MatcherError from
+`predicate`, and the index treats it as matching nothing. Globs stay on `re`: fnmatch translates
+them without nested repeats, every `*` but the last inside an atomic group, so they cannot
+backtrack exponentially. Every value a regex or glob sees is cut to INPUT_LIMIT characters.
 """
 
 import fnmatch
+import functools
 import re
-import re._constants as sre  # the parsed form is the only way to see a pattern's shape (nested repeats)
-import re._parser as sre_parse
 from dataclasses import dataclass
+
+import re2
 
 FIELDS = ("service", "exception_type", "exception_value", "culprit", "fingerprint", "sentry_issue_id",
           "level", "environment")
@@ -39,7 +45,8 @@ MAX_PER_GROUP = 10
 MAX_PER_RUNBOOK = 50
 MAX_GROUP = 99
 INPUT_LIMIT = 1000
-STEP_BUDGET = 1_000_000  # ≈ 1 ms of backtracking in CPython's re on this kind of machine
+REGEX_MAX_MEM = 1 << 20  # bytes per compiled regex, an eighth of RE2's default: an index holds a thousand of them
+COMPILED_CACHE = 4096  # more than the regexes of any real index, so a rebuild recompiles none
 
 
 class MatcherError(ValueError):
@@ -109,76 +116,67 @@ def _check_value(spec: MatcherSpec) -> None:
     limit = MAX_PATTERN_LENGTH if spec.op in ("glob", "regex") else MAX_VALUE_LENGTH
     if len(spec.value) > limit:
         raise MatcherError(f"the value is longer than {limit} characters")
-    if spec.op == "regex" and (problem := regex_problem(spec.value)):
-        raise MatcherError(problem)
+    if spec.op == "regex":
+        regex_compile(spec.value)
 
 
-# --- Regexes that cannot hang -----------------------------------------------------------------
+# --- Regexes on RE2 ------------------------------------------------------------------------------
+
+NO_BACKTRACKING = "runbook regexes run on RE2, which has no backtracking"
+# The fragment RE2's error quotes → the construct a person wrote.
+UNSUPPORTED_GROUPS = {"(?=": "lookaround (?=…)", "(?!": "lookaround (?!…)", "(?<=": "lookaround (?<=…)",
+                      "(?<!": "lookaround (?<!…)", "(?>": "atomic group (?>…)", "(?P": "backreference (?P=…)",
+                      "(?(": "conditional (?(…)…)"}
 
 
-def regex_problem(pattern: str) -> str | None:
-    """Why `pattern` is refused, or None.
-
-    Refused: invalid patterns, backreferences, a repeat inside a repeat (`(a+)+`), an
-    alternation inside a repeat (`(a|ab)*`): the shapes that backtrack exponentially. Then
-    the number of ways a search can split INPUT_LIMIT characters between the remaining
-    repeats (each unbounded one counts INPUT_LIMIT, an unanchored search multiplies by
-    INPUT_LIMIT again) must stay under STEP_BUDGET: `\\w+x` or `^.*a.*b` pass, `.*a.*b` does not.
-    """
+def regex_compile(pattern: str):
+    """The pattern compiled for RE2 (once per process); MatcherError saying why RE2 refuses it."""
     try:
-        parsed = sre_parse.parse(pattern)
-    except re.error as exc:
-        return f"invalid regex: {exc}"
-    try:
-        steps = _cost(parsed, nested=False)
-    except MatcherError as exc:
-        return str(exc)
-    if not _anchored(parsed):
-        steps *= INPUT_LIMIT
-    if steps > STEP_BUDGET:
-        return ("regex could backtrack too long: use at most one unbounded repeat (*, +, {n,}), "
-                "or anchor the pattern with ^")
-    return None
+        return _compiled(pattern)
+    except re2.error as exc:
+        raise MatcherError(_refusal(_error_text(exc))) from None
+    except UnicodeEncodeError:
+        raise MatcherError("invalid regex: it holds a character that is not valid text (a lone surrogate)") from None
 
 
-def _anchored(parsed) -> bool:
-    first = parsed.data[0] if len(parsed.data) else None
-    return first is not None and first[0] == sre.AT and first[1] in (sre.AT_BEGINNING, sre.AT_BEGINNING_STRING)
+@functools.lru_cache(maxsize=COMPILED_CACHE)  # re2's own cache keeps 128 patterns
+def _compiled(pattern: str):
+    return re2.compile(pattern, _OPTIONS)
 
 
-def _cost(items, *, nested: bool) -> int:
-    total = 1
-    for op, av in items:
-        total *= _node_cost(op, av, nested=nested)
-    return total
+def _options():
+    options = re2.Options()
+    options.max_mem = REGEX_MAX_MEM
+    options.never_capture = True  # a matcher only asks whether it matches
+    options.log_errors = False  # a refusal goes to the pattern's author, not to stderr
+    return options
 
 
-def _node_cost(op, av, *, nested: bool) -> int:
-    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-        return _repeat_cost(av, nested=nested)
-    if op == sre.SUBPATTERN:
-        return _cost(av[3], nested=nested)
-    if op == sre.ATOMIC_GROUP:
-        return _cost(av, nested=nested)
-    if op in (sre.ASSERT, sre.ASSERT_NOT):
-        return _cost(av[1], nested=nested)
-    if op == sre.BRANCH:
-        if nested:
-            raise MatcherError("regex has an alternation inside a repeat, which can backtrack exponentially")
-        return sum(_cost(branch, nested=nested) for branch in av[1])
-    if op in (sre.GROUPREF, sre.GROUPREF_EXISTS):
-        raise MatcherError("regex backreferences are not allowed")
-    return 1
+_OPTIONS = _options()
 
 
-def _repeat_cost(av, *, nested: bool) -> int:
-    low, high, body = av
-    if high <= 1:  # `x?` chooses once: nothing to nest
-        return 2 * _cost(body, nested=nested)
-    if nested:
-        raise MatcherError("regex has a repeat inside a repeat, which can backtrack exponentially")
-    span = INPUT_LIMIT if high == sre.MAXREPEAT else min(high - low + 1, INPUT_LIMIT)
-    return span * _cost(body, nested=True)
+def _refusal(error: str) -> str:
+    """RE2's error (`kind: fragment`) as a person reads it, naming the construct where RE2 lacks it."""
+    kind, _, fragment = error.partition(": ")
+    if kind == "invalid perl operator" and (construct := UNSUPPORTED_GROUPS.get(fragment)):
+        return f"{construct} is not supported: {NO_BACKTRACKING}"
+    if kind == "invalid escape sequence" and fragment[1:].isdigit():
+        return f"backreference {fragment} is not supported: {NO_BACKTRACKING}"
+    if kind == "bad repetition operator" and fragment.endswith("+") and len(fragment) > 1:
+        return f"possessive quantifier {fragment} is not supported: {NO_BACKTRACKING}"
+    if kind == "invalid repetition size":
+        return f"repeat {fragment} is out of range for RE2: at most 1000, nested counts multiplied together"
+    if fragment == "\\Z":
+        return "\\Z is not supported on RE2: write \\z for the end of the text"
+    if kind.startswith("pattern too large"):
+        return (f"regex is too large: RE2 would need more than {REGEX_MAX_MEM >> 10} KiB for it; "
+                "use smaller repeat counts")
+    return f"invalid regex: {error}"
+
+
+def _error_text(error: re2.error) -> str:
+    message = error.args[0] if error.args else ""  # RE2's own errors carry bytes
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
 
 
 # --- Evaluation --------------------------------------------------------------------------------
@@ -188,14 +186,18 @@ def predicate(op: str, value: str):
     """A function of one fact (a string) that says whether the matcher holds.
 
     `contains` expects the fact casefolded (runbooks.matching folds each fact once per item).
+    MatcherError for a regex RE2 refuses (one stored before the save-time check).
     """
     if op == "equals":
         return value.__eq__  # facts are always strings, so this is True or False
     if op == "contains":
         return _contains(value)
-    compiled = re.compile(fnmatch.translate(value) if op == "glob" else value)
-    test = compiled.match if op == "glob" else compiled.search
-    return lambda fact: test(fact[:INPUT_LIMIT]) is not None
+    if op == "glob":
+        test = re.compile(fnmatch.translate(value)).match
+        return lambda fact: test(fact[:INPUT_LIMIT]) is not None
+    search = regex_compile(value).search
+    # UTF-8 bytes: what RE2 reads anyway, and a lone surrogate in a fact becomes "?" instead of an error.
+    return lambda fact: search(fact[:INPUT_LIMIT].encode("utf-8", "replace")) is not None
 
 
 def _contains(value):
