@@ -1,5 +1,8 @@
 """Runbook matching: what linking an item to its best runbook adds to a webhook, with 5,000 runbooks and 20,000 matchers.
 
+Regex matchers run on RE2 (linear time, see runbooks.rules); Python's `re.search`, which they ran on
+before, is measured beside it in the same run as the anchor, on the same index and the same items.
+
 PostgreSQL database `triage_bench_runbooks` (created and migrated here; its runbooks are replaced
 on every run). In this process, with the portal's production settings:
 
@@ -7,6 +10,11 @@ on every run). In this process, with the portal's production settings:
   id a runbook names) matched one at a time with `runbook_matches`, as intake does: matches/s,
   µs per match (p50, p99), SQL statements per match;
 - the same in memory only (the index already checked), to show what the token check costs;
+- the same in memory with the regexes evaluated by plain `re.search` instead of RE2 (an index built
+  with `_plain_re_predicate`, an in-bench copy of the evaluation before RE2), and whether both engines
+  found the same runbooks for every item;
+- the issue's hostile pattern `^(?:a?){40}a{40}` on INPUT_LIMIT characters, on RE2 only (`re` would
+  take hours: it is exponential in that input);
 - anchors measured in the same run: one indexed SELECT by primary key (the least a database
   round trip costs here), and a loop of dict lookups (the least any Python per match costs);
 - the full re-index after a matcher change: the change itself, then the first match (rebuild);
@@ -14,12 +22,14 @@ on every run). In this process, with the portal's production settings:
   (triage's task adds its own reads and writes);
 - a full-text search over the 5,000 runbooks (the list page's query).
 
-Goal: matching adds under 1 ms per webhook. BENCH_MATCHES sets how many facts are matched (default 20,000).
+Goal: matching with RE2 adds under 1 ms per webhook (the mean of `runbook_matches`, token check included; p50
+and p99 printed beside it, with plain `re`'s). BENCH_MATCHES sets how many facts are matched (default 20,000).
 """
 
 import os
 import platform
 import random
+import re
 import statistics
 import sys
 import time
@@ -164,7 +174,7 @@ def measure(facts):
     from django.db import connection, reset_queries
 
     from runbooks import matching, search, services
-    from runbooks.models import Runbook
+    from runbooks.models import Runbook, RunbookMatcher
 
     out = {}
     matching.forget_index()
@@ -173,16 +183,20 @@ def measure(facts):
     out["cold_build_s"] = time.perf_counter() - started
 
     # Rounds take turns so that other load on the machine falls on all of them alike; medians are reported.
-    index = matching.current_index()
+    index, re_index = matching.current_index(), _plain_re_index(matching)
     rounds = [{
         "anchor_pk_select_us": _anchor_pk_select(connection),
         "anchor_dict_lookups_us": _anchor_dict(facts),
         "match": _timed(lambda one: matching.runbook_matches(facts=one), facts),
         "in_memory": _timed(lambda one: index.matches(one, limit=10), facts),
+        "in_memory_re": _timed(lambda one: re_index.matches(one, limit=10), facts),
     } for _ in range(ROUNDS)]
     out.update(_medians(rounds))
     out["matched_share"] = sum(bool(index.matches(one)) for one in facts) / len(facts)
+    out["same_as_re"] = all(index.matches(one) == re_index.matches(one) for one in facts)
     out["unanchored_groups"] = len(index.unanchored)
+    out["regex_matchers"] = RunbookMatcher.objects.filter(op="regex").count()
+    out["hostile"] = _hostile()
 
     connection.force_debug_cursor = True
     reset_queries()
@@ -202,7 +216,7 @@ def _medians(rounds):
     """Each figure's median over the rounds (the rounds themselves are kept in the results file)."""
     anchors = {key: statistics.median(r[key] for r in rounds) for key in ("anchor_pk_select_us", "anchor_dict_lookups_us")}
     timed = {key: {sub: statistics.median(r[key][sub] for r in rounds) for sub in rounds[0][key]}
-             for key in ("match", "in_memory")}
+             for key in ("match", "in_memory", "in_memory_re")}
     return {**anchors, **timed, "rounds": rounds}
 
 
@@ -221,6 +235,38 @@ def _timed(function, facts):
         "p99_us": round(timings[int(len(timings) * 0.99)] / 1000, 1),
         "max_us": round(timings[-1] / 1000, 1),
     }
+
+
+def _plain_re_predicate(op, value, product):
+    """The evaluation before RE2, the anchor: `re.search` on the fact cut to INPUT_LIMIT (other operators as in product)."""
+    from runbooks.rules import INPUT_LIMIT
+
+    if op != "regex":
+        return product(op, value)
+    search = re.compile(value).search
+    return lambda fact: search(fact[:INPUT_LIMIT]) is not None
+
+
+def _plain_re_index(matching):
+    """The same index, its regexes evaluated by `_plain_re_predicate` (matching reads rules.predicate at build time)."""
+    from runbooks import rules
+
+    product = rules.predicate
+    rules.predicate = lambda op, value: _plain_re_predicate(op, value, product)
+    try:
+        return matching.build_index("plain re")
+    finally:
+        rules.predicate = product
+
+
+def _hostile():
+    """The issue's pattern (exponential on `re`) on RE2, over an input of INPUT_LIMIT characters."""
+    from runbooks import rules
+
+    test = rules.predicate("regex", r"^(?:a?){40}a{40}")
+    started = time.perf_counter_ns()
+    assert test("a" * rules.INPUT_LIMIT)
+    return {"chars": rules.INPUT_LIMIT, "us": round((time.perf_counter_ns() - started) / 1000, 1)}
 
 
 def _anchor_pk_select(connection):
@@ -300,17 +346,21 @@ def machine():
 
 
 def print_report(r):
-    m, match, memory = r["machine"], r["match"], r["in_memory"]
+    m, match, memory, plain_re = r["machine"], r["match"], r["in_memory"], r["in_memory_re"]
     print(f"\nRunbook matching · {m['cores']} cores · {m['system']} · Python {m['python']} · PostgreSQL")
-    print(f"{RUNBOOKS:,} runbooks, {MATCHERS:,} matchers ({r['unanchored_groups']} groups without an equals "
-          f"matcher, evaluated for every item); {r['config']['matches']:,} intake-like items, "
-          f"{r['matched_share']:.0%} of them matched\n")
+    print(f"{RUNBOOKS:,} runbooks, {MATCHERS:,} matchers ({r['regex_matchers']:,} of them regexes; "
+          f"{r['unanchored_groups']} groups without an equals matcher, evaluated for every item); "
+          f"{r['config']['matches']:,} intake-like items, {r['matched_share']:.0%} of them matched\n")
     print(f"  medians of {ROUNDS} rounds, taking turns")
     print(f"  {'':46}{'per s':>9}{'mean µs':>9}{'p50 µs':>8}{'p99 µs':>8}{'max µs':>9}")
-    for label, row in (("runbook_matches (token check + match)", match), ("in memory only (index held)", memory)):
+    for label, row in (("RE2: runbook_matches (token check + match)", match), ("RE2: in memory only (index held)", memory),
+                       ("anchor: plain re.search, in memory", plain_re)):
         print(f"  {label:46}{row['per_second']:>9,}{row['mean_us']:>9}{row['p50_us']:>8}{row['p99_us']:>8}{row['max_us']:>9}")
     print(f"  anchor: one SELECT by primary key          {r['anchor_pk_select_us']:>8} µs")
     print(f"  anchor: ten dict lookups                   {r['anchor_dict_lookups_us']:>8} µs")
+    print(f"  same runbooks found by RE2 and re for every item: {'yes' if r['same_as_re'] else 'NO'}")
+    print(f"  ^(?:a?){{40}}a{{40}} on {r['hostile']['chars']:,} characters, RE2          {r['hostile']['us']:>8} µs "
+          "(re: exponential, not run)")
     print(f"  SQL statements per match: {r['queries_per_match']:.0f}")
     print(f"\n  cold index build (first match in a process)  {r['cold_build_s'] * 1000:>8.0f} ms")
     print(f"  index memory per process                     {r['index_mb']:>8.1f} MB")
@@ -319,9 +369,11 @@ def print_report(r):
     print(f"  re-match {RELINK_ITEMS:,} open items in one batch         {r['rematch_10k_s'] * 1000:>8.0f} ms")
     print(f"  full-text search over {RUNBOOKS:,} runbooks (median)  {r['search_ms']:>8.1f} ms")
     met = match["mean_us"] < GOAL_US
-    print(f"\nGoal: matching adds < {GOAL_US} µs per webhook: mean {match['mean_us']} µs => "
-          f"{'goal met' if met else 'GOAL NOT MET'} (p99 {match['p99_us']} µs; the token check is a database "
-          f"round trip, {r['anchor_pk_select_us']} µs here)")
+    print(f"\nGoal: matching with RE2 adds < {GOAL_US} µs per webhook: mean {match['mean_us']} µs => "
+          f"{'goal met' if met else 'GOAL NOT MET'} (p50 {match['p50_us']}, p99 {match['p99_us']} µs; the token "
+          f"check is a database round trip, {r['anchor_pk_select_us']} µs here)")
+    print(f"  in memory, per webhook: RE2 p50 {memory['p50_us']} / p99 {memory['p99_us']} µs, "
+          f"plain re p50 {plain_re['p50_us']} / p99 {plain_re['p99_us']} µs")
 
 
 
