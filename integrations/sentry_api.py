@@ -1,4 +1,4 @@
-"""Sentry's web API: the two calls the portal makes (update one issue, list issues seen in a window).
+"""Sentry's web API: the calls the portal makes (update one issue, list issues seen in a window, read issues by id).
 
 Failures are exceptions that say whether trying again later can help:
 RetryableError for 429 (with its Retry-After), 5xx and network trouble; PermanentError
@@ -17,6 +17,7 @@ from django.conf import settings
 
 TIMEOUT = (5, 10)  # seconds to connect, seconds to read
 PAGE_SIZE = 100  # Sentry's maximum for the issues list
+MAX_IDS = 100  # issues read by id in one request: Sentry sets no cap, the URL (~1.7 KB at 100) and its work do
 _session = (None, None)  # (pid, requests.Session): one session per process, never shared over a fork
 
 
@@ -44,6 +45,20 @@ class Page:
     next_cursor: str  # "" on the last page
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """Sentry's X-Sentry-Rate-Limit-* headers: requests left in the window, and when the window starts over."""
+
+    remaining: int | None = None
+    reset_at: float | None = None  # UTC seconds since the epoch
+
+
+@dataclass(frozen=True)
+class Batch:
+    issues: list
+    rate_limit: RateLimit
+
+
 def configured() -> bool:
     return bool(settings.SENTRY_AUTH_TOKEN and settings.SENTRY_ORG_SLUG)
 
@@ -66,11 +81,34 @@ def list_issues(*, start: datetime, end: datetime, cursor: str = "") -> Page:
     if cursor:
         params["cursor"] = cursor
     response = _request("GET", "issues/", params=params)
+    return Page(issues=_issue_list(response), next_cursor=_next_cursor(response))
+
+
+def issues_by_ids(issue_ids) -> Batch:
+    """The issues with these ids (at most MAX_IDS), in any status and however old; ids Sentry does not know are absent.
+
+    The org issues list takes ids as repeated `group` parameters (`id` is read by its PUT and
+    DELETE only: a GET ignores it and answers an ordinary search) and then skips the search, its
+    dates and paging. `groupStatsPeriod=` (empty) spares Sentry the event graphs.
+    """
+    if len(issue_ids) > MAX_IDS:
+        raise ValueError(f"at most {MAX_IDS} issues a request, not {len(issue_ids)}")
+    params = [("project", "-1"), ("query", ""), ("groupStatsPeriod", "")]
+    response = _request("GET", "issues/", params=params + [("group", str(issue_id)) for issue_id in issue_ids])
+    issues = _issue_list(response)
+    strays = {str(issue.get("id")) for issue in issues} - {str(issue_id) for issue_id in issue_ids}
+    if strays:  # it searched instead: a missing id would then look like a deleted issue
+        raise PermanentError(f"Sentry answered issues that were not asked for ({', '.join(sorted(strays)[:5])}): "
+                             "it did not read the `group` ids", status=response.status_code)
+    return Batch(issues=issues, rate_limit=_rate_limit(response))
+
+
+def _issue_list(response) -> list:
     issues = _json(response)
     if not isinstance(issues, list) or not all(isinstance(issue, dict) for issue in issues):
         raise PermanentError(f"Sentry's issue list is not a JSON list of issues: {response.text[:200]!r}",
                              status=response.status_code)
-    return Page(issues=issues, next_cursor=_next_cursor(response))
+    return issues
 
 
 def _request(method, path, **kwargs) -> requests.Response:
@@ -102,7 +140,10 @@ def _error(response) -> SentryApiError:
     detail = _detail(response)
     message = f"Sentry answered {status} {response.reason}" + (f": {detail}" if detail else "")
     if status == 429 or status >= 500:
-        return RetryableError(message, status=status, retry_after=_retry_after(response))
+        retry_after = _retry_after(response)
+        if retry_after is None and status == 429:  # no Retry-After: the window's reset says as much
+            retry_after = _until_reset(_rate_limit(response))
+        return RetryableError(message, status=status, retry_after=retry_after)
     return PermanentError(message, status=status)
 
 
@@ -127,6 +168,24 @@ def _retry_after(response) -> float | None:
         return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
     except (TypeError, ValueError):
         return None
+
+
+def _rate_limit(response) -> RateLimit:
+    return RateLimit(remaining=_header_number(response, "X-Sentry-Rate-Limit-Remaining", int),
+                     reset_at=_header_number(response, "X-Sentry-Rate-Limit-Reset", float))
+
+
+def _header_number(response, name, kind):
+    try:
+        return kind(response.headers.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+def _until_reset(rate_limit) -> float | None:
+    if rate_limit.reset_at is None:
+        return None
+    return max(rate_limit.reset_at - datetime.now(UTC).timestamp(), 0.0)
 
 
 def _json(response):
