@@ -3,13 +3,15 @@
 Push: triage's `item_changed_for_sentry` becomes a pending SentrySync row, and a task pushes it
 by id (claim, PUT, record). Reconcile: page through Sentry's issues list and feed each issue
 through the webhook intake path (a stored WebhookDelivery processed by delivery_process), whose
-dedupe keys make a second run change nothing.
+dedupe keys make a second run change nothing. The sweep (sweep.py) re-reads open items by id
+for changes that came with no event, through the same lease and intake helpers.
 """
 
 import json
 import logging
 import random
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -190,25 +192,42 @@ def reconcile_run(*, since: datetime | None = None) -> ReconcileResult | None:
     """Apply the issues Sentry saw since the cursor (or `since`), page by page. One run at a time."""
     if not sentry_api.configured():
         return None
-    holder = uuid.uuid4().hex
-    cursor = _lease_take(holder)
-    if cursor is None:
-        raise ReconcileBusy("another reconcile run is in progress (it holds the lease)")
-    try:
+    with cursor_leased(name=RECONCILE_CURSOR, run="reconcile run") as (cursor, holder):
         return _run_pages(_window_open(cursor, holder, since), holder)
+
+
+@contextmanager
+def cursor_leased(*, name, run):
+    """(cursor, holder) while this run holds the cursor row `name`; ReconcileBusy while another does."""
+    holder = uuid.uuid4().hex
+    cursor = _lease_take(name, holder)
+    if cursor is None:
+        raise ReconcileBusy(f"another {run} is in progress (it holds the lease)")
+    try:
+        yield cursor, holder
     finally:
-        SyncCursor.objects.filter(name=RECONCILE_CURSOR, lease_holder=holder).update(lease_holder="",
-                                                                                      lease_until=None)
+        SyncCursor.objects.filter(name=name, lease_holder=holder).update(lease_holder="", lease_until=None)
 
 
-def _lease_take(holder) -> SyncCursor | None:
-    SyncCursor.objects.get_or_create(name=RECONCILE_CURSOR)
+def _lease_take(name, holder) -> SyncCursor | None:
+    """Compare-and-set: the row is ours unless a live run holds it."""
+    SyncCursor.objects.get_or_create(name=name)
     now = timezone.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)  # nobody holds it, or its holder died
-    taken = SyncCursor.objects.filter(free, name=RECONCILE_CURSOR).update(
+    taken = SyncCursor.objects.filter(free, name=name).update(
         lease_holder=holder, lease_until=now + timedelta(seconds=LEASE_SECONDS), updated_at=now
     )
-    return SyncCursor.objects.get(name=RECONCILE_CURSOR) if taken else None
+    return SyncCursor.objects.get(name=name) if taken else None
+
+
+def cursor_save(*, name, holder, **fields):
+    """Save progress and renew the lease; a run that lost its lease stops before it writes anything else."""
+    now = timezone.now()
+    saved = SyncCursor.objects.filter(name=name, lease_holder=holder).update(
+        lease_until=now + timedelta(seconds=LEASE_SECONDS), updated_at=now, **fields
+    )
+    if not saved:
+        raise ReconcileError(f"lost the {name} lease to another run; stopping")
 
 
 def _window_open(cursor, holder, since) -> SyncCursor:
@@ -240,28 +259,24 @@ def _run_pages(cursor, holder) -> ReconcileResult:
 
 
 def _save_cursor(holder, **fields):
-    now = timezone.now()
-    saved = SyncCursor.objects.filter(name=RECONCILE_CURSOR, lease_holder=holder).update(
-        lease_until=now + timedelta(seconds=LEASE_SECONDS), updated_at=now, **fields
-    )
-    if not saved:
-        raise ReconcileError("lost the reconcile lease to another run; stopping")
+    cursor_save(name=RECONCILE_CURSOR, holder=holder, **fields)
 
 
 def _apply_issues(issues, result):
     """Apply one page through the intake path. Every issue is read first: a bad one stops the page untouched."""
     for webhook, body in _as_deliveries(issues):
-        applied = _apply_issue(webhook, body) == WebhookDelivery.Status.PROCESSED
+        applied = issue_apply(webhook, body) == WebhookDelivery.Status.PROCESSED
         result.issues += 1
         result.applied += applied
         result.unchanged += not applied
 
 
-def _apply_issue(webhook, body) -> str:
+def issue_apply(webhook, body, headers=None) -> str:
+    """Store the issue as a delivery and process it now, as a webhook would be; its final status."""
     if _already_applied(webhook):
         return WebhookDelivery.Status.DUPLICATE
     delivery = WebhookDelivery.objects.create(
-        source="reconcile", resource="issue", action=webhook.action, body=body,
+        source="reconcile", resource="issue", action=webhook.action, body=body, headers=headers or {},
         sentry_issue_id=webhook.issue_id, dedupe_key=webhook.dedupe_key,
     )
     status = delivery_process(delivery_id=delivery.pk)
@@ -280,15 +295,17 @@ def _already_applied(webhook) -> bool:
 def _as_deliveries(issues):
     known = set(TriageItem.objects.filter(sentry_issue_id__in=[str(issue.get("id")) for issue in issues])
                 .values_list("sentry_issue_id", flat=True))
-    deliveries = []
-    for issue in issues:
-        payload = {"action": _action_for(issue, known), "data": {"issue": issue}}
-        try:
-            webhook = parse_webhook("issue", payload)
-        except PayloadError as exc:
-            raise ReconcileError(f"Sentry's issue {issue.get('id')!r} is not readable: {exc}") from None
-        deliveries.append((webhook, json.dumps(payload, separators=(",", ":")).encode()))
-    return deliveries
+    return [issue_as_delivery(issue, action=_action_for(issue, known)) for issue in issues]
+
+
+def issue_as_delivery(issue, *, action, sent_at="") -> tuple:
+    """Sentry's API issue as the issue webhook `action` would bring it: (Webhook, body)."""
+    payload = {"action": action, "data": {"issue": issue}}
+    try:
+        webhook = parse_webhook("issue", payload, sent_at=sent_at)
+    except PayloadError as exc:
+        raise ReconcileError(f"Sentry's issue {issue.get('id')!r} is not readable: {exc}") from None
+    return webhook, json.dumps(payload, separators=(",", ":")).encode()
 
 
 def _action_for(issue, known) -> str:
