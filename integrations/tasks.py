@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import digest, drain, sentry_sync, services
+from . import digest, drain, sentry_sync, services, sweep
 
 # Tasks whose work must not be lost: redelivered if the worker dies mid-task, retried while
 # the database is away. Both are safe to run twice.
@@ -48,3 +48,12 @@ def reconcile_from_sentry():
 @shared_task
 def send_morning_digests():
     return digest.digests_deliver()
+
+
+@shared_task
+def sweep_sentry_issues():
+    try:
+        result = sweep.sweep_run()
+    except sentry_sync.ReconcileBusy:
+        return "busy: another sweep holds the lease"
+    return result.summary() if result else "not configured"
