@@ -13,7 +13,7 @@ from common.logging import RedactingFilter
 from common.redaction import redact
 
 from .helpers import compact, sample
-from .processes import BIN, ROOT, _free_port, _running, port_open, process_env, wait_for, web_server
+from .processes import BIN, ROOT, _free_port, _running, celery_worker, flush_broker, port_open, process_env, wait_for, web_server
 
 SLACK_PATH = "/services/T000/B000/XXXX"
 LEGACY_TOKEN = "legacy-0123456789abcdef"  # the secret the tests look for in every line
@@ -158,6 +158,21 @@ def test_runserver_logs_the_legacy_webhook_without_its_token(tmp_path):
 
     text = (tmp_path / "web.log").read_text()
     assert LEGACY_TOKEN not in text and '"POST /integrations/sentry/legacy/[redacted]/ HTTP/1.1" 202' in text
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_logs_a_message_it_refuses_without_the_secret_in_it(tmp_path):
+    from config.celery import app
+
+    flush_broker()
+    with celery_worker(tmp_path):
+        # A worker logs the whole body of a task it does not know: here, a webhook URL that is a secret.
+        app.send_task("integrations.tasks.no_such_task", args=[f"https://hooks.slack.com{SLACK_PATH}"])
+        wait_for(lambda: "no_such_task" in (tmp_path / "worker.log").read_text(), message="the worker's error line")
+
+    text = (tmp_path / "worker.log").read_text()
+    assert SLACK_PATH not in text and "https://hooks.slack.com" in text
 
 
 def test_the_package_imports_no_app_and_no_django():
