@@ -289,6 +289,11 @@ CELERY_BEAT_SCHEDULE = {
     # Data fixes (issue 5): escalate requests ops have not acknowledged in time; resend what got lost.
     "ops-escalation-scan": {"task": "ops.tasks.escalation_scan", "schedule": 60.0},
     "ops-requeue-notifications": {"task": "ops.tasks.requeue_stale_notifications", "schedule": 60.0},
+    # Sentry changes that came with no event (resolved, ignored, reassigned) while webhooks were missed.
+    "sweep-sentry-issues": {
+        "task": "integrations.tasks.sweep_sentry_issues",
+        "schedule": float(os.environ.get("SENTRY_SWEEP_EVERY_SECONDS", "3600")),
+    },
     # Weekly report (issue 6): the ISO week that just ended, Mondays 06:00 in TIME_ZONE.
     "weekly-trends": {
         "task": "reports.tasks.compute_last_week_trends",
@@ -330,6 +335,15 @@ DATA_FIX_SLA_MINUTES_NORMAL = int(os.environ.get("DATA_FIX_SLA_MINUTES_NORMAL", 
 DATA_FIX_SLA_MINUTES_LOW = int(os.environ.get("DATA_FIX_SLA_MINUTES_LOW", str(2 * 24 * 60)))
 OPS_SLACK_WEBHOOK_URL = os.environ.get("OPS_SLACK_WEBHOOK_URL", "")
 OPS_WEBHOOK_URL = os.environ.get("OPS_WEBHOOK_URL", "")
+# The sweep (integrations/sweep.py) re-reads by id the Sentry state of the open items and of those
+# resolved or ignored in the last so many days; beat runs it every SENTRY_SWEEP_EVERY_SECONDS.
+SENTRY_SWEEP_BATCH_SIZE = int(os.environ.get("SENTRY_SWEEP_BATCH_SIZE", "100"))  # ids a request, at most 100
+SENTRY_SWEEP_CLOSED_DAYS = int(os.environ.get("SENTRY_SWEEP_CLOSED_DAYS", "14"))
+# Pacing: a pause between requests; when Sentry says this few requests are left in its window, wait
+# for the window to reset; a Retry-After (or reset) longer than the last figure stops the run until the next.
+SENTRY_SWEEP_PAUSE_SECONDS = float(os.environ.get("SENTRY_SWEEP_PAUSE_SECONDS", "0.5"))
+SENTRY_SWEEP_RATE_LIMIT_RESERVE = int(os.environ.get("SENTRY_SWEEP_RATE_LIMIT_RESERVE", "2"))
+SENTRY_SWEEP_MAX_WAIT_SECONDS = float(os.environ.get("SENTRY_SWEEP_MAX_WAIT_SECONDS", "60"))
 OPS_WEBHOOK_SECRET = os.environ.get("OPS_WEBHOOK_SECRET", "")
 OPS_ESCALATION_EMAIL = os.environ.get("OPS_ESCALATION_EMAIL", "")
 OPS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("OPS_NOTIFY_MAX_ATTEMPTS", "5"))
