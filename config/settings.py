@@ -286,14 +286,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.reconcile_from_sentry",
         "schedule": 600.0,
     },
-    # Data fixes (issue 5): escalate requests ops have not acknowledged in time; resend what got lost.
-    "ops-escalation-scan": {"task": "ops.tasks.escalation_scan", "schedule": 60.0},
-    "ops-requeue-notifications": {"task": "ops.tasks.requeue_stale_notifications", "schedule": 60.0},
     # Sentry changes that came with no event (resolved, ignored, reassigned) while webhooks were missed.
     "sweep-sentry-issues": {
         "task": "integrations.tasks.sweep_sentry_issues",
         "schedule": float(os.environ.get("SENTRY_SWEEP_EVERY_SECONDS", "3600")),
     },
+    # Data fixes (issue 5): escalate requests ops have not acknowledged in time; resend what got lost.
+    "ops-escalation-scan": {"task": "ops.tasks.escalation_scan", "schedule": 60.0},
+    "ops-requeue-notifications": {"task": "ops.tasks.requeue_stale_notifications", "schedule": 60.0},
     # Weekly report (issue 6): the ISO week that just ended, Mondays 06:00 in TIME_ZONE.
     "weekly-trends": {
         "task": "reports.tasks.compute_last_week_trends",
@@ -327,14 +327,6 @@ WEBHOOK_MAX_CLOCK_SKEW_SECONDS = 300
 WEBHOOK_STALE_PENDING_SECONDS = 120
 # How many drain tasks may process deliveries at once (one per worker process is plenty).
 DELIVERY_DRAIN_PARALLEL = int(os.environ.get("DELIVERY_DRAIN_PARALLEL", "2"))
-
-# --- Data fixes and ops escalation (issue 5) -----------------------------------------
-# Minutes ops have to acknowledge a request; low urgency counts business minutes (Mon-Fri).
-DATA_FIX_SLA_MINUTES_HIGH = int(os.environ.get("DATA_FIX_SLA_MINUTES_HIGH", "30"))
-DATA_FIX_SLA_MINUTES_NORMAL = int(os.environ.get("DATA_FIX_SLA_MINUTES_NORMAL", "240"))
-DATA_FIX_SLA_MINUTES_LOW = int(os.environ.get("DATA_FIX_SLA_MINUTES_LOW", str(2 * 24 * 60)))
-OPS_SLACK_WEBHOOK_URL = os.environ.get("OPS_SLACK_WEBHOOK_URL", "")
-OPS_WEBHOOK_URL = os.environ.get("OPS_WEBHOOK_URL", "")
 # The sweep (integrations/sweep.py) re-reads by id the Sentry state of the open items and of those
 # resolved or ignored in the last so many days; beat runs it every SENTRY_SWEEP_EVERY_SECONDS.
 SENTRY_SWEEP_BATCH_SIZE = int(os.environ.get("SENTRY_SWEEP_BATCH_SIZE", "100"))  # ids a request, at most 100
@@ -344,6 +336,14 @@ SENTRY_SWEEP_CLOSED_DAYS = int(os.environ.get("SENTRY_SWEEP_CLOSED_DAYS", "14"))
 SENTRY_SWEEP_PAUSE_SECONDS = float(os.environ.get("SENTRY_SWEEP_PAUSE_SECONDS", "0.5"))
 SENTRY_SWEEP_RATE_LIMIT_RESERVE = int(os.environ.get("SENTRY_SWEEP_RATE_LIMIT_RESERVE", "2"))
 SENTRY_SWEEP_MAX_WAIT_SECONDS = float(os.environ.get("SENTRY_SWEEP_MAX_WAIT_SECONDS", "60"))
+
+# --- Data fixes and ops escalation (issue 5) -----------------------------------------
+# Minutes ops have to acknowledge a request; low urgency counts business minutes (Mon-Fri).
+DATA_FIX_SLA_MINUTES_HIGH = int(os.environ.get("DATA_FIX_SLA_MINUTES_HIGH", "30"))
+DATA_FIX_SLA_MINUTES_NORMAL = int(os.environ.get("DATA_FIX_SLA_MINUTES_NORMAL", "240"))
+DATA_FIX_SLA_MINUTES_LOW = int(os.environ.get("DATA_FIX_SLA_MINUTES_LOW", str(2 * 24 * 60)))
+OPS_SLACK_WEBHOOK_URL = os.environ.get("OPS_SLACK_WEBHOOK_URL", "")
+OPS_WEBHOOK_URL = os.environ.get("OPS_WEBHOOK_URL", "")
 OPS_WEBHOOK_SECRET = os.environ.get("OPS_WEBHOOK_SECRET", "")
 OPS_ESCALATION_EMAIL = os.environ.get("OPS_ESCALATION_EMAIL", "")
 OPS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("OPS_NOTIFY_MAX_ATTEMPTS", "5"))
