@@ -3,6 +3,8 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from config.api import SafeURLField
+
 from .models import TriageItem
 
 ACTIONS = ("classify", "take", "assign", "ignore", "resolve", "unresolve")
@@ -22,6 +24,7 @@ class TriageItemSerializer(serializers.ModelSerializer):
         help_text="The runbook version pinned when the item was classified, or null.")
     runbook_helped = serializers.BooleanField(read_only=True, allow_null=True,
                                               help_text="Whether the runbook helped, as its handler said; or null.")
+    sentry_url = SafeURLField(read_only=True, help_text="The issue in Sentry; empty unless it is an http(s) URL.")
 
     class Meta:
         model = TriageItem

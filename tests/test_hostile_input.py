@@ -1,0 +1,109 @@
+"""Hostile input the portal stores: links only to http(s).
+
+Issue 18, finding 8 (javascript: links).
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from grouping.models import Suggestion, SuggestionItem
+from runbooks import services as runbook_services
+from triage.models import Service, TriageItem
+from triage.templatetags.safe_urls import safe_url
+
+from .helpers import issue_payload
+from .test_pages import deliver
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_URLS = [
+    "javascript:alert(document.domain)", "JaVaScRiPt:alert(1)", "  javascript:alert(1)", "java\tscript:alert(1)",
+    "\x01javascript:alert(1)", "vbscript:msgbox(1)", "data:text/html,<script>alert(1)</script>",
+    "//evil.example/phish", "/\\evil.example/phish", "/\t\\evil.example/phish", "https:alert(1)", "file:///etc/passwd",
+]
+SAFE_URLS = ["https://sentry.io/organizations/acme/issues/1/", "http://sentry.internal/issues/2/", "/items/3/"]
+SENTRY_URL = "https://sentry.io/organizations/test-org/issues/1170820242/"
+
+
+def make_item(**fields):
+    now = timezone.now()
+    defaults = {"sentry_issue_id": "9001", "short_id": "SVC-1", "title": "Payment timeout in checkout",
+                "first_seen": now - timedelta(days=1), "last_seen": now}
+    service = Service.objects.get_or_create(slug="checkout", defaults={"name": "Checkout"})[0]
+    return TriageItem.objects.create(service=service, **{**defaults, **fields})
+
+
+@pytest.fixture
+def api(client):
+    def with_token(user):
+        client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+        return client
+    return with_token
+
+
+# --- Finding 8: links from stored input go only to http(s) -------------------------------------------------
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_it_makes_no_link_of_a_url_that_is_not_http(url):
+    assert safe_url(url) == ""
+
+
+@pytest.mark.parametrize("url", SAFE_URLS)
+def test_it_keeps_http_links_and_the_portal_s_own_paths(url):
+    assert safe_url(url) == url
+
+
+def test_it_makes_no_link_of_a_javascript_permalink_from_a_webhook(alice_client, client):
+    deliver(client, "issue", issue_payload(permalink="javascript:alert(document.domain)//"))
+    item = TriageItem.objects.get(sentry_issue_id="1170820242")
+
+    html = alice_client.get(item.get_absolute_url()).content.decode()
+
+    assert "javascript:" not in html
+    assert "Open in Sentry" not in html
+
+
+def test_it_still_links_an_https_permalink_to_sentry(alice_client, client):
+    deliver(client, "issue", issue_payload(permalink=SENTRY_URL))
+
+    html = alice_client.get(TriageItem.objects.get().get_absolute_url()).content.decode()
+
+    assert f'href="{SENTRY_URL}" rel="noopener" target="_blank">Open in Sentry' in html
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS[:4])
+def test_it_answers_no_sentry_url_in_the_api_for_a_hostile_one(api, alice, url):
+    item = make_item(sentry_url=url)
+
+    assert api(alice).get(f"/api/items/{item.pk}/").json()["sentry_url"] == ""
+    assert api(alice).get("/api/items/").json()["results"][0]["sentry_url"] == ""
+
+
+def test_it_shows_a_grouping_example_as_text_when_the_sentry_url_is_hostile(alice_client):
+    item = make_item(sentry_url="javascript:alert(1)//")
+    example = {"event_id": "abc123def456", "value": "KeyError 'sku'", "timestamp": "2026-01-01T00:00:00Z"}
+    suggestion = Suggestion.objects.create(
+        kind="split", key=f"split:{item.pk}", item=item, rule="rule", signature="s", events=10,
+        groups=[{"service": "checkout", "exception_type": "KeyError", "message_template": "x", "events": 10,
+                 "share": 1.0, "example": example}])
+    SuggestionItem.objects.create(suggestion=suggestion, item=item)
+
+    html = alice_client.get("/grouping/").content.decode()
+
+    assert "javascript:" not in html
+    assert '<span title="KeyError &#x27;sku&#x27;">abc123def456</span>' in html
+
+
+def test_it_makes_no_link_of_a_hostile_item_url_in_a_runbook_s_uses(alice_client, alice):
+    runbook = runbook_services.runbook_create(user=alice, slug="cart", title="Cart errors", body="v1")
+    runbook_services.runbook_use_record(version=runbook.current_version, item_ref=1, item_title="Cart broke",
+                                        item_url="javascript:alert(1)", linked_at=timezone.now())
+
+    html = alice_client.get("/runbooks/cart/").content.decode()
+
+    assert "javascript:" not in html
+    assert "Cart broke" in html
