@@ -1,7 +1,6 @@
 """Pages of the weekly report: thin, the figures come from reports.report and reports.selectors."""
 
-import csv
-
+from defusedcsv import csv
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -68,8 +67,13 @@ def _csv(payload: dict, table: str) -> HttpResponse:
     columns = selectors.CSV_TABLES[table]
     writer = csv.writer(response)
     writer.writerow(columns)
-    writer.writerows([row[name] for name in columns] for row in payload[table])
+    writer.writerows([_inert(row[name]) for name in columns] for row in payload[table])
     return response
+
+
+def _inert(cell):
+    """A cell no spreadsheet runs: defusedcsv quotes one starting with = + - @ | %, OWASP adds tab and CR."""
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(("\t", "\r")) else cell
 
 
 @require_POST

@@ -1,17 +1,21 @@
-"""Hostile input the portal stores: links only to http(s).
+"""Hostile input the portal stores: links only to http(s), CSV cells no spreadsheet runs.
 
-Issue 18, finding 8 (javascript: links).
+Issue 18, findings 8 (javascript: links) and 9 (CSV formula injection).
 """
 
-from datetime import timedelta
+import csv
+import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from grouping.models import Suggestion, SuggestionItem
+from reports.services import trends_compute_week
+from reports.weeks import week_parse
 from runbooks import services as runbook_services
-from triage.models import Service, TriageItem
+from triage.models import Occurrence, Service, TriageItem
 from triage.templatetags.safe_urls import safe_url
 
 from .helpers import issue_payload
@@ -107,3 +111,49 @@ def test_it_makes_no_link_of_a_hostile_item_url_in_a_runbook_s_uses(alice_client
 
     assert "javascript:" not in html
     assert "Cart broke" in html
+
+
+# --- Finding 9: CSV cells that a spreadsheet would run are neutralised -------------------------------------
+
+W46 = week_parse("2026-W46")
+MONDAY = datetime(2026, 11, 9, 9, tzinfo=UTC)
+FORMULAS = ['=HYPERLINK("http://evil","x")', "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+def csv_rows(client, table):
+    response = client.get(f"/reports/weekly/2026-W46.csv?table={table}")
+    assert response.status_code == 200, response.content
+    return list(csv.DictReader(io.StringIO(response.content.decode(), newline="")))
+
+
+@pytest.fixture
+def hostile_week(alice):
+    for n, title in enumerate([*FORMULAS, "Plain title"]):
+        item = make_item(sentry_issue_id=f"f{n}", short_id=f"F-{n}", title=title, first_seen=MONDAY,
+                         last_seen=MONDAY)
+        Occurrence.objects.bulk_create(Occurrence(event_id=f"f{n}-{s}", item=item, exception_type="=1+1",
+                                                  timestamp=MONDAY + timedelta(seconds=s)) for s in range(n + 1))
+    runbook = runbook_services.runbook_create(user=alice, slug="dde", title="=cmd|' /C calc'!A0", body="v1")
+    runbook_services.runbook_use_record(version=runbook.current_version, item_ref=item.pk, item_title=item.title,
+                                        item_url="/", linked_at=MONDAY)
+    trends_compute_week(week=W46)
+
+
+def test_it_neutralises_formulas_in_csv_titles(alice_client, hostile_week):
+    titles = {row["title"] for row in csv_rows(alice_client, "top_items")}
+
+    assert titles == {"'" + title for title in FORMULAS} | {"Plain title"}
+
+
+def test_it_neutralises_formulas_in_every_csv_table(alice_client, hostile_week):
+    kinds = csv_rows(alice_client, "kinds_without_runbook")
+    runbooks = csv_rows(alice_client, "runbooks")
+
+    assert [row["exception_type"] for row in kinds] == ["'=1+1"]
+    assert [row["title"] for row in runbooks if row["slug"] == "dde"] == ["'=cmd\\|' /C calc'!A0"]
+
+
+def test_it_leaves_numbers_in_csv_cells_as_numbers(alice_client, hostile_week):
+    services = csv_rows(alice_client, "services")
+
+    assert services[0]["service"] == "checkout" and services[0]["events"] == "28"
