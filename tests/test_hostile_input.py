@@ -1,6 +1,6 @@
-"""Hostile input the portal stores: links only to http(s), CSV cells no spreadsheet runs.
+"""Hostile input the portal stores or receives: links only to http(s), CSV cells no spreadsheet runs, no NUL stored.
 
-Issue 18, findings 8 (javascript: links) and 9 (CSV formula injection).
+Issue 18, findings 8 (javascript: links), 9 (CSV formula injection) and 10 (NUL in queries, forms and JSON).
 """
 
 import csv
@@ -15,11 +15,12 @@ from grouping.models import Suggestion, SuggestionItem
 from reports.services import trends_compute_week
 from reports.weeks import week_parse
 from runbooks import services as runbook_services
-from triage.models import Occurrence, Service, TriageItem
+from triage.models import Activity, Occurrence, Service, TriageItem
 from triage.templatetags.safe_urls import safe_url
 
 from .helpers import issue_payload
 from .test_pages import deliver
+from .test_queue_actions import act
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +158,96 @@ def test_it_leaves_numbers_in_csv_cells_as_numbers(alice_client, hostile_week):
     services = csv_rows(alice_client, "services")
 
     assert services[0]["service"] == "checkout" and services[0]["events"] == "28"
+
+
+# --- Finding 10: NUL (and unpaired surrogates) never reach PostgreSQL ---------------------------------------
+
+NUL_PAGES = ["/?q=%00", "/?q=time%00out", "/?service=%00", "/?owner=%00", "/?environment=%00", "/?level=%00",
+             "/runbooks/?q=%00", "/runbooks/?service=%00&team=%00", "/ops/?team=%00", "/grouping/?kind=%00"]
+NUL_API = ["/api/items/?service=%00", "/api/items/?owner=%00", "/api/items/?environment=%00",
+           "/api/items/?sentry_issue_id=%00", "/api/runbooks/?q=%00", "/api/data-fixes/?team=%00"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", NUL_PAGES)
+def test_it_answers_pages_with_nul_in_a_filter(client, bob, path):
+    make_item()
+    client.force_login(bob)
+
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.postgres
+def test_it_still_searches_once_the_nul_is_dropped(alice_client):
+    item = make_item()
+
+    html = alice_client.get("/?q=time%00out").content.decode()
+
+    assert f'data-item-id="{item.pk}"' in html
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", NUL_API)
+def test_it_answers_the_api_with_nul_in_a_filter(api, bob, path):
+    make_item()
+
+    assert api(bob).get(path).status_code == 200
+
+
+@pytest.mark.postgres
+def test_it_stores_a_page_comment_without_its_nul(client, charlie):
+    item = make_item()
+    client.force_login(charlie)
+
+    response = act(client, item, "comment", {"body": "Seen\x00 on staging", "render": "item"})
+
+    assert response.status_code == 200
+    assert Activity.objects.get(item=item, verb="commented").data["body"] == "Seen on staging"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("encoded", [
+    {"data": "body=Seen%00+twice", "content_type": "application/x-www-form-urlencoded"},
+    {"data": {"body": "Seen\x00 twice"}},  # multipart/form-data
+])
+def test_it_stores_a_form_encoded_api_comment_without_its_nul(api, charlie, encoded):
+    item = make_item()
+
+    response = api(charlie).post(f"/api/items/{item.pk}/comments/", **encoded)
+
+    assert response.status_code == 200, response.content
+    assert Activity.objects.get(item=item, verb="commented").data["body"] == "Seen twice"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("body", ['{"body": "Seen\\u0000 twice"}', '{"body": "Seen \\ud800 twice"}'])
+def test_it_refuses_an_api_comment_with_nul_or_a_lone_surrogate(api, charlie, body):
+    item = make_item()
+
+    response = api(charlie).post(f"/api/items/{item.pk}/comments/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
+    assert not Activity.objects.filter(item=item, verb="commented").exists()
+
+
+@pytest.mark.postgres
+def test_it_refuses_data_fix_parameters_with_nul(api, alice):
+    item = make_item(classification=TriageItem.Classification.DATA_FIX)
+    body = '{"description": "Fix the cart", "parameters": {"cart": "a\\u0000b"}}'
+
+    response = api(alice).post(f"/api/items/{item.pk}/data-fixes/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("The JSON body has a NUL")
+
+
+@pytest.mark.postgres
+def test_it_still_accepts_a_clean_api_comment(api, charlie):
+    item = make_item()
+
+    response = api(charlie).post(f"/api/items/{item.pk}/comments/", {"body": "Seen twice"},
+                                 content_type="application/json")
+
+    assert response.status_code == 200
+    assert Activity.objects.get(item=item, verb="commented").data["body"] == "Seen twice"
