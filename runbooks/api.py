@@ -71,8 +71,8 @@ class RunbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise Http404("No such runbook.") from None
 
     @extend_schema(request=RunbookCreateInput, responses={201: RunbookSerializer},
-                   description="Create a runbook with its version 1. A bad matcher (e.g. a regex that "
-                   "could hang) answers 400 naming it.")
+                   description="Create a runbook with its version 1. A bad matcher (e.g. a regex with "
+                   "lookaround, which RE2 cannot run) answers 400 naming it.")
     def create(self, request):
         data = _valid(RunbookCreateInput, request.data)
         runbook = services.runbook_create(user=request.user, **data)
