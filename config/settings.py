@@ -328,6 +328,11 @@ SENTRY_RECONCILE_OVERLAP_SECONDS = 300
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 WEBHOOK_MAX_CLOCK_SKEW_SECONDS = 300
 WEBHOOK_STALE_PENDING_SECONDS = 120
+# A refused webhook request needs no secret to send: each keeps only an excerpt of its body, the
+# reason and a few headers, at most so many a minute, and the oldest go past the total.
+WEBHOOK_REJECTED_BODY_BYTES = int(os.environ.get("WEBHOOK_REJECTED_BODY_BYTES", "2048"))
+WEBHOOK_REJECTED_PER_MINUTE = int(os.environ.get("WEBHOOK_REJECTED_PER_MINUTE", "60"))
+WEBHOOK_REJECTED_MAX_ROWS = int(os.environ.get("WEBHOOK_REJECTED_MAX_ROWS", "1000"))
 # How many drain tasks may process deliveries at once (one per worker process is plenty).
 DELIVERY_DRAIN_PARALLEL = int(os.environ.get("DELIVERY_DRAIN_PARALLEL", "2"))
 # The sweep (integrations/sweep.py) re-reads by id the Sentry state of the open items and of those

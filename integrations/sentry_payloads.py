@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from config.storable import UNSTORABLE
 from triage.facts import EventFacts, ExceptionFacts, Frame, IssueFacts
 
 LEGACY = "legacy"
@@ -20,6 +21,12 @@ MAX_TEXT = 2000
 MAX_FINGERPRINT_PARTS = 10
 PROJECT_IN_API_URL = re.compile(r"/api/0/projects/[^/]+/(?P<project>[^/]+)/events/")
 EVENT_IN_WEB_URL = re.compile(r"/events/[^/]+/?$")
+# Identifiers are stored in bounded columns: printable ASCII only, because PostgreSQL refuses
+# NUL and lone surrogates in text, and one that does not fit must be refused here, not at the INSERT.
+RESOURCE = re.compile(r"[!-~]{1,50}")
+ACTION = re.compile(r"[!-~]{0,50}")
+ISSUE_ID = re.compile(r"[!-~]{1,32}")
+EVENT_ID = re.compile(r"[!-~]{1,64}")
 
 
 class PayloadError(ValueError):
@@ -65,7 +72,16 @@ class Webhook:
                      self.issue.status, self.issue.substatus, self.issue.assignee, self.sent_at)
         else:
             return ""
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()  # any str hashes
+
+
+def storable(text: str, limit: int | None = None) -> str:
+    """`text` (cut to `limit`) as PostgreSQL stores it in text and jsonb, which refuse NUL and lone surrogates.
+
+    A real event may carry either (a message read from binary data); each becomes U+FFFD.
+    """
+    text = text[:limit]
+    return text if text.isascii() and "\x00" not in text else UNSTORABLE.sub("\ufffd", text)
 
 
 def parse_body(body: bytes) -> dict:
@@ -73,19 +89,32 @@ def parse_body(body: bytes) -> dict:
         payload = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise PayloadError(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError("body is nested too deeply to be a webhook") from None
     if not isinstance(payload, dict):
         raise PayloadError("body must be a JSON object")
     return payload
 
 
 def parse_webhook(resource: str, payload: dict, *, sent_at: str = "") -> Webhook:
-    if resource == LEGACY:
-        return _parse_legacy(payload)
+    webhook = _parse_legacy(payload) if resource == LEGACY else _parse_integration(resource, payload, sent_at)
+    if webhook.issue_id and not ISSUE_ID.fullmatch(webhook.issue_id):
+        raise PayloadError(f"an issue id is 1 to 32 printable ASCII characters, not {webhook.issue_id!r:.50}")
+    if webhook.event and not EVENT_ID.fullmatch(event_id := webhook.event.event_id):
+        raise PayloadError(f"an event id is 1 to 64 printable ASCII characters, not {event_id!r:.50}")
+    return webhook
+
+
+def _parse_integration(resource, payload, sent_at):
     if not resource:
         raise PayloadError("missing Sentry-Hook-Resource header")
+    if not RESOURCE.fullmatch(resource):
+        raise PayloadError(f"malformed Sentry-Hook-Resource header: {resource!r:.60}")
     action, data = payload.get("action"), payload.get("data")
     if not isinstance(action, str) or not isinstance(data, dict):
         raise PayloadError("expected an object with string `action` and object `data`")
+    if not ACTION.fullmatch(action):
+        raise PayloadError(f"`action` must be at most 50 printable ASCII characters, got {action!r:.60}")
     actor = _dict(payload.get("actor"))
     common = dict(resource=resource, action=action, actor_type=_str(actor.get("type")),
                   actor_id=_str(actor.get("id")), actor_name=_str(actor.get("name")), sent_at=sent_at)
@@ -113,7 +142,7 @@ def _issue_facts(data):
         raise PayloadError("`data.issue.id` is required")
     project, metadata = _dict(issue.get("project")), _dict(issue.get("metadata"))
     first_seen = _timestamp(issue.get("firstSeen"), "data.issue.firstSeen")
-    status_details = dict(_dict(issue.get("statusDetails")))
+    status_details = _storable_json(_dict(issue.get("statusDetails")))
     if data.get("resolution_type"):
         status_details["resolution_type"] = _str(data["resolution_type"])
     return IssueFacts(
@@ -246,11 +275,19 @@ def _dict(value):
 
 
 def _str(value):
-    return str(value)[:200] if value is not None and not isinstance(value, dict | list) else ""
+    return storable(str(value), 200) if value is not None and not isinstance(value, dict | list) else ""
 
 
 def _text(value, limit=MAX_TEXT):
-    return str(value)[:limit] if value is not None and not isinstance(value, dict | list) else ""
+    return storable(str(value), limit) if value is not None and not isinstance(value, dict | list) else ""
+
+
+def _storable_json(value):
+    if isinstance(value, dict):
+        return {storable(key): _storable_json(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_storable_json(child) for child in value]
+    return storable(value) if isinstance(value, str) else value
 
 
 def _int(value):

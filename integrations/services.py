@@ -2,12 +2,13 @@
 
 import json
 import logging
+import time
 import traceback
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.utils import timezone
 
 from triage import services as triage_services
@@ -15,7 +16,7 @@ from triage.locked_items import LockedItems
 
 from .drain import drainer_wake
 from .models import SentrySync, WebhookDelivery
-from .sentry_payloads import Webhook, parse_body, parse_webhook
+from .sentry_payloads import Webhook, parse_body, parse_webhook, storable
 
 log = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
@@ -29,9 +30,9 @@ def delivery_receive(*, source, headers, body, webhook: Webhook | None, resource
     """
     row = {
         "source": source,
-        "resource": webhook.resource if webhook else resource,
+        "resource": webhook.resource if webhook else storable(resource, 50),  # parse_webhook bounds its fields
         "action": webhook.action if webhook else "",
-        "request_id": headers.get("Request-Id", "")[:100],
+        "request_id": storable(headers.get("Request-Id", ""), 100),
         "headers": json.dumps(headers),
         "body": body,
         "sentry_issue_id": webhook.issue_id if webhook else "",
@@ -39,7 +40,7 @@ def delivery_receive(*, source, headers, body, webhook: Webhook | None, resource
         "received_at": timezone.now(),
         "status": Status.PENDING,
         "attempts": 0,
-        "last_error": error,
+        "last_error": storable(error, 10000),
     }
     delivery_id = _insert_returning_id(WebhookDelivery._meta.db_table, row)
     transaction.on_commit(drainer_wake)
@@ -54,12 +55,48 @@ def _insert_returning_id(table, row):
         return cursor.fetchone()[0]
 
 
-def delivery_reject(*, source, headers, body, resource, error) -> WebhookDelivery:
-    """Keep a record of a request we refused, with a bounded body, for whoever debugs the setup."""
-    return WebhookDelivery.objects.create(
-        source=source, resource=resource[:50], headers=headers, body=body[:65536],
-        status=Status.REJECTED, last_error=error,
+def delivery_reject(*, source, headers, body, resource, error) -> int | None:
+    """Keep what a person needs to debug a refused request; None when the caps keep no more.
+
+    Anyone can send a refused request, so one costs little: an excerpt of the body, the reason
+    and the few headers the view kept, at most so many a minute, the oldest pruned past a total.
+    """
+    if _rejected_in_the_last_minute() >= settings.WEBHOOK_REJECTED_PER_MINUTE:
+        _note_over_the_cap()
+        return None
+    delivery = WebhookDelivery.objects.create(
+        source=source, resource=storable(resource, 50), headers=headers, status=Status.REJECTED,
+        body=body[:settings.WEBHOOK_REJECTED_BODY_BYTES], last_error=storable(error, 1000),
     )
+    _prune_rejected()
+    return delivery.pk
+
+
+def _rejected_in_the_last_minute() -> int:
+    """Counted on the partial index of rejected rows, reading no more entries than the cap."""
+    cap = settings.WEBHOOK_REJECTED_PER_MINUTE
+    since = timezone.now() - timedelta(minutes=1)
+    return WebhookDelivery.objects.filter(status=Status.REJECTED, received_at__gte=since).order_by()[:cap].count()
+
+
+def _prune_rejected():
+    """Past the total cap the oldest refused requests go: a scan of the kept rows' index entries, no more."""
+    keep = max(settings.WEBHOOK_REJECTED_MAX_ROWS, 1)
+    rejected = WebhookDelivery.objects.filter(status=Status.REJECTED)
+    oldest_kept = rejected.order_by("-received_at").values("received_at")[keep - 1:keep]
+    rejected.filter(received_at__lt=Subquery(oldest_kept)).order_by().delete()
+
+
+_over_the_cap_logged_at = float("-inf")
+
+
+def _note_over_the_cap():
+    """Once a minute per process at most: a flood must not fill the logs instead of the table."""
+    global _over_the_cap_logged_at
+    if time.monotonic() - _over_the_cap_logged_at >= 60:
+        _over_the_cap_logged_at = time.monotonic()
+        log.warning("Over %s refused webhook requests this minute: the rest are answered but not kept.",
+                    settings.WEBHOOK_REJECTED_PER_MINUTE)
 
 
 def delivery_process(*, delivery_id, counted=False) -> str | None:

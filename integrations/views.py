@@ -9,10 +9,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import services
 from .sentry_auth import Unauthorized, verify_integration_request, verify_legacy_token
-from .sentry_payloads import LEGACY, PayloadError, parse_body, parse_webhook
+from .sentry_payloads import LEGACY, PayloadError, parse_body, parse_webhook, storable
 
 log = logging.getLogger(__name__)
-DROPPED_HEADERS = {"Cookie", "Authorization"}
+# What reading or debugging a delivery needs; anything else (cookies, tokens, a flood of noise) is not kept.
+KEPT_HEADERS = ("Sentry-Hook-Resource", "Sentry-Hook-Timestamp", "Sentry-Hook-Signature", "Request-Id",
+                "Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For")
+MAX_HEADER_CHARS = 200
 
 
 @csrf_exempt
@@ -43,7 +46,7 @@ def _receive(request, *, source, resource, verify):
         response = _error(405, "method not allowed: send a POST")
         response["Allow"] = "POST"
         return response
-    headers = {k: v for k, v in request.headers.items() if k not in DROPPED_HEADERS}
+    headers = _kept_headers(request)
     body = _read_body(request)
     if body is None:
         services.delivery_reject(source=source, headers=headers, body=b"", resource=resource,
@@ -68,6 +71,11 @@ def _receive(request, *, source, resource, verify):
         source=source, headers=headers, body=body, webhook=webhook, resource=resource, error=error
     )
     return JsonResponse({"status": "accepted", "delivery": delivery_id}, status=202)
+
+
+def _kept_headers(request) -> dict:
+    headers = request.headers
+    return {name: storable(headers[name], MAX_HEADER_CHARS) for name in KEPT_HEADERS if name in headers}
 
 
 def _read_body(request):

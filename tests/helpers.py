@@ -11,6 +11,17 @@ from integrations.sentry_auth import sign
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sentry"
 WEBHOOK_URL = "/integrations/sentry/webhook/"
+# Each published Integration Platform sample with the Sentry-Hook-Resource it comes with.
+INTEGRATION_SAMPLES = [
+    ("issue", "integration-issue-created"),
+    ("event_alert", "integration-event_alert-triggered"),
+    ("error", "integration-error-created"),
+    ("installation", "integration-installation-created"),
+    ("comment", "integration-comment-created"),
+    ("metric_alert", "integration-metric_alert-resolved"),
+    ("seer", "integration-seer-root_cause_completed"),
+    ("seer", "integration-seer-pr_created"),
+]
 
 
 def sample(name) -> dict:

@@ -1,5 +1,6 @@
 """The Sentry webhook endpoints: what they accept, what they refuse, and that nothing accepted is lost."""
 
+import json
 import time
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ from integrations.services import deliveries_process, delivery_process
 from triage.models import Occurrence, TriageItem
 
 from .helpers import (
+    INTEGRATION_SAMPLES,
     WEBHOOK_URL,
     compact,
     event_payload,
@@ -22,17 +24,6 @@ from .helpers import (
 
 pytestmark = pytest.mark.django_db
 Status = WebhookDelivery.Status
-
-INTEGRATION_SAMPLES = [
-    ("issue", "integration-issue-created"),
-    ("event_alert", "integration-event_alert-triggered"),
-    ("error", "integration-error-created"),
-    ("installation", "integration-installation-created"),
-    ("comment", "integration-comment-created"),
-    ("metric_alert", "integration-metric_alert-resolved"),
-    ("seer", "integration-seer-root_cause_completed"),
-    ("seer", "integration-seer-pr_created"),
-]
 
 
 @pytest.fixture(params=["one at a time", "in one batch"])
@@ -385,3 +376,107 @@ def test_it_adds_events_newer_than_sentrys_count(client, process_all):
     process_all()
 
     assert TriageItem.objects.get().event_count == 41
+
+
+# --- Refused requests keep only what a person needs, within caps (issue 18, finding 2) -----
+
+
+def unsigned_flood_request(client, request_id="flood"):
+    """An unsigned POST with 90 random 6 KB headers and a 64 KiB body, as in the finding."""
+    noise = {f"HTTP_X_NOISE_{n}": "n" * 6000 for n in range(90)}
+    return client.post(WEBHOOK_URL, b"{" + b"x" * 65535, content_type="application/json",
+                       HTTP_SENTRY_HOOK_RESOURCE="issue", HTTP_REQUEST_ID=request_id, **noise)
+
+
+def test_it_keeps_an_excerpt_the_reason_and_a_few_headers_of_an_unsigned_request(client, settings):
+    response = unsigned_flood_request(client)
+
+    assert response.status_code == 401
+    rejected = WebhookDelivery.objects.get()
+    assert rejected.status == Status.REJECTED
+    assert rejected.last_error == "missing Sentry-Hook-Signature header"
+    assert len(bytes(rejected.body)) == settings.WEBHOOK_REJECTED_BODY_BYTES
+    assert set(rejected.headers) <= {"Sentry-Hook-Resource", "Sentry-Hook-Timestamp", "Sentry-Hook-Signature",
+                                     "Request-Id", "Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For"}
+    assert rejected.headers["Request-Id"] == "flood"
+    assert len(json.dumps(rejected.headers)) < 2000
+
+
+def test_it_stops_keeping_refused_requests_past_the_cap_per_minute(client, settings):
+    settings.WEBHOOK_REJECTED_PER_MINUTE = 5
+    answers = [unsigned_flood_request(client, request_id=f"flood-{n}").status_code for n in range(8)]
+
+    assert answers == [401] * 8
+    assert WebhookDelivery.objects.filter(status=Status.REJECTED).count() == 5
+
+
+def test_it_keeps_only_the_newest_refused_requests_past_the_total_cap(client, settings):
+    settings.WEBHOOK_REJECTED_MAX_ROWS = 3
+    accepted = post_webhook(client, "issue", sample("integration-issue-created")).json()["delivery"]
+    for n in range(5):
+        unsigned_flood_request(client, request_id=f"flood-{n}")
+
+    kept = WebhookDelivery.objects.filter(status=Status.REJECTED).order_by("pk")
+    assert [row.headers["Request-Id"] for row in kept] == ["flood-2", "flood-3", "flood-4"]
+    assert WebhookDelivery.objects.filter(pk=accepted, status=Status.PENDING).exists()
+
+
+# --- Every column of the INSERT is bounded before it (finding 6) ----------------------------
+
+
+def long_issue_id(payload):
+    payload["data"]["issue"]["id"] = "1" * 33
+
+
+def long_action(payload):
+    payload["action"] = "a" * 51
+
+
+def nul_in_issue_id(payload):
+    payload["data"]["issue"]["id"] = "117\x000242"
+
+
+def nul_in_action(payload):
+    payload["action"] = "created\x00"
+
+
+def surrogate_in_action(payload):
+    payload["action"] = "created\ud800"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("mutate", [long_issue_id, long_action, nul_in_issue_id, nul_in_action, surrogate_in_action])
+def test_it_refuses_a_signed_body_with_an_identifier_the_columns_cannot_hold_with_400(client, mutate):
+    payload = sample("integration-issue-created")
+    mutate(payload)
+    response = post_webhook(client, "issue", payload)
+
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert WebhookDelivery.objects.get().status == Status.REJECTED
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("resource", ["r" * 51, "iss\x00ue", "issué", "\ud800"])
+def test_it_refuses_a_signed_body_with_a_malformed_resource_header_with_400(client, resource):
+    response = post_webhook(client, resource, sample("integration-issue-created"))
+
+    assert response.status_code == 400
+    assert "Sentry-Hook-Resource" in response.json()["error"]
+    stored = WebhookDelivery.objects.get().resource
+    assert len(stored) <= 50 and "\x00" not in stored
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("request_id", ["r" * 5000, "req\x00id", "req\ud800id", "réq"])
+def test_it_stores_a_signed_delivery_whose_headers_hold_nul_or_lone_surrogates(client, request_id):
+    body = compact(sample("integration-issue-created"))
+    headers = {**signed_headers(body, "issue"), "HTTP_REQUEST_ID": request_id, "HTTP_USER_AGENT": "Sentry\x00\udfff"}
+    response = client.post(WEBHOOK_URL, body, content_type="application/json", **headers)
+
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get(pk=response.json()["delivery"])
+    assert bytes(delivery.body) == body
+    assert len(delivery.request_id) <= 100 and "\x00" not in delivery.request_id
+    assert "\x00" not in delivery.headers["User-Agent"]
+    assert delivery_process(delivery_id=delivery.pk) == Status.PROCESSED
