@@ -421,6 +421,46 @@ def test_it_keeps_only_the_newest_refused_requests_past_the_total_cap(client, se
     assert WebhookDelivery.objects.filter(pk=accepted, status=Status.PENDING).exists()
 
 
+# --- Signature and timestamp headers that are not what Sentry sends (finding 5) ------------
+
+
+@pytest.mark.parametrize("signature", ["é" * 64, "\u2028", "a" * 63 + "\u00ff", "\x00" * 64])
+def test_it_refuses_a_signature_that_is_not_hex_with_401(client, signature):
+    body = compact(sample("integration-issue-created"))
+    headers = {**signed_headers(body, "issue"), "HTTP_SENTRY_HOOK_SIGNATURE": signature}
+    response = client.post(WEBHOOK_URL, body, content_type="application/json", **headers)
+
+    assert response.status_code == 401
+    assert "Sentry-Hook-Signature" in response.json()["error"] or "signature" in response.json()["error"]
+
+
+def arabic_indic(text):
+    return text.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+
+@pytest.mark.parametrize("timestamp", [
+    "nan", "NaN", "inf", "-inf", "1e400", "-1e400", "9" * 400, "", " ", "1_7e9",
+    arabic_indic(str(int(time.time()))), str(int(time.time())).replace("1", "\uff11"), "\x00", "\ud800",
+])
+def test_it_refuses_a_timestamp_that_is_not_seconds_near_now_with_401(client, timestamp):
+    body = compact(sample("integration-issue-created"))
+    headers = {**signed_headers(body, "issue"), "HTTP_SENTRY_HOOK_TIMESTAMP": timestamp}
+    response = client.post(WEBHOOK_URL, body, content_type="application/json", **headers)
+
+    assert response.status_code == 401
+    assert "Sentry-Hook-Timestamp" in response.json()["error"]
+    assert not WebhookDelivery.objects.filter(status=Status.PENDING).exists()
+
+
+@pytest.mark.parametrize("token", ["tökén", "%ED%A0%80", "%00", "🔑" * 40])
+def test_it_refuses_a_non_ascii_legacy_token_with_401(client, token):
+    response = client.post(f"/integrations/sentry/legacy/{token}/", compact(sample("legacy-plugin-webhook")),
+                           content_type="application/json")
+
+    assert response.status_code == 401
+    assert response.json() == {"error": "wrong token in the webhook URL"}
+
+
 # --- Every column of the INSERT is bounded before it (finding 6) ----------------------------
 
 
