@@ -16,7 +16,7 @@ class WebhookDelivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
         PROCESSED = "processed"
-        DUPLICATE = "duplicate", "Duplicate (same content already processed)"
+        DUPLICATE = "duplicate", "Duplicate (same content, body or Request-ID already processed)"
         FAILED = "failed"
         REJECTED = "rejected", "Rejected (not signed, or not a webhook)"
 
@@ -28,6 +28,7 @@ class WebhookDelivery(models.Model):
     request_id = models.CharField(max_length=100, blank=True)
     headers = models.JSONField(default=dict)
     body = models.BinaryField()
+    body_sha256 = models.CharField(max_length=64, blank=True, db_default="")  # hex; blank on rejected rows
     sentry_issue_id = models.CharField(max_length=32, blank=True)
     dedupe_key = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
@@ -54,6 +55,18 @@ class WebhookDelivery(models.Model):
                 fields=["dedupe_key"],
                 condition=Q(status="processed") & ~Q(dedupe_key=""),
                 name="delivery_processed_once",
+            ),
+            # Sentry signs the body only: a capture sent again with a fresh timestamp and Request-ID
+            # passes every check at intake, and is refused here when it is processed.
+            models.UniqueConstraint(
+                fields=["body_sha256"],
+                condition=Q(status="processed") & ~Q(body_sha256=""),
+                name="delivery_body_processed_once",
+            ),
+            models.UniqueConstraint(
+                fields=["request_id"],
+                condition=Q(status="processed") & ~Q(request_id=""),
+                name="delivery_request_processed_once",
             ),
         ]
 

@@ -1,5 +1,6 @@
 """Writes for webhook deliveries: store on receipt, process by id, sweep what got stuck."""
 
+import hashlib
 import json
 import logging
 import time
@@ -35,6 +36,8 @@ def delivery_receive(*, source, headers, body, webhook: Webhook | None, resource
         "request_id": storable(headers.get("Request-Id", ""), 100),
         "headers": json.dumps(headers),
         "body": body,
+        # Sentry signs the body only: the processed-once index on this refuses a replay with fresh headers.
+        "body_sha256": hashlib.sha256(body).hexdigest(),
         "sentry_issue_id": webhook.issue_id if webhook else "",
         "dedupe_key": webhook.dedupe_key if webhook else "",
         "received_at": timezone.now(),

@@ -1,6 +1,7 @@
 """The drain applies deliveries in batches: one transaction, each item locked and saved once."""
 
 import threading
+import time
 
 import pytest
 from django.db import OperationalError, connection
@@ -11,7 +12,7 @@ from integrations import services
 from integrations.services import deliveries_process
 from triage.models import Occurrence, TriageItem
 
-from .helpers import event_payload, issue_payload, post_webhook
+from .helpers import WEBHOOK_URL, compact, event_payload, issue_payload, post_webhook, signed_headers
 
 pytestmark = pytest.mark.django_db
 Status = WebhookDelivery.Status
@@ -127,6 +128,44 @@ def test_it_applies_each_delivery_once_when_two_batches_race(client):
     assert sorted(pk for answer in answers for pk in answer) == sorted(ids)  # each taken by one batch
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.PROCESSED}
     assert [item.event_count for item in TriageItem.objects.order_by("sentry_issue_id")] == [20, 20]
+
+
+def post_replays(client, body, count):
+    """The same signed body, each time with a fresh timestamp and Request-ID, as a replay would send it."""
+    return [client.post(WEBHOOK_URL, body, content_type="application/json",
+                        **signed_headers(body, "issue", timestamp=time.time() + n)).json()["delivery"]
+            for n in range(count)]
+
+
+def test_it_marks_a_replayed_body_in_the_same_batch_duplicate(client):
+    ids = post_replays(client, compact(issue_payload(ISSUE, action="resolved", status="resolved")), 3)
+
+    assert deliveries_process(delivery_ids=ids) == {ids[0]: Status.PROCESSED, ids[1]: Status.DUPLICATE,
+                                                     ids[2]: Status.DUPLICATE}
+    assert TriageItem.objects.get().activities.filter(verb="resolved").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_applies_a_replayed_body_once_when_two_batches_race(client):
+    first, second = post_replays(client, compact(issue_payload(ISSUE, action="created")), 2)
+    barrier, answers = threading.Barrier(2), {}
+
+    def drain(delivery_id):
+        barrier.wait()
+        try:
+            answers.update(deliveries_process(delivery_ids=[delivery_id]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain, args=(pk,)) for pk in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(answers.values()) == [Status.DUPLICATE, Status.PROCESSED]
+    assert TriageItem.objects.get().activities.filter(verb="created").count() == 1
 
 
 class FakeDeadlock(Exception):

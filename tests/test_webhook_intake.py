@@ -520,3 +520,42 @@ def test_it_stores_a_signed_delivery_whose_headers_hold_nul_or_lone_surrogates(c
     assert len(delivery.request_id) <= 100 and "\x00" not in delivery.request_id
     assert "\x00" not in delivery.headers["User-Agent"]
     assert delivery_process(delivery_id=delivery.pk) == Status.PROCESSED
+
+
+# --- A signed body replayed with fresh headers is a duplicate (finding 7) --------------------
+
+
+def post_again(client, body, resource, *, request_id=None, timestamp=None):
+    headers = signed_headers(body, resource, timestamp=timestamp)
+    if request_id:
+        headers["HTTP_REQUEST_ID"] = request_id
+    return client.post(WEBHOOK_URL, body, content_type="application/json", **headers)
+
+
+@pytest.mark.parametrize("resource,name", INTEGRATION_SAMPLES)
+def test_it_marks_a_body_replayed_with_a_fresh_timestamp_and_request_id_duplicate(client, resource, name,
+                                                                                  process_all):
+    body = compact(sample(name))
+    assert post_again(client, body, resource).status_code == 202
+    assert post_again(client, body, resource, timestamp=time.time() + 30).status_code == 202
+
+    assert process_all() == [Status.PROCESSED, Status.DUPLICATE]
+
+
+def test_it_does_not_resolve_again_on_a_replayed_resolve(client, process_all):
+    resolve = compact(issue_payload(action="resolved", status="resolved"))
+    post_again(client, resolve, "issue")
+    post_webhook(client, "issue", issue_payload(action="unresolved", status="unresolved"))
+    process_all()
+    post_again(client, resolve, "issue", timestamp=time.time() + 60)
+
+    assert process_all() == [Status.DUPLICATE]
+    assert TriageItem.objects.get().status == TriageItem.Status.NEW
+
+
+def test_it_marks_a_second_delivery_with_the_same_request_id_duplicate(client, process_all):
+    post_again(client, compact(event_payload("first")), "event_alert", request_id="sentry-req-1")
+    post_again(client, compact(event_payload("second")), "event_alert", request_id="sentry-req-1")
+
+    assert process_all() == [Status.PROCESSED, Status.DUPLICATE]
+    assert Occurrence.objects.get().event_id == "first"
