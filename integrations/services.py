@@ -13,6 +13,7 @@ from django.db.models import F, Subquery
 from django.utils import timezone
 
 from triage import services as triage_services
+from triage import bulk
 from triage.locked_items import LockedItems
 
 from .drain import drainer_wake
@@ -160,10 +161,11 @@ def _apply_batch(claimed):
     )
     webhooks = [_webhook_of(delivery) for delivery in deliveries]
     items = LockedItems()
-    items.lock(webhook.issue_id for webhook in webhooks if webhook.issue_id)
-    for webhook in webhooks:
-        _apply(webhook, items=items)
-    items.save()
+    with bulk.batch():  # lookups once, new items and timeline entries inserted together
+        items.lock(webhook.issue_id for webhook in webhooks if webhook.issue_id)
+        for webhook in webhooks:
+            _apply(webhook, items=items)
+        items.save()
     _mark_processed(deliveries, webhooks)
     return dict.fromkeys((delivery.pk for delivery in deliveries), Status.PROCESSED)
 

@@ -23,10 +23,11 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from runbooks.markdown import render as render_markdown
-from runbooks.matching import MatchFacts, RunbookMatch, runbook_matches, runbook_matches_many
+from runbooks.matching import MatchFacts, RunbookMatch, current_index, runbook_matches, runbook_matches_many
 from runbooks.models import RunbookVersion
 from runbooks.services import runbook_use_forget, runbook_use_record, runbook_use_update
 
+from . import bulk
 from .models import Activity, TriageItem
 
 PORTAL = "portal"
@@ -63,7 +64,8 @@ def item_link_runbook(*, item, actor_label, reopened=False) -> bool:
         item_runbook_reopened(item=item)
     elif item.runbook_version_id is not None:
         return False  # classified with its runbook already (before its first event came)
-    found = runbook_matches(facts=item_match_facts(item), limit=1)
+    index = bulk.looked_up("runbook_index", current_index)  # its token read once a batch of deliveries
+    found = index.matches(item_match_facts(item), limit=1)
     best = found[0] if found else None
     if _runbook_id(best) == item.runbook_id:
         return False
@@ -85,8 +87,8 @@ def _link_record(item, match, *, verb, actor_label):
     if match:
         runbook_use_record(version=match.version, item_ref=item.pk, item_title=item.title,
                            item_url=item.get_absolute_url(), linked_at=now)
-    Activity.objects.create(item=item, verb=verb, actor_label=actor_label, data=_entry(verb, previous, match),
-                            created_at=now)
+    bulk.activity_add(Activity(item=item, verb=verb, actor_label=actor_label, data=_entry(verb, previous, match),
+                               created_at=now))
     item.runbook_id, item.runbook_version_id, item.runbook_helped = _runbook_id(match), None, None
 
 

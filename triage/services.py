@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import bulk
 from .facts import EventFacts, IssueFacts
 from .locked_items import LockedItems
 from .models import Activity, Occurrence, Service, TriageItem
@@ -21,12 +22,13 @@ Status = TriageItem.Status
 
 def service_for_project(*, project_slug: str) -> Service:
     slug = slugify(project_slug)[:100] or "unknown"
-    service, _ = Service.objects.get_or_create(slug=slug, defaults={"name": project_slug or "unknown"})
-    return service
+    return bulk.looked_up(("service", slug), lambda: Service.objects.get_or_create(  # once a batch of deliveries
+        slug=slug, defaults={"name": project_slug or "unknown"})[0])
 
 
 def activity_record(*, item, verb, actor=None, actor_label="", **data) -> Activity:
-    return Activity.objects.create(item=item, verb=verb, actor=actor, actor_label=actor_label, data=data)
+    """Inserted at once, or with its batch's other entries when the batch saves (triage/bulk.py)."""
+    return bulk.activity_add(Activity(item=item, verb=verb, actor=actor, actor_label=actor_label, data=data))
 
 
 @transaction.atomic(savepoint=False)  # inside delivery processing, a failure rolls it all back anyway
