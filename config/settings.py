@@ -335,6 +335,8 @@ WEBHOOK_REJECTED_PER_MINUTE = int(os.environ.get("WEBHOOK_REJECTED_PER_MINUTE", 
 WEBHOOK_REJECTED_MAX_ROWS = int(os.environ.get("WEBHOOK_REJECTED_MAX_ROWS", "1000"))
 # How many drain tasks may process deliveries at once (one per worker process is plenty).
 DELIVERY_DRAIN_PARALLEL = int(os.environ.get("DELIVERY_DRAIN_PARALLEL", "2"))
+# How long one drain task runs before a fresh one takes over its slot (other tasks get a turn between).
+DELIVERY_DRAIN_BUDGET_SECONDS = float(os.environ.get("DELIVERY_DRAIN_BUDGET_SECONDS", "50"))
 # The sweep (integrations/sweep.py) re-reads by id the Sentry state of the open items and of those
 # resolved or ignored in the last so many days; beat runs it every SENTRY_SWEEP_EVERY_SECONDS.
 SENTRY_SWEEP_BATCH_SIZE = int(os.environ.get("SENTRY_SWEEP_BATCH_SIZE", "100"))  # ids a request, at most 100

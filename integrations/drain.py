@@ -14,14 +14,24 @@ A web process that found the flag held less than WAKE_SKIP ago does not ask Redi
 again: the flag was deleted, if at all, after it was seen held, and the drain's last
 look comes FINAL_LOOK_DELAY after that, later than any commit made within WAKE_SKIP
 of seeing it. Under load this saves the round trip on almost every request.
+
+A burst is drained without a pause and by every worker process. Each drain takes the oldest
+pending deliveries that no other drain holds (SKIP LOCKED: a batch's rows stay locked while it
+is applied), so drains in parallel take disjoint batches; one with a full batch wakes the next
+slot, up to DELIVERY_DRAIN_PARALLEL. A drain keeps its flag alive while it works, so the
+intake schedules no second one. After DELIVERY_DRAIN_BUDGET_SECONDS, with work left, it hands
+over to a fresh task for its slot (so other tasks get a turn) and keeps the flag; if that task
+cannot be published it keeps draining rather than leave the backlog to beat.
 """
 
 import logging
+import os
 import time
 from functools import cache
 
 import redis
 from django.conf import settings
+from django.db import transaction
 
 from .models import WebhookDelivery
 
@@ -31,7 +41,6 @@ FLAG_TTL_MS = 30_000
 # Deliveries applied per transaction. Items are locked and saved once per batch, which is
 # what makes a burst cheap; a person's action on one of them waits for the batch (~0.2 s).
 BATCH = 200
-TIME_BUDGET_SECONDS = 50
 RETRY_LOCKED_AFTER_SECONDS = 1
 WAKE_SKIP_SECONDS = 0.05
 FINAL_LOOK_DELAY_SECONDS = 0.1  # must stay above WAKE_SKIP_SECONDS
@@ -54,30 +63,58 @@ def deliveries_drain(*, slot=0, process):
 
     `process(delivery_ids=...)` answers {id: status} for the ids it could take.
     """
-    done, skipped, deadline = 0, set(), time.monotonic() + TIME_BUDGET_SECONDS
-    while time.monotonic() < deadline:
+    done, skipped, deadline = 0, set(), time.monotonic() + settings.DELIVERY_DRAIN_BUDGET_SECONDS
+    while True:
         ids = _pending_ids(skipped)
         if not ids and (_release_flag(slot) or not (ids := _pending_ids(skipped))):
-            _retry_later_if_still_locked(skipped, slot)
+            _retry_later_if_held(slot)
             return done
-        if len(ids) == BATCH and slot + 1 < settings.DELIVERY_DRAIN_PARALLEL:
-            drainer_wake(slot=slot + 1)  # a backlog: let another worker process help
-        taken = process(delivery_ids=ids)
+        if done and time.monotonic() >= deadline:  # at least one batch a task, whatever the budget
+            if _handed_over(slot):
+                return done
+            deadline = time.monotonic() + settings.DELIVERY_DRAIN_BUDGET_SECONDS  # keep going, try again then
+        _batch_started(slot, full=len(ids) == BATCH)
+        taken = _process_logged(slot, ids, process)
         skipped.update(delivery_id for delivery_id in ids if taken.get(delivery_id) is None)  # another drain holds them
         done += len(ids)
-    drainer_wake(slot=slot, force=True)  # time is up: continue in a fresh task
-    return done
 
 
-def _retry_later_if_still_locked(skipped, slot):
-    """A row locked by a worker that died mid-task stays locked until its database session ends."""
-    if WebhookDelivery.objects.filter(pk__in=skipped, status=WebhookDelivery.Status.PENDING).exists():
+def _batch_started(slot, *, full):
+    _hold_flag(slot)
+    if full and slot + 1 < settings.DELIVERY_DRAIN_PARALLEL:
+        drainer_wake(slot=slot + 1)  # a backlog: let another worker process help
+
+
+def _process_logged(slot, ids, process):
+    """Which process applied which batch, and how fast: what tells a burst's drain from the logs."""
+    started = time.monotonic()
+    taken = process(delivery_ids=ids)
+    log.info("Drain slot %s (pid %s) applied %s of %s deliveries (%s-%s) in %.3f s",
+             slot, os.getpid(), len(taken), len(ids), ids[0], ids[-1], time.monotonic() - started)
+    return taken
+
+
+def _handed_over(slot) -> bool:
+    """Time is up with work left: a fresh task for this slot takes over, the flag still held."""
+    try:
+        _publish(slot)
+    except Exception as exc:
+        log.warning("Drain slot %s could not hand over (%s); it keeps draining.", slot, exc)
+        return False
+    return True
+
+
+def _retry_later_if_held(slot):
+    """Rows another drain holds, or a worker that died mid-task (locked until its session ends): come back for them."""
+    if WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).exists():
         _publish(slot, countdown=RETRY_LOCKED_AFTER_SECONDS)
 
 
 def _pending_ids(skipped):
+    """The oldest pending deliveries that no other drain is applying now (SKIP LOCKED): disjoint batches."""
     pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).exclude(pk__in=skipped)
-    return list(pending.order_by("pk").values_list("pk", flat=True)[:BATCH])
+    with transaction.atomic():
+        return list(pending.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:BATCH])
 
 
 def _claim_flag(slot) -> bool:
@@ -90,6 +127,15 @@ def _claim_flag(slot) -> bool:
     if slot == 0:
         _flag_seen_held_at = asked_at
     return claimed
+
+
+def _hold_flag(slot):
+    """Refreshed every batch: a drain outliving FLAG_TTL_MS must not let the intake schedule another."""
+    try:
+        if (client := _redis()) is not None:
+            client.set(FLAG.format(slot=slot), "1", px=FLAG_TTL_MS)
+    except redis.RedisError as exc:  # at worst the intake schedules a second drain, which takes other rows
+        log.warning("Drain slot %s could not refresh its flag (%s).", slot, exc)
 
 
 def _release_flag(slot) -> bool:

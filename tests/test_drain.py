@@ -1,4 +1,4 @@
-"""The drain: one scheduled task empties the stored deliveries, and no delivery is left behind."""
+"""The drain: scheduled tasks empty the stored deliveries, hand over when their time is up, and leave none behind."""
 
 import pytest
 
@@ -115,3 +115,32 @@ def test_it_comes_back_for_a_delivery_another_worker_still_holds(client, publish
 
     assert published == [{"slot": 0}]
     assert WebhookDelivery.objects.get(pk=pk).status == Status.PENDING
+
+
+def test_it_hands_over_to_a_fresh_task_when_its_budget_is_spent(client, published, settings, monkeypatch):
+    settings.DELIVERY_DRAIN_PARALLEL, settings.DELIVERY_DRAIN_BUDGET_SECONDS = 1, 0
+    monkeypatch.setattr(drain, "BATCH", 2)
+    for n in range(5):
+        post_webhook(client, "event_alert", event_payload(f"budget-{n}"))
+    published.clear()
+
+    assert drain.deliveries_drain(process=deliveries_process) == 2  # one batch at least, whatever the budget
+
+    assert published == [{"slot": 0}]
+    assert flag_is_set()  # kept for the next task: the intake schedules no other
+    assert WebhookDelivery.objects.filter(status=Status.PENDING).count() == 3
+
+
+def test_it_keeps_draining_when_it_cannot_hand_over(client, settings, monkeypatch):
+    settings.DELIVERY_DRAIN_PARALLEL, settings.DELIVERY_DRAIN_BUDGET_SECONDS = 1, 0
+    monkeypatch.setattr(drain, "BATCH", 2)
+    for n in range(5):
+        post_webhook(client, "event_alert", event_payload(f"no-broker-{n}"))
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(drain_deliveries, "apply_async", broker_down)
+
+    assert drain.deliveries_drain(process=deliveries_process) == 5
+    assert not WebhookDelivery.objects.filter(status=Status.PENDING).exists()
