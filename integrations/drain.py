@@ -73,13 +73,13 @@ def deliveries_drain(*, slot=0, process):
             if _handed_over(slot):
                 return done
             deadline = time.monotonic() + settings.DELIVERY_DRAIN_BUDGET_SECONDS  # keep going, try again then
-        _batch_started(slot, full=len(ids) == BATCH)
-        taken = _process_logged(slot, ids, process)
+        taken = _process_logged(slot, ids, process)  # at once: another drain may pick these until they are locked
+        _batch_done(slot, full=len(ids) == BATCH)
         skipped.update(delivery_id for delivery_id in ids if taken.get(delivery_id) is None)  # another drain holds them
         done += len(ids)
 
 
-def _batch_started(slot, *, full):
+def _batch_done(slot, *, full):
     _hold_flag(slot)
     if full and slot + 1 < settings.DELIVERY_DRAIN_PARALLEL:
         drainer_wake(slot=slot + 1)  # a backlog: let another worker process help
