@@ -104,11 +104,11 @@ def gunicorn(name, env, *, ready_path, workers=2):
 
 
 @contextmanager
-def celery_worker(env, *, concurrency=2):
-    """A real `celery worker` (prefork), yielded once it reports ready."""
+def celery_worker(env, *, concurrency=2, name="celery-worker"):
+    """A real `celery worker` (prefork), yielded once it reports ready; it logs to bench/results/logs/NAME.log."""
     command = [str(BIN / "celery"), "-A", "config", "worker", "-P", "prefork", "-c", str(concurrency),
                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]
-    with running("celery-worker", command, env) as (process, log_path):
+    with running(name, command, env) as (process, log_path):
         wait_until(lambda: "ready." in log_path.read_text() or _exited(process, log_path),
                    timeout=30, what=f"the Celery worker (log: {log_path})")
         yield process
@@ -274,6 +274,11 @@ def sql(database_url, query, params=()):
 
 def flush_redis(broker_url):
     redis.Redis.from_url(broker_url, socket_timeout=2).flushdb()
+
+
+def load_average():
+    """The 1, 5 and 15-minute load averages: how shared the machine was while a figure was measured."""
+    return [round(load, 2) for load in os.getloadavg()]
 
 
 def machine_busy_percent(seconds=1.0):

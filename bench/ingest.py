@@ -11,11 +11,18 @@ run, on the same kind of server, behind the same middleware (bench/anchors.py):
 - the same view with CONN_MAX_AGE=0: what reconnecting to PostgreSQL per request costs.
 
 The scenarios take turns, round after round, so that other load on the machine falls on
-all of them alike. Then a real Celery worker (prefork, 2 processes) drains what the intake
-stored, and a few deliveries are stored and processed in-process to count their SQL.
+all of them alike. Then real Celery workers (prefork) drain, each beside the intake rate:
+
+- what the intake stored (events on 50 known issues), with 2 processes. Goal: ≥ 1 × intake;
+- a burst of issue.created deliveries for new issues (20,000 by default), with 1 process and
+  then another with 2. Goals: 2 processes ≥ 0.5 × intake, and ≥ 1.7 × what 1 process drains.
+
+Last, a few deliveries are stored and processed in-process to count their SQL.
 
 Environment: BENCH_SECONDS measured per scenario (default 10), split over BENCH_ROUNDS
-rounds (default 5); BENCH_DRAIN_TIMEOUT bounds the worker's drain (default 60 s).
+rounds (default 5); BENCH_DRAIN_TIMEOUT bounds each drain (default 120 s); BENCH_NEW_ISSUES
+the burst of new issues (default 20,000); BENCH_DATABASE_URL and BENCH_BROKER_URL where it
+runs (default the triage_bench database and Redis database 14: both are emptied).
 """
 
 import json
@@ -34,6 +41,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python bench/ingest.py`: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from psycopg.conninfo import conninfo_to_dict
+
 from bench import harness
 from integrations.sentry_auth import sign
 from tests.helpers import FIXTURES, WEBHOOK_URL, compact
@@ -42,18 +51,23 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SEGMENT_SECONDS = max(1, SECONDS // ROUNDS)  # wrk takes whole seconds
 WARMUP_SECONDS = 2  # fills connection pools and warms imports before anything is counted
-DRAIN_TIMEOUT = float(os.environ.get("BENCH_DRAIN_TIMEOUT", "60"))
+DRAIN_TIMEOUT = float(os.environ.get("BENCH_DRAIN_TIMEOUT", "120"))
+NEW_ISSUES = int(os.environ.get("BENCH_NEW_ISSUES", "20000"))
 CONNECTIONS = 16
 GUNICORN_WORKERS = WORKER_CONCURRENCY = 2
 GOAL_RATIO, GOAL_P99_MS = 0.8, 50
+# The drains, as multiples of the intake rate; and what a second worker process must add.
+GOAL_NEW_ISSUES, GOAL_EVENTS, GOAL_SCALING = 0.5, 1.0, 1.7
 
-DATABASE_URL = "postgres://postgres@127.0.0.1:5432/triage_bench"
-BROKER_URL = "redis://127.0.0.1:6379/14"
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/triage_bench")
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 CLIENT_SECRET = "bench-secret"
 FIXTURE, RESOURCE = FIXTURES / "integration-error-created.json", "error"
 # Real traffic brings many events per issue: the worker mostly updates an existing item.
 ISSUES = 50
 FIRST_ISSUE_ID = 1170820242
+NEW_ISSUE_FIXTURE = FIXTURES / "integration-issue-created.json"
+FIRST_NEW_ISSUE_ID = 3 * 10**9  # far from the events' issues and from those the SQL counts create
 # Event ids per wrk run: past this rate bodies (and event ids) would repeat,
 # and the worker would count the repeats as duplicates.
 MAX_RATE = 3000
@@ -75,17 +89,18 @@ SCENARIOS = {
 def main():
     harness.stop_on_sigterm()
     check_prerequisites()
-    busy_before = harness.machine_busy_percent()
+    busy_before, load_before = harness.machine_busy_percent(), harness.load_average()
     prepare_database()
     harness.flush_redis(BROKER_URL)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-ingest-") as workdir:
             runs = measure_web(Path(workdir))
-        worker = measure_worker(runs["intake"]["per_second"])
+        intake_rate = runs["intake"]["per_second"]
+        drains = {"events": measure_worker(intake_rate), **measure_new_issues(intake_rate)}
         queries = measure_queries()
     finally:
         harness.flush_redis(BROKER_URL)  # counting queries enqueued tasks that no worker will run
-    results = assemble(runs, worker, queries, busy_before)
+    results = assemble(runs, drains, queries, {"busy_percent_before": busy_before, "load_before": load_before})
     print_report(results)
     print(f"\nResults: {harness.save_results("ingest", results).relative_to(harness.ROOT)}")
 
@@ -111,6 +126,8 @@ def portal_env(**overrides):
 
 
 def check_prerequisites():
+    if conninfo_to_dict(DATABASE_URL)["dbname"].startswith("test_"):
+        raise harness.BenchError(f"{DATABASE_URL} looks like a test database, and the bench empties its database")
     harness.require_wrk()
     harness.require_port("127.0.0.1", 5432, "PostgreSQL")
     harness.require_port("127.0.0.1", 6379, "Redis")
@@ -236,26 +253,59 @@ def combine(segments):
 # --- Worker -------------------------------------------------------------------------------
 
 
-def measure_worker(intake_rate):
+def measure_worker(intake_rate, *, concurrency=WORKER_CONCURRENCY, name="celery-worker"):
     """Deliveries/s of a real worker draining the backlog, timed from its first finished delivery."""
     with harness.connect(DATABASE_URL) as db:  # one session, so that new sessions are the worker's
-        backlog, sessions_before = pending_count(db), postgres_sessions(db)
-        print(f"  celery worker: draining {backlog:,} deliveries (at most {DRAIN_TIMEOUT:.0f} s)", flush=True)
-        seconds, processed, left, cpu = drain(db, backlog)
+        backlog, sessions_before, statuses_before = pending_count(db), postgres_sessions(db), status_counts(db)
+        print(f"  {name} ({concurrency} processes): draining {backlog:,} deliveries "
+              f"(at most {DRAIN_TIMEOUT:.0f} s)", flush=True)
+        seconds, processed, left, cpu = drain(db, backlog, concurrency=concurrency, name=name)
         new_sessions = postgres_sessions(db) - sessions_before
-        statuses = status_counts(db)
+        statuses = dict(Counter(status_counts(db)) - Counter(statuses_before))
     per_second = processed / seconds
     return {
-        "backlog": backlog, "seconds": round(seconds, 2), "per_second": round(per_second, 1),
+        "processes": concurrency, "backlog": backlog, "seconds": round(seconds, 2), "per_second": round(per_second, 1),
         "drained": left == 0, "left": left, "of_intake_rate": round(per_second / intake_rate, 2), "statuses": statuses,
         "connections_per_delivery": round(new_sessions / max(backlog - left, 1), 2),
         "worker_cpu_ms_per_delivery": cpu.ms_each, "other_cpu_percent": cpu.other_percent,
+        "load_average_after": harness.load_average(),
     }
 
 
-def drain(db, backlog):
+def measure_new_issues(intake_rate):
+    """A burst of NEW_ISSUES issue.created deliveries for issues never seen, drained by 1 process, then another by 2."""
+    setup_django()
+    drains = {}
+    for run, concurrency in enumerate((1, 2)):
+        store_new_issues(first=FIRST_NEW_ISSUE_ID + run * NEW_ISSUES, count=NEW_ISSUES)
+        drains[f"new_issues_{concurrency}"] = measure_worker(intake_rate, concurrency=concurrency,
+                                                             name=f"celery-worker-new-issues-{concurrency}")
+    return drains
+
+
+def store_new_issues(*, first, count):
+    """As the intake stores them, in one transaction: its commit wakes one drain, which waits for the worker."""
+    from django.db import transaction
+
+    print(f"  storing {count:,} issue.created deliveries of new issues", flush=True)
+    with transaction.atomic():
+        for issue_id in range(first, first + count):
+            store_issue_created(issue_id)
+
+
+def store_issue_created(issue_id):
+    from integrations import services
+    from integrations.sentry_payloads import parse_body, parse_webhook
+
+    payload = json.loads(NEW_ISSUE_FIXTURE.read_text())
+    payload["data"]["issue"].update(id=str(issue_id), shortId=f"FRONT-END-{issue_id}")
+    body = compact(payload)
+    return services.delivery_receive(source="sentry", headers={}, body=body, webhook=parse_webhook("issue", parse_body(body)))
+
+
+def drain(db, backlog, *, concurrency, name):
     """Run a worker until nothing is pending: (seconds, deliveries processed, deliveries left, CPU use)."""
-    with harness.celery_worker(portal_env(), concurrency=WORKER_CONCURRENCY) as worker:
+    with harness.celery_worker(portal_env(), concurrency=concurrency, name=name) as worker:
         harness.wait_until(lambda: pending_count(db) < backlog, timeout=30, what="the worker's first delivery")
         started, pending_at_start, cpu_before = time.monotonic(), pending_count(db), harness.cpu_snapshot()
         left = wait_for_drain(db, deadline=started + DRAIN_TIMEOUT)
@@ -298,18 +348,19 @@ def measure_queries(samples=10):
         "store": summarize([store for store, _, _ in known_issue]),
         "process_known_issue": summarize([process for _, process, _ in known_issue], known_issue),
         "process_new_issue": summarize([process for _, process, _ in new_issue], new_issue),
-        "process_batch": batch_queries(),
+        "process_batch": batch_queries(lambda n: store_event(2 * 10**9 + n)),
+        "process_batch_new_issues": batch_queries(lambda n: store_issue_created(4 * 10**9 + n)),
     }
 
 
-def batch_queries():
-    """Statements per delivery when the drain applies a batch of events spread over the ISSUES issues."""
+def batch_queries(store):
+    """Statements per delivery when the drain applies a batch: events spread over the ISSUES issues, or new issues."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from integrations import drain, services
 
-    ids = [store_event(2 * 10**9 + n) for n in range(drain.BATCH)]
+    ids = [store(n) for n in range(drain.BATCH)]
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as processing:
         services.deliveries_process(delivery_ids=ids)
@@ -330,9 +381,11 @@ def store_event(index):
 
 def setup_django():
     import django
+    from django.apps import apps
 
-    os.environ.update(portal_env())
-    django.setup()
+    if not apps.ready:
+        os.environ.update(portal_env())
+        django.setup()
 
 
 def queries_for(index, issue_id=None):
@@ -365,10 +418,11 @@ def summarize(samples, timed=()):
 # --- Results ------------------------------------------------------------------------------------
 
 
-def assemble(runs, worker, queries, busy_before):
+def assemble(runs, drains, queries, load):
     return {"bench": "ingest", "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {**harness.machine(DATABASE_URL), "busy_percent_before": busy_before}, "config": config(),
-            "runs": runs, "goal": goal(runs), "worker": worker, "queries_per_delivery": queries}
+            "machine": {**harness.machine(DATABASE_URL), **load, "load_after": harness.load_average()},
+            "config": config(), "runs": runs, "goal": goal(runs), "drains": drains, "drain_goal": drain_goal(drains),
+            "queries_per_delivery": queries}
 
 
 def goal(runs):
@@ -383,19 +437,29 @@ def goal(runs):
     return {**result, "met": result["ratio_ok"] and result["p99_ok"]}
 
 
+def drain_goal(drains):
+    """The worker's goals: each drain as a multiple of the intake rate, and what the second process adds."""
+    new, events = drains["new_issues_2"]["of_intake_rate"], drains["events"]["of_intake_rate"]
+    scaling = drains["new_issues_2"]["per_second"] / max(drains["new_issues_1"]["per_second"], 0.1)
+    result = {"new_issues": new, "new_issues_ok": new >= GOAL_NEW_ISSUES, "events": events,
+              "events_ok": events >= GOAL_EVENTS, "scaling": round(scaling, 2), "scaling_ok": scaling >= GOAL_SCALING}
+    return {**result, "met": result["new_issues_ok"] and result["events_ok"] and result["scaling_ok"]}
+
+
 def config():
     body = compact(with_event_id(json.loads(FIXTURE.read_text()), 0))
     return {"seconds_per_scenario": SEGMENT_SECONDS * ROUNDS, "rounds": ROUNDS, "warmup_seconds": WARMUP_SECONDS,
             "connections": CONNECTIONS, "wrk_threads": harness.WRK_THREADS, "gunicorn_workers": GUNICORN_WORKERS,
             "worker_concurrency": WORKER_CONCURRENCY, "body_bytes": len(body), "fixture": FIXTURE.name,
-            "issues": ISSUES}
+            "issues": ISSUES, "new_issues": NEW_ISSUES}
 
 
 def print_report(results):
     print_header(results["machine"], results["config"])
     print_runs(results["runs"])
     print_goal(results["goal"])
-    print_worker(results["worker"], results["runs"]["intake"]["per_second"])
+    print_drains(results["drains"], results["runs"]["intake"]["per_second"])
+    print_drain_goal(results["drain_goal"], results["machine"])
     print_queries(results["queries_per_delivery"])
 
 
@@ -407,7 +471,7 @@ def print_header(machine, config):
           f"{config['rounds']} rounds · {config['body_bytes']:,}-byte signed bodies ({config['fixture']})")
     busy = machine["busy_percent_before"]
     note = "  ← the machine was not idle: rates are noisy, CPU/request is steadier" if busy > 10 else ""
-    print(f"CPU busy before the bench: {busy:.0f}%{note}\n")
+    print(f"CPU busy before the bench: {busy:.0f}%, load average {_load(machine['load_before'])}{note}\n")
 
 
 def print_runs(runs):
@@ -433,20 +497,43 @@ def print_goal(goal):
     print(f"  => {'goal met' if goal['met'] else 'GOAL NOT MET'}")
 
 
-def print_worker(worker, intake_rate):
-    drained = f"drained in {worker['seconds']} s" if worker["drained"] else (
-        f"NOT drained in {worker['seconds']} s: {worker['left']:,} left, "
-        f"all would take ≈ {worker['backlog'] / worker['per_second']:.0f} s")
-    statuses = ", ".join(f"{status} {count:,}" for status, count in worker["statuses"].items())
-    print(f"\nWorker (celery prefork, {WORKER_CONCURRENCY} processes): "
-          f"{worker['backlog']:,} stored deliveries, {drained}")
-    print(f"  deliveries processed/s     {worker['per_second']:>6,.0f}      "
-          f"= {worker['of_intake_rate']} × the intake rate ({intake_rate:,.0f}/s)")
-    print(f"  worker CPU per delivery    {worker['worker_cpu_ms_per_delivery']:>6.2f} ms   "
-          f"(other processes took {worker['other_cpu_percent']:.0f}% of the machine meanwhile)")
-    print(f"  statuses                   {statuses}")
-    print(f"  PostgreSQL connections opened per delivery: {worker['connections_per_delivery']:.2f}"
+DRAIN_LABELS = {
+    "events": "events on known issues",
+    "new_issues_1": "new issues (issue.created)",
+    "new_issues_2": "new issues (issue.created)",
+}
+
+
+def print_drains(drains, intake_rate):
+    print(f"\nWorker (celery prefork): deliveries drained per second, beside the intake's {intake_rate:,.0f}/s")
+    print(f"  {'':28}{'processes':>10}{'backlog':>9}{'seconds':>9}{'per s':>8}{'× intake':>10}"
+          f"{'CPU ms/delivery':>17}{'other CPU':>11}   load avg after")
+    for key, label in DRAIN_LABELS.items():
+        run = drains[key]
+        seconds = f"{run['seconds']:.1f}" if run["drained"] else f"{run['seconds']:.0f}!"
+        print(f"  {label:28}{run['processes']:>10}{run['backlog']:>9,}{seconds:>9}{run['per_second']:>8,.0f}"
+              f"{run['of_intake_rate']:>10.2f}{run['worker_cpu_ms_per_delivery']:>17.2f}"
+              f"{run['other_cpu_percent']:>10.0f}%   {_load(run['load_average_after'])}")
+    print("  (timed from the first processed delivery; ! = not drained within the timeout: the rate so far)")
+    for key, run in drains.items():
+        if set(run["statuses"]) - {"processed"}:
+            print(f"  ! {key}: " + ", ".join(f"{status} {count:,}" for status, count in run["statuses"].items()))
+    print(f"  PostgreSQL connections opened per delivery (events): {drains['events']['connections_per_delivery']:.2f}"
           "   (1.00 = a new connection for every task)")
+
+
+def print_drain_goal(goal, machine):
+    print(f"\nGoal: new issues ≥ {GOAL_NEW_ISSUES} × intake, events ≥ {GOAL_EVENTS:g} × intake, "
+          f"2 processes ≥ {GOAL_SCALING} × 1 process (new issues)")
+    print(f"  new issues (2 processes) / intake   {goal['new_issues']:>6.2f}   {_ok(goal['new_issues_ok'])}")
+    print(f"  events (2 processes) / intake       {goal['events']:>6.2f}   {_ok(goal['events_ok'])}")
+    print(f"  new issues, 2 processes / 1         {goal['scaling']:>6.2f}   {_ok(goal['scaling_ok'])}")
+    print(f"  => {'goal met' if goal['met'] else 'GOAL NOT MET'}   (load average before {_load(machine['load_before'])}, "
+          f"after {_load(machine['load_after'])}, on {machine['cores']} cores)")
+
+
+def _load(averages):
+    return " / ".join(f"{load:.2f}" for load in averages)
 
 
 def print_queries(queries):
@@ -454,7 +541,8 @@ def print_queries(queries):
           " time per delivery")
     labels = {"store": "intake (store)", "process_known_issue": "alone (a replay), known issue",
               "process_new_issue": "alone (a replay), new issue",
-              "process_batch": f"in a batch of {queries['process_batch']['batch']} (the drain)"}
+              "process_batch": f"in a batch of {queries['process_batch']['batch']} (the drain)",
+              "process_batch_new_issues": f"new issues, a batch of {queries['process_batch_new_issues']['batch']}"}
     for key, label in labels.items():
         kinds = ", ".join(f"{kind} {count / queries[key].get('batch', 1):.2g}"
                           for kind, count in queries[key]["by_kind"].items())
