@@ -81,6 +81,7 @@ class WebhookDelivery(models.Model):
 # Which part of an issue a change touches: a newer change to the same part supersedes an older one.
 STATUS_KEYS = {"status", "substatus", "statusDetails"}
 STATUS_ACTIONS = {"resolved", "ignored", "archived", "unresolved"}
+ASSIGN_ACTIONS = {"assigned", "unassigned"}
 # A push stuck pending longer than this (e.g. the token was removed) no longer mutes Sentry's changes.
 PENDING_WINS_FOR = timedelta(hours=1)
 
@@ -93,12 +94,13 @@ class SentrySyncQuerySet(models.QuerySet):
     def echoes(self, *, issue, action) -> bool:
         """Is this issue webhook (or reconciled issue) our own push coming back, or about to be overwritten?
 
-        With a user token Sentry reports our change as that user's, not as our app's. So a
-        state equal to one we sent in the last few minutes is taken as our echo, and while
-        one of our changes to the same part is still pending, Sentry's state is about to be
-        replaced by ours: either way it must not flip the portal's state back.
+        Only what we pushed tells: Sentry names our change's actor as the token's user, and a change
+        made through any Sentry app (another integration's, an automation's) as the app receiving the
+        webhook, so the actor looks like us either way. A state equal to one we sent in the last few
+        minutes is our echo, and while one of our changes to the same part is still pending, Sentry's
+        state is about to be replaced by ours: either way it must not flip the portal's state back.
         """
-        field = "status" if action in STATUS_ACTIONS else "assignedTo" if action == "assigned" else None
+        field = "status" if action in STATUS_ACTIONS else "assignedTo" if action in ASSIGN_ACTIONS else None
         if field is None:
             return False
         now = timezone.now()
@@ -107,6 +109,19 @@ class SentrySyncQuerySet(models.QuerySet):
             | Q(state=SentrySync.State.SENT, sent_at__gte=now - timedelta(seconds=settings.SENTRY_ECHO_WINDOW_SECONDS))
         )
         return any(sync.echoed_by(field, issue) for sync in recent)
+
+
+def _assigned_to_matches(sent: str, assignee: dict) -> bool:
+    """Is Sentry's assignedTo ({type, id, name, email}) the one we sent ("user:ID", "team:ID", an email
+    or a username, "" for nobody)? A team never matches a user's email or name, nor a user a team's id.
+    """
+    if not sent or not assignee:
+        return not sent and not assignee
+    kind, _, ident = sent.partition(":")
+    if kind in ("user", "team") and ident:
+        return assignee.get("type") == kind and assignee.get("id") == ident
+    return assignee.get("type") == "user" and sent.lower() in (assignee.get("email", "").lower(),
+                                                                 assignee.get("name", "").lower())
 
 
 class SentrySync(models.Model):
@@ -159,9 +174,10 @@ class SentrySync(models.Model):
             return False
         if self.state == self.State.PENDING:
             return True
-        if field == "status":
-            return self.change.get("status") == issue.status
-        return str(self.change.get("assignedTo", "")).lower() == issue.assignee.lower()
+        sent = self.change
+        if field == "status":  # the same change: the status, and the substatus when we sent one
+            return sent.get("status") == issue.status and sent.get("substatus", issue.substatus) == issue.substatus
+        return _assigned_to_matches(str(sent.get("assignedTo") or ""), issue.assignee_info)
 
 
 class SyncCursor(models.Model):

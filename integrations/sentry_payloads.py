@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from config.storable import UNSTORABLE
 from triage.facts import EventFacts, ExceptionFacts, Frame, IssueFacts
@@ -27,6 +27,8 @@ RESOURCE = re.compile(r"[!-~]{1,50}")
 ACTION = re.compile(r"[!-~]{0,50}")
 ISSUE_ID = re.compile(r"[!-~]{1,32}")
 EVENT_ID = re.compile(r"[!-~]{1,64}")
+SENT_AT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")  # Sentry-Hook-Timestamp, as the view accepts it
+ONE_SECOND = timedelta(seconds=1)
 
 
 class PayloadError(ValueError):
@@ -45,9 +47,20 @@ class Webhook:
     event: EventFacts | None = None
 
     @property
-    def is_echo(self):
-        """A change the portal itself made through the API, coming back to us."""
-        return self.actor_type == "application" and self.actor_id not in ("", "sentry")
+    def snapshot_at(self):
+        """When Sentry took the issue snapshot (or sent the event), as late as we can tell: the order of deliveries.
+
+        A webhook's Sentry-Hook-Timestamp is its send time in whole seconds; the issue's lastSeen or
+        latest activity only refines it within that second (a skewed client clock moves it no further).
+        A reconciled or swept issue has no send time: it was read from Sentry's API just before it is
+        applied, so it is as of now. (The actor says nothing here: for a change made through any Sentry
+        app, Sentry names the app receiving the webhook, so echoes are told by what we pushed.)
+        """
+        sent = _sent_time(self.sent_at)
+        if sent is None:
+            return datetime.now(UTC)
+        as_of = self.issue.as_of if self.issue else None
+        return max(sent, min(as_of, sent + ONE_SECOND)) if as_of else sent
 
     @property
     def actor_label(self):
@@ -142,9 +155,11 @@ def _issue_facts(data):
         raise PayloadError("`data.issue.id` is required")
     project, metadata = _dict(issue.get("project")), _dict(issue.get("metadata"))
     first_seen = _timestamp(issue.get("firstSeen"), "data.issue.firstSeen")
+    last_seen = _timestamp(issue.get("lastSeen") or issue.get("firstSeen"), "data.issue.lastSeen")
     status_details = _storable_json(_dict(issue.get("statusDetails")))
     if data.get("resolution_type"):
         status_details["resolution_type"] = _str(data["resolution_type"])
+    assignee, assignee_info = _assignee(issue.get("assignedTo"))
     return IssueFacts(
         issue_id=issue_id,
         short_id=_str(issue.get("shortId")),
@@ -154,17 +169,33 @@ def _issue_facts(data):
         platform=_str(issue.get("platform")),
         project_slug=_str(project.get("slug")),
         first_seen=first_seen,
-        last_seen=_timestamp(issue.get("lastSeen") or issue.get("firstSeen"), "data.issue.lastSeen"),
+        last_seen=last_seen,
         count=_int(issue.get("count")),
         user_count=_int(issue.get("userCount")),
         status=_str(issue.get("status")),
         substatus=_str(issue.get("substatus")),
         status_details=status_details,
-        assignee=_assignee(issue.get("assignedTo")),
+        assignee=assignee,
+        assignee_info=assignee_info,
         web_url=_str(data.get("web_url") or issue.get("permalink") or issue.get("web_url")),
         exception_type=_text(metadata.get("type")),
         exception_value=_text(metadata.get("value")),
+        as_of=max(last_seen, _latest_activity(issue) or last_seen),
     )
+
+
+def _latest_activity(issue):
+    """The newest `dateCreated` of the issue's activity (the issue detail endpoint lists it), if any.
+
+    statusDetails holds no time of change (ignoreUntil is when an archive ends, inCommit's date the commit's).
+    """
+    dates = []
+    for entry in issue.get("activity") if isinstance(issue.get("activity"), list) else ():
+        try:
+            dates.append(_timestamp(_dict(entry).get("dateCreated"), "activity.dateCreated"))
+        except PayloadError:
+            pass  # an unreadable entry only gives no date
+    return max(dates, default=None)
 
 
 def _event_facts(event, **defaults):
@@ -240,10 +271,26 @@ def _tags(raw):
     return tags
 
 
-def _assignee(raw):
-    if isinstance(raw, dict):
-        return _str(raw.get("email") or raw.get("name") or raw.get("id"))
-    return _str(raw)
+def _assignee(raw) -> tuple[str, dict]:
+    """(as people read it, as Sentry sent it): assignedTo is a user or a team, or null for nobody.
+
+    Sentry names a team by its slug and gives it no email; a team reads "#slug", as in Sentry.
+    """
+    if not isinstance(raw, dict):
+        name = _str(raw)
+        return name, {"type": "user", "id": "", "name": name, "email": ""} if name else {}
+    team = _str(raw.get("type")) == "team"
+    info = {"type": "team" if team else "user", "id": _str(raw.get("id")), "name": _str(raw.get("name")),
+            "email": "" if team else _str(raw.get("email"))}
+    if not (info["id"] or info["name"] or info["email"]):
+        return "", {}
+    shown = f"#{info['name'] or info['id']}" if team else info["email"] or info["name"] or info["id"]
+    return shown[:200], info
+
+
+def _sent_time(sent_at):
+    sent_at = (sent_at or "").strip()
+    return datetime.fromtimestamp(float(sent_at), tz=UTC) if SENT_AT.fullmatch(sent_at) else None
 
 
 def _issue_web_url(url):

@@ -227,13 +227,14 @@ def _claim(delivery, webhook):
 
 def _apply(webhook: Webhook, items=None):
     if webhook.issue:
-        # Our own push coming back as a user's change (user token), or one about to be overwritten by ours.
-        echo = webhook.is_echo or SentrySync.objects.echoes(issue=webhook.issue, action=webhook.action)
-        triage_services.item_apply_issue(
-            issue=webhook.issue, action=webhook.action, actor_label=webhook.actor_label, echo=echo, items=items
-        )
+        # Our own push coming back, or a state about to be overwritten by ours: told by what we pushed,
+        # never by the actor (Sentry names the receiving app as the actor of any app's change).
+        echo = SentrySync.objects.echoes(issue=webhook.issue, action=webhook.action)
+        triage_services.item_apply_issue(issue=webhook.issue, action=webhook.action, at=webhook.snapshot_at,
+                                         actor_label=webhook.actor_label, echo=echo, items=items)
     elif webhook.event:
-        triage_services.item_record_event(event=webhook.event, actor_label=webhook.actor_label, items=items)
+        triage_services.item_record_event(event=webhook.event, at=webhook.snapshot_at, actor_label=webhook.actor_label,
+                                          items=items)
     # Other resources (installation, comment, metric_alert, seer, ...) are kept as delivered.
 
 

@@ -5,8 +5,9 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from django.utils import timezone
 
-from integrations.models import WebhookDelivery
+from integrations.models import SentrySync, WebhookDelivery
 from integrations.services import deliveries_process, delivery_process
 from triage.models import Occurrence, TriageItem
 
@@ -216,6 +217,10 @@ def test_it_records_assignment_in_sentry(client, process_all):
 
 def test_it_does_not_flip_state_on_the_echo_of_our_own_change(client, process_all):
     post_webhook(client, "issue", issue_payload())
+    process_all()
+    # What we pushed tells an echo, not the actor (tests/test_sentry_echo.py).
+    SentrySync.objects.create(item=TriageItem.objects.get(), change={"status": "resolved"},
+                              state=SentrySync.State.SENT, sent_at=timezone.now())
     echo = issue_payload(action="resolved", status="resolved", count="7")
     echo["actor"] = {"type": "application", "id": "b3c1a0e2-portal-app", "name": "Triage Portal"}
     post_webhook(client, "issue", echo)

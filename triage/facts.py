@@ -23,11 +23,15 @@ class IssueFacts:
     status: str = ""
     substatus: str = ""
     status_details: dict = field(default_factory=dict)
-    assignee: str = ""
+    assignee: str = ""  # as people read it: an email or name, "#slug" for a team, "" for nobody
+    # Sentry's assignedTo as sent: {"type": "user" | "team", "id", "name", "email"}, {} for nobody.
+    assignee_info: dict = field(default_factory=dict)
     web_url: str = ""
     exception_type: str = ""
     exception_value: str = ""
 
+    # The snapshot is at least this recent: its lastSeen, or its latest activity when it lists one.
+    as_of: datetime | None = None
 
 @dataclass(frozen=True)
 class Frame:

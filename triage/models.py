@@ -104,7 +104,12 @@ class TriageItem(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     sentry_status = models.CharField(max_length=32, blank=True)
     sentry_substatus = models.CharField(max_length=32, blank=True)
-    sentry_assignee = models.CharField(max_length=200, blank=True)
+    sentry_assignee = models.CharField(max_length=200, blank=True)  # as read: an email or name, "#slug" for a team
+    # Sentry's assignedTo as sent: {"type": "user" | "team", "id", "name", "email"}, {} for nobody.
+    sentry_assignee_info = models.JSONField(default=dict, blank=True)
+    # When Sentry took the snapshot sentry_status, sentry_substatus and the assignee came from (its
+    # send time): deliveries arrive out of order, and an older snapshot changes none of them.
+    sentry_state_at = models.DateTimeField(null=True, blank=True)
     sentry_url = models.URLField(max_length=500, blank=True)
     tags = models.JSONField(default=dict, blank=True)
     # The latest event, trimmed to what a person reads (see triage.facts.EventFacts.summary).
@@ -124,7 +129,8 @@ class TriageItem(models.Model):
                               related_name="owned_items")
     # Why it was classified or ignored, pinned above the timeline so comments do not bury it.
     pinned_note = models.TextField(blank=True)
-    # {"kind": "forever" | "until" | "events" | "users", "until": iso, "count": N, "baseline": N}
+    # {"kind": "forever" | "until" | "events" | "users" | "escalating", "until": iso, "count": N,
+    #  "baseline": N, "window": minutes}: with a window, N events (or users) within that many minutes.
     ignore_condition = models.JSONField(default=dict, blank=True)
     woke_at = models.DateTimeField(null=True, blank=True)
     triaged_at = models.DateTimeField(null=True, blank=True)

@@ -13,6 +13,7 @@ from .locked_items import LockedItems
 from .models import Activity, Occurrence, Service, TriageItem
 from .ownership import item_assign_owning_team
 from .runbook_links import item_link_runbook, item_runbook_resolved
+from .sentry_state import ignore_condition_from_sentry, snapshot_is_newer
 from .signatures import grouping_columns
 
 SENTRY = "Sentry"
@@ -32,21 +33,27 @@ def activity_record(*, item, verb, actor=None, actor_label="", **data) -> Activi
 
 
 @transaction.atomic(savepoint=False)  # inside delivery processing, a failure rolls it all back anyway
-def item_apply_issue(*, issue: IssueFacts, action: str, actor_label: str = SENTRY, echo: bool = False,
-                     items: LockedItems | None = None):
-    """Apply an `issue` webhook. Echoes of the portal's own changes only refresh figures.
+def item_apply_issue(*, issue: IssueFacts, action: str, at: datetime | None = None, actor_label: str = SENTRY,
+                     echo: bool = False, items: LockedItems | None = None):
+    """Apply an `issue` webhook whose snapshot Sentry took `at` (triage.sentry_state says which win).
 
+    Figures refresh from any snapshot; Sentry's state and the item's own only from one newer than
+    the item's. Echoes of the portal's own changes change no triage state.
     With `items`, the caller saves the item once its whole batch is applied.
     """
+    at = at or issue.as_of or issue.last_seen
     batch = LockedItems() if items is None else items
     item, created = batch.get(issue.issue_id, lambda: _new_item_from_issue(issue))
-    was_open = item.is_open
+    was_open, newer = item.is_open, created or snapshot_is_newer(item, at)
     if created:
         activity_record(item=item, verb="created", actor_label=actor_label, via=f"issue.{action}")
     else:
         _refresh_from_issue(item, issue)
-    if not echo:
-        _apply_sentry_action(item, action=action, issue=issue, actor_label=actor_label)
+    if newer:
+        # A new item's timeline says "assigned" only when that is what the webhook is about.
+        _take_sentry_state(item, issue, at, actor_label=actor_label, quiet=echo or (created and action != "assigned"))
+    if newer and not echo:
+        _apply_sentry_action(item, action=action, issue=issue, at=at, actor_label=actor_label)
     if created or (item.is_open and not was_open):
         item_link_runbook(item=item, actor_label=actor_label, reopened=not created)
     if items is None:
@@ -55,8 +62,9 @@ def item_apply_issue(*, issue: IssueFacts, action: str, actor_label: str = SENTR
 
 
 @transaction.atomic(savepoint=False)
-def item_record_event(*, event: EventFacts, actor_label: str = SENTRY, items: LockedItems | None = None):
-    """Record one Sentry event. Returns (item, occurrence_created); a known event changes nothing.
+def item_record_event(*, event: EventFacts, at: datetime | None = None, actor_label: str = SENTRY,
+                      items: LockedItems | None = None):
+    """Record one Sentry event, sent by Sentry `at`. Returns (item, occurrence_created); a known event changes nothing.
 
     With `items`, the caller saves the item once its whole batch is applied.
     """
@@ -75,8 +83,8 @@ def item_record_event(*, event: EventFacts, actor_label: str = SENTRY, items: Lo
         item_assign_owning_team(item)  # rules may match on the stack and tags the first event brings
     if created:
         activity_record(item=item, verb="created", actor_label=actor_label, via="event", event_id=event.event_id)
-    elif item.status == Status.RESOLVED and _regresses(item, event):
-        _reopen(item, regressed=True, actor_label=actor_label, event_id=event.event_id, release=event.release)
+    elif item.status == Status.RESOLVED and _regresses(item, at or event.timestamp, event.release):
+        _regress(item, at or event.timestamp, actor_label=actor_label, event_id=event.event_id, release=event.release)
     elif item.status == Status.IGNORED and ignore_condition_passed(item):
         item_wake(item, actor_label=actor_label, event_id=event.event_id)
     reopened = not created and item.is_open and not was_open
@@ -87,21 +95,46 @@ def item_record_event(*, event: EventFacts, actor_label: str = SENTRY, items: Lo
     return item, True
 
 
-def _regresses(item, event: EventFacts) -> bool:
-    """Resolved "in the next release": events from the release still running do not count."""
-    return not item.resolved_in_release or (event.release or item.resolved_in_release) != item.resolved_in_release
+def _regresses(item, sent_at, release) -> bool:
+    """An event Sentry sent at `sent_at` from `release` reopens the resolved item, unless Sentry sent it
+    before the snapshot that resolved it (Sentry had it then: a late delivery), or it was resolved "in
+    the next release" and this is the release still running.
+    """
+    if item.sentry_state_at is not None and sent_at < item.sentry_state_at:
+        return False
+    return not item.resolved_in_release or (release or item.resolved_in_release) != item.resolved_in_release
+
+
+def _regress(item, at, *, actor_label, **data):
+    """Sentry regresses it too, as of the event (its unresolved webhook confirms): older snapshots no longer apply."""
+    _reopen(item, regressed=True, actor_label=actor_label, **data)
+    item.sentry_status, item.sentry_substatus = "unresolved", "regressed"
+    item.sentry_state_at = max(item.sentry_state_at or at, at)
 
 
 def ignore_condition_passed(item, now=None) -> bool:
-    condition = item.ignore_condition or {}
+    condition, now = item.ignore_condition or {}, now or timezone.now()
     kind = condition.get("kind")
     if kind == "until":
-        return datetime.fromisoformat(condition["until"]) <= (now or timezone.now())
+        return datetime.fromisoformat(condition["until"]) <= now
+    if kind in ("events", "users") and condition.get("window"):
+        return _seen_within(item, kind, now - timedelta(minutes=condition["window"])) >= condition["count"]
     if kind == "events":
         return item.event_count - condition["baseline"] >= condition["count"]
     if kind == "users":
         return item.user_count - condition["baseline"] >= condition["count"]
-    return False
+    return False  # forever, or until escalating: Sentry says when it escalates
+
+
+def _seen_within(item, kind, since) -> int:
+    """Events the portal received from `since` on, or the users they came from (their `user` tag).
+
+    One query, and only for an item ignored with a window (Sentry's "100 events in 60 minutes").
+    """
+    recent = Occurrence.objects.filter(item_id=item.pk, timestamp__gte=since)
+    if kind == "events":
+        return recent.count()
+    return recent.filter(tags__has_key="user").values("tags__user").distinct().count()
 
 
 def item_wake(item, *, actor_label=SENTRY, **data):
@@ -118,7 +151,7 @@ def _new_item_from_issue(issue: IssueFacts) -> TriageItem:
         last_seen=issue.last_seen,
         latest_event={"exception_type": issue.exception_type, "exception_value": issue.exception_value},
     )
-    _refresh_from_issue(item, issue)
+    _refresh_from_issue(item, issue)  # Sentry's state follows, as from any newer snapshot
     item_assign_owning_team(item)
     return item
 
@@ -131,7 +164,6 @@ def _refresh_from_issue(item, issue: IssueFacts):
     item.platform = issue.platform or item.platform
     item.project_slug = issue.project_slug or item.project_slug
     item.sentry_url = issue.web_url or item.sentry_url
-    item.sentry_status, item.sentry_substatus = issue.status, issue.substatus
     # Deliveries can arrive out of order: figures only ever grow.
     item.first_seen = min(item.first_seen, issue.first_seen)
     item.last_seen = max(item.last_seen, issue.last_seen)
@@ -187,33 +219,48 @@ def _take_latest_event(item, event: EventFacts):
     item.updated_at = timezone.now()
 
 
-def _apply_sentry_action(item, *, action, issue: IssueFacts, actor_label):
+def _take_sentry_state(item, issue: IssueFacts, at, *, actor_label, quiet):
+    """Sentry's state as of a newer snapshot, whatever its action (a new issue can come assigned)."""
+    if issue.assignee != item.sentry_assignee and not quiet:
+        activity_record(item=item, verb="assigned", actor_label=actor_label, assignee=issue.assignee)
+    item.sentry_assignee, item.sentry_assignee_info = issue.assignee, issue.assignee_info
+    item.sentry_status, item.sentry_substatus, item.sentry_state_at = issue.status, issue.substatus, at
+
+
+def _apply_sentry_action(item, *, action, issue: IssueFacts, at, actor_label):
     if action == "resolved" and item.status != Status.RESOLVED:
-        item.status, item.resolved_at = Status.RESOLVED, timezone.now()
-        item_runbook_resolved(item=item, at=item.resolved_at)
-        in_next_release = issue.status_details.get("inNextRelease") or issue.status_details.get("inRelease")
-        item.resolved_in_release = item.latest_event.get("release", "") if in_next_release else ""
-        activity_record(
-            item=item, verb="resolved", actor_label=actor_label,
-            resolution_type=issue.status_details.get("resolution_type", ""), status_details=issue.status_details,
-        )
-    elif action in ("ignored", "archived") and item.status != Status.IGNORED:
-        item.status = Status.IGNORED
-        activity_record(
-            item=item, verb="ignored", actor_label=actor_label,
-            substatus=issue.substatus, status_details=issue.status_details,
-        )
+        _resolve_from_sentry(item, issue, at, actor_label=actor_label)
+    elif action in ("ignored", "archived"):
+        _ignore_from_sentry(item, issue, at, actor_label=actor_label)
     elif action == "unresolved" and not item.is_open:
         _reopen(item, regressed=issue.substatus == "regressed", actor_label=actor_label)
-    elif action == "assigned" and issue.assignee != item.sentry_assignee:
-        item.sentry_assignee = issue.assignee
-        activity_record(item=item, verb="assigned", actor_label=actor_label, assignee=issue.assignee)
+    elif action == "unresolved" and issue.substatus == "regressed" and item.regressed_at is None:
+        item.regressed_at = timezone.now()  # met first as regressed: its resolve came later, or never
+
+
+def _resolve_from_sentry(item, issue: IssueFacts, at, *, actor_label):
+    item.status, item.resolved_at = Status.RESOLVED, timezone.now()
+    item_runbook_resolved(item=item, at=item.resolved_at)
+    in_next_release = issue.status_details.get("inNextRelease") or issue.status_details.get("inRelease")
+    item.resolved_in_release = item.latest_event.get("release", "") if in_next_release else ""
+    activity_record(
+        item=item, verb="resolved", actor_label=actor_label,
+        resolution_type=issue.status_details.get("resolution_type", ""), status_details=issue.status_details,
+    )
+
+
+def _ignore_from_sentry(item, issue: IssueFacts, at, *, actor_label):
+    """Archived in Sentry: the item keeps Sentry's condition, so the portal wakes it if Sentry does not say so."""
+    condition = ignore_condition_from_sentry(issue, at)
+    if item.status != Status.IGNORED or condition["kind"] != item.ignore_condition.get("kind"):
+        activity_record(item=item, verb="ignored", actor_label=actor_label, condition=condition,
+                        substatus=issue.substatus, status_details=issue.status_details)
+    item.status, item.ignore_condition, item.woke_at = Status.IGNORED, condition, None
 
 
 def _reopen(item, *, regressed, actor_label, **data):
     now = timezone.now()
-    item.status, item.resolved_at = Status.NEW, None
-    item.sentry_status = "unresolved"  # Sentry reopens it too; its webhook will confirm
+    item.status, item.resolved_at, item.ignore_condition = Status.NEW, None, {}
     if regressed:
         item.regressed_at = now
     activity_record(item=item, verb="regressed" if regressed else "reopened", actor_label=actor_label, **data)
