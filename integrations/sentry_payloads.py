@@ -2,31 +2,30 @@
 
 Integration Platform: https://docs.sentry.io/integrations/integration-platform/webhooks/
 Legacy WebHooks plugin: top-level issue fields plus `event`, no action, no signature.
+The event inside `error`, `event_alert` and legacy deliveries: integrations/sentry_events.py.
 """
 
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from config.storable import UNSTORABLE
-from triage.facts import EventFacts, ExceptionFacts, Frame, IssueFacts
+from triage.facts import EventFacts, IssueFacts
+from triage.templatetags.safe_urls import safe_url
 
 LEGACY = "legacy"
 EVENT_RESOURCES = {"event_alert": "event", "error": "error"}
 ISSUE_ACTIONS = {"created", "resolved", "assigned", "ignored", "archived", "unresolved"}
-MAX_FRAMES = 60
 MAX_TEXT = 2000
-MAX_FINGERPRINT_PARTS = 10
-PROJECT_IN_API_URL = re.compile(r"/api/0/projects/[^/]+/(?P<project>[^/]+)/events/")
-EVENT_IN_WEB_URL = re.compile(r"/events/[^/]+/?$")
 # Identifiers are stored in bounded columns: printable ASCII only, because PostgreSQL refuses
 # NUL and lone surrogates in text, and one that does not fit must be refused here, not at the INSERT.
 RESOURCE = re.compile(r"[!-~]{1,50}")
 ACTION = re.compile(r"[!-~]{0,50}")
 ISSUE_ID = re.compile(r"[!-~]{1,32}")
 EVENT_ID = re.compile(r"[!-~]{1,64}")
+CATEGORY = re.compile(r"[a-z_]{1,32}")  # Sentry's GroupCategory names, lower case
 SENT_AT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")  # Sentry-Hook-Timestamp, as the view accepts it
 ONE_SECOND = timedelta(seconds=1)
 
@@ -132,10 +131,23 @@ def _parse_integration(resource, payload, sent_at):
     common = dict(resource=resource, action=action, actor_type=_str(actor.get("type")),
                   actor_id=_str(actor.get("id")), actor_name=_str(actor.get("name")), sent_at=sent_at)
     if resource == "issue":
-        return Webhook(**common, issue=_issue_facts(data))
+        return Webhook(**common, issue=_issue_with_category(data))
     if resource in EVENT_RESOURCES:
         return Webhook(**common, event=_event_facts(_required_dict(data, EVENT_RESOURCES[resource])))
     return Webhook(**common)
+
+
+def _issue_with_category(data):
+    """The issue's facts with its category, and its link only if it is http(s) (as for an event's)."""
+    facts = _issue_facts(data)
+    category = _category(_dict(data.get("issue")).get("issueCategory"))
+    return replace(facts, issue_category=category, web_url=_http_url(facts.web_url))
+
+
+def _event_facts(event, **defaults):
+    from .sentry_events import event_facts  # sentry_events reads values with this module's readers
+
+    return event_facts(event, **defaults)
 
 
 def _parse_legacy(payload):
@@ -144,7 +156,7 @@ def _parse_legacy(payload):
     if not issue_id:
         raise PayloadError("legacy payload needs the issue `id`")
     project = _str(payload.get("project_slug")) or _str(payload.get("project"))
-    defaults = {"issue_id": issue_id, "project_slug": project, "web_url": _issue_web_url(_str(payload.get("url")))}
+    defaults = {"issue_id": issue_id, "project_slug": project, "web_url": _str(payload.get("url"))}
     return Webhook(resource=LEGACY, action="triggered", event=_event_facts(event, **defaults))
 
 
@@ -198,79 +210,6 @@ def _latest_activity(issue):
     return max(dates, default=None)
 
 
-def _event_facts(event, **defaults):
-    event_id = _str(event.get("event_id") or event.get("id"))
-    issue_id = _str(event.get("issue_id") or event.get("groupID")) or defaults.get("issue_id", "")
-    if not event_id or not issue_id:
-        raise PayloadError("an event needs `event_id` and `issue_id`")
-    api_url = _str(event.get("url"))
-    match = PROJECT_IN_API_URL.search(api_url)
-    tags = _tags(event.get("tags"))
-    return EventFacts(
-        event_id=event_id,
-        issue_id=issue_id,
-        timestamp=_timestamp(event.get("timestamp") or event.get("datetime") or event.get("received"), "event.timestamp"),
-        title=_text(event.get("title")) or _text(event.get("message")) or event_id,
-        project_slug=match["project"] if match else defaults.get("project_slug", ""),
-        culprit=_text(event.get("culprit")),
-        level=_str(event.get("level")) or tags.get("level", "error"),
-        platform=_str(event.get("platform")),
-        environment=_str(event.get("environment")) or tags.get("environment", ""),
-        release=_str(event.get("release")) or tags.get("release", ""),
-        request_url=_text(_dict(event.get("request")).get("url")),
-        web_url=_issue_web_url(_str(event.get("web_url"))) or defaults.get("web_url", ""),
-        tags=tags,
-        fingerprint=_fingerprint(event.get("fingerprint")),
-        exceptions=_exceptions(event),
-    )
-
-
-def _fingerprint(value) -> tuple[str, ...]:
-    parts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    return tuple(part for part in map(_str, parts[:MAX_FINGERPRINT_PARTS]) if part)
-
-
-def _exceptions(event):
-    values = _dict(event.get("exception")).get("values")
-    if not isinstance(values, list):
-        return ()
-    return tuple(
-        ExceptionFacts(type=_text(exc.get("type"), 200), value=_text(exc.get("value")), frames=_frames(exc))
-        for exc in values
-        if isinstance(exc, dict)
-    )
-
-
-def _frames(exc):
-    frames = _dict(exc.get("stacktrace")).get("frames")
-    if not isinstance(frames, list):
-        return ()
-    return tuple(
-        Frame(
-            filename=_text(frame.get("filename") or frame.get("abs_path"), 500),
-            function=_text(frame.get("function"), 300),
-            module=_text(frame.get("module"), 300),
-            lineno=_int_or_none(frame.get("lineno")),
-            colno=_int_or_none(frame.get("colno")),
-            in_app=bool(frame.get("in_app")),
-            context_line=_text(frame.get("context_line"), 500),
-        )
-        for frame in frames[-MAX_FRAMES:]
-        if isinstance(frame, dict)
-    )
-
-
-def _tags(raw):
-    """Sentry sends tags as [key, value] pairs in webhooks and {key, value} objects in the API."""
-    tags = {}
-    for tag in raw if isinstance(raw, list) else ():
-        if isinstance(tag, list | tuple) and len(tag) == 2:
-            tags[_str(tag[0])] = _text(tag[1], 200)
-        elif isinstance(tag, dict) and "key" in tag:
-            tags[_str(tag["key"])] = _text(tag.get("value"), 200)
-    return tags
-
-
 def _assignee(raw) -> tuple[str, dict]:
     """(as people read it, as Sentry sent it): assignedTo is a user or a team, or null for nobody.
 
@@ -293,9 +232,15 @@ def _sent_time(sent_at):
     return datetime.fromtimestamp(float(sent_at), tz=UTC) if SENT_AT.fullmatch(sent_at) else None
 
 
-def _issue_web_url(url):
-    """An event's web URL without the `/events/<id>/` tail, and no query string."""
-    return EVENT_IN_WEB_URL.sub("/", url.split("?", 1)[0]) if url else ""
+def _http_url(url):
+    """`url` if it is an absolute http(s) URL, else "": what Sentry links to, and all a stored link may be."""
+    url = safe_url(url)
+    return url if not url.startswith("/") else ""  # safe_url also passes the portal's own paths
+
+
+def _category(value):
+    category = _str(value).lower()
+    return category if CATEGORY.fullmatch(category) else "error"
 
 
 def _timestamp(value, where):

@@ -16,6 +16,7 @@ class IssueFacts:
     last_seen: datetime
     short_id: str = ""
     culprit: str = ""
+    issue_category: str = "error"  # Sentry's issueCategory: error, performance, cron, uptime, feedback, ...
     level: str = "error"
     platform: str = ""
     count: int = 0
@@ -68,8 +69,11 @@ class EventFacts:
     tags: dict = field(default_factory=dict)
     # Sentry's grouping fingerprint: ("{{ default }}",) unless the SDK or a rule set one.
     fingerprint: tuple[str, ...] = ()
-    # Outermost exception last, as Sentry orders a chain.
+    # Outermost exception last, as Sentry orders a chain. An event without one but with a stack (a message
+    # captured with it) has one entry of type "" whose value is the message.
     exceptions: tuple[ExceptionFacts, ...] = ()
+    # The issue's category in Sentry: an issue-platform event's occurrence names it (integrations.sentry_events).
+    issue_category: str = "error"
 
     @property
     def main_exception(self):

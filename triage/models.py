@@ -90,6 +90,8 @@ class TriageItem(models.Model):
     title = models.TextField()
     culprit = models.TextField(blank=True)
     level = models.CharField(max_length=16, default=Level.ERROR)
+    # Sentry's issue category (issueCategory): "error", or "performance", "cron", "uptime", "feedback", ...
+    issue_category = models.CharField(max_length=32, default="error")
     platform = models.CharField(max_length=64, blank=True)
     project_slug = models.CharField(max_length=100, blank=True)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="items")

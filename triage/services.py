@@ -146,6 +146,7 @@ def item_wake(item, *, actor_label=SENTRY, **data):
 def _new_item_from_issue(issue: IssueFacts) -> TriageItem:
     item = TriageItem(
         sentry_issue_id=issue.issue_id,
+        issue_category=issue.issue_category,  # an issue's category never changes: read once
         service=service_for_project(project_slug=issue.project_slug),
         first_seen=issue.first_seen,
         last_seen=issue.last_seen,
@@ -184,6 +185,7 @@ def _new_item_from_event(event: EventFacts) -> TriageItem:
         sentry_issue_id=event.issue_id,
         title=event.title,
         culprit=event.culprit,
+        issue_category=event.issue_category,
         level=event.level,
         platform=event.platform,
         project_slug=event.project_slug,
@@ -191,6 +193,7 @@ def _new_item_from_event(event: EventFacts) -> TriageItem:
         first_seen=event.timestamp,
         last_seen=event.timestamp,
         sentry_url=event.web_url,
+        sentry_status="unresolved",  # Sentry just saw an event of it: its issue is open
     )
 
 
