@@ -180,6 +180,16 @@ def test_an_issue_of_each_category_makes_an_item_of_that_kind(alice_client, cate
     assert f'<span class="chip kind" title="Sentry issue category">{category}</span>' in page(alice_client, item)
 
 
+def test_an_items_kind_follows_its_issue_but_not_an_issue_without_a_category(client):
+    assert deliver(client, "error", shapes.error_created(shapes.python_chained(), ISSUE)).issue_category == "error"
+    body = shapes.issue_body(ISSUE, "performance")
+    assert deliver(client, "issue", body).issue_category == "performance"
+
+    del body["data"]["issue"]["issueCategory"]  # an older Sentry: it says nothing of the category
+    body["action"] = "resolved"
+    assert deliver(client, "issue", body).issue_category == "performance"
+
+
 @pytest.mark.parametrize("action", ["ignored", "archived"])
 @pytest.mark.parametrize("variant", shapes.ARCHIVE_VARIANTS)
 def test_an_archived_issue_keeps_its_kind(client, action, variant):

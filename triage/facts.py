@@ -30,9 +30,9 @@ class IssueFacts:
     web_url: str = ""
     exception_type: str = ""
     exception_value: str = ""
-
     # The snapshot is at least this recent: its lastSeen, or its latest activity when it lists one.
     as_of: datetime | None = None
+
 
 @dataclass(frozen=True)
 class Frame:

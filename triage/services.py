@@ -165,6 +165,8 @@ def _refresh_from_issue(item, issue: IssueFacts):
     item.platform = issue.platform or item.platform
     item.project_slug = issue.project_slug or item.project_slug
     item.sentry_url = issue.web_url or item.sentry_url
+    if issue.issue_category != "error":  # "error" is also what a Sentry without issueCategory implies
+        item.issue_category = issue.issue_category  # an item first made from an event, or before 0014
     # Deliveries can arrive out of order: figures only ever grow.
     item.first_seen = min(item.first_seen, issue.first_seen)
     item.last_seen = max(item.last_seen, issue.last_seen)
