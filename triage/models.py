@@ -9,7 +9,7 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     slack_webhook_url = models.URLField(
-        max_length=500, blank=True,
+        max_length=500, blank=True, db_default="",
         help_text="A Slack-compatible incoming webhook: the team's morning digest goes there too.")
 
     class Meta:
@@ -91,7 +91,8 @@ class TriageItem(models.Model):
     culprit = models.TextField(blank=True)
     level = models.CharField(max_length=16, default=Level.ERROR)
     # Sentry's issue category (issueCategory): "error", or "performance", "cron", "uptime", "feedback", ...
-    issue_category = models.CharField(max_length=32, default="error")
+    # db_default too, here and below: rows written by raw SQL (bench loaders, bulk INSERTs) that predate a column.
+    issue_category = models.CharField(max_length=32, default="error", db_default="error")
     platform = models.CharField(max_length=64, blank=True)
     project_slug = models.CharField(max_length=100, blank=True)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="items")
@@ -108,7 +109,7 @@ class TriageItem(models.Model):
     sentry_substatus = models.CharField(max_length=32, blank=True)
     sentry_assignee = models.CharField(max_length=200, blank=True)  # as read: an email or name, "#slug" for a team
     # Sentry's assignedTo as sent: {"type": "user" | "team", "id", "name", "email"}, {} for nobody.
-    sentry_assignee_info = models.JSONField(default=dict, blank=True)
+    sentry_assignee_info = models.JSONField(default=dict, db_default={}, blank=True)
     # When Sentry took the snapshot sentry_status, sentry_substatus and the assignee came from (its
     # send time): deliveries arrive out of order, and an older snapshot changes none of them.
     sentry_state_at = models.DateTimeField(null=True, blank=True)
