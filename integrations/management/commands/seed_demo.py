@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from integrations import demo
 from integrations.models import WebhookDelivery
+from integrations.sentry_auth import configured_values, signing_secret
 from integrations.sentry_payloads import LEGACY
 from integrations.services import delivery_process
 from triage.models import Service, Team, TriageItem
@@ -117,9 +118,9 @@ class DemoSender:
 
     def _post(self, resource, body):
         if resource == LEGACY:
-            url = reverse("integrations:sentry-legacy-webhook", args=[settings.SENTRY_LEGACY_TOKEN])
+            url = reverse("integrations:sentry-legacy-webhook", args=[configured_values("SENTRY_LEGACY_TOKEN")[0]])
             return self.client.post(url, body, content_type="application/json", secure=True)
-        headers = demo.webhook_headers(body, resource, settings.SENTRY_CLIENT_SECRET)
+        headers = demo.webhook_headers(body, resource, signing_secret())
         return self.client.post(reverse("integrations:sentry-webhook"), body, content_type="application/json",
                                 secure=True, headers=headers)
 

@@ -1,11 +1,11 @@
 """manage.py send_test_webhook: does a running portal accept a webhook signed like Sentry signs it?"""
 
 import requests
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from integrations import demo
+from integrations.sentry_auth import signing_secret
 
 DEFAULT_URL = "http://127.0.0.1:8000/integrations/sentry/webhook/"
 TIMEOUT_SECONDS = 10
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--secret", default="", help="Sign with this instead of SENTRY_CLIENT_SECRET.")
 
     def handle(self, *args, url=DEFAULT_URL, secret="", **options):
-        secret = secret or settings.SENTRY_CLIENT_SECRET
+        secret = secret or signing_secret()
         if not secret:
             raise CommandError("Nothing to sign with: set SENTRY_CLIENT_SECRET or pass --secret (the portal's value).")
         payload = demo.webhook_check_payload(timezone.now())
