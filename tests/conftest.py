@@ -6,9 +6,11 @@ import redis
 from django.contrib.auth.models import Group, User
 from django.db import connection
 
+from integrations.models import WebhookDelivery
+from integrations.services import deliveries_process, delivery_process
 from triage.models import Team
 
-from .processes import port_open
+from .processes import flush_broker, port_open
 
 # CI sets REQUIRE_SERVICES=1: there a test that needs PostgreSQL, Redis, a worker
 # or Chromium must run, so a missing service fails the run instead of skipping.
@@ -54,6 +56,29 @@ def free_drain_flags():
             client.delete(*(drain.FLAG.format(slot=slot) for slot in range(4)))
         except redis.RedisError:
             pass  # Redis is down; the tests that need it say so
+
+
+@pytest.fixture
+def clean_broker():
+    """An empty broker before and after: a worker test must not take another test's tasks."""
+    flush_broker()
+    yield
+    flush_broker()
+
+
+@pytest.fixture(params=["one at a time", "in one batch"])
+def process_all(request):
+    """Process what is pending as a retry or replay does (one by one) and as the drain does (a batch)."""
+
+    def process():
+        pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        ids = list(pending.order_by("pk").values_list("pk", flat=True))
+        if request.param == "one at a time":
+            return [delivery_process(delivery_id=pk) for pk in ids]
+        statuses = deliveries_process(delivery_ids=ids)
+        return [statuses[pk] for pk in ids]
+
+    return process
 
 
 def _user(username, *roles, **extra):

@@ -14,17 +14,11 @@ from integrations.tasks import requeue_stale_deliveries
 from triage.models import Occurrence, TriageItem
 
 from .helpers import WEBHOOK_URL, compact, event_payload, post_webhook, sample, wire_headers
-from .processes import celery_worker, flush_broker, pool_children, database_url_for_tests, wait_for, web_server
+from .processes import celery_worker, pool_children, database_url_for_tests, wait_for, web_server
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("clean_broker")]
 Status = WebhookDelivery.Status
-
-
-@pytest.fixture(autouse=True)
-def clean_broker():
-    flush_broker()
-    yield
-    flush_broker()
 
 
 def delivery_status(pk):

@@ -13,19 +13,13 @@ from integrations.sentry_payloads import parse_body, parse_webhook
 from triage.models import Activity, TriageItem
 
 from .helpers import compact, issue_payload
-from .processes import celery_worker, database_url_for_tests, flush_broker, pool_children, wait_for
+from .processes import celery_worker, database_url_for_tests, pool_children, wait_for
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("clean_broker")]
 Status = WebhookDelivery.Status
 BATCH_LINE = re.compile(r"Drain slot (\d+) \(pid (\d+)\) applied (\d+) of (\d+) deliveries")
 SUCCEEDED = re.compile(r"Task integrations\.tasks\.drain_deliveries\[[^]]+\] succeeded")
-
-
-@pytest.fixture(autouse=True)
-def clean_broker():
-    flush_broker()
-    yield
-    flush_broker()
 
 
 def store_new_issues(count):

@@ -15,18 +15,12 @@ from rest_framework.authtoken.models import Token
 from ops.models import DataFixRequest, Notification
 from ops.tasks import requeue_stale_notifications
 
-from .processes import celery_worker, database_url_for_tests, flush_broker, pool_children, wait_for, web_server
+from .processes import celery_worker, database_url_for_tests, pool_children, wait_for, web_server
 from .test_ops_support import Api, checkout, item  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("clean_broker")]
 SECRET = "worker-test-secret"
-
-
-@pytest.fixture(autouse=True)
-def clean_broker():
-    flush_broker()
-    yield
-    flush_broker()
 
 
 @pytest.fixture

@@ -9,16 +9,10 @@ from integrations.services import delivery_process
 from triage.models import TriageItem
 
 from .helpers import event_payload, post_webhook
-from .processes import celery_worker, flush_broker, wait_for
+from .processes import celery_worker, wait_for
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def clean_broker():
-    flush_broker()
-    yield
-    flush_broker()
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("clean_broker")]
 
 
 def test_a_runbook_created_through_the_api_relinks_an_open_item_on_the_worker(client, alice, tmp_path):

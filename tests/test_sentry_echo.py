@@ -9,8 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.models import SentrySync, WebhookDelivery
-from integrations.services import deliveries_process, delivery_process
+from integrations.models import SentrySync
 from triage.models import TriageItem
 
 from .helpers import issue_payload, post_webhook
@@ -20,21 +19,10 @@ ISSUE_ID = "1170820242"
 APP_ACTOR = {"type": "application", "id": "b3c1a0e2-receiving-app", "name": "Triage Portal"}
 
 
-@pytest.fixture(params=["one at a time", "in one batch"])
-def process(request):
-    def run():
-        ids = list(WebhookDelivery.objects.filter(status="pending").order_by("pk").values_list("pk", flat=True))
-        if request.param == "one at a time":
-            return [delivery_process(delivery_id=pk) for pk in ids]
-        return list(deliveries_process(delivery_ids=ids).values())
-
-    return run
-
-
 @pytest.fixture
-def item(client, process):
+def item(client, process_all):
     post_webhook(client, "issue", issue_payload(ISSUE_ID))
-    process()
+    process_all()
     return TriageItem.objects.get()
 
 
@@ -45,45 +33,45 @@ def pushed(item, change, *, ago=timedelta(seconds=5), state=SentrySync.State.SEN
                                      sent_at=at if state == SentrySync.State.SENT else None)
 
 
-def from_an_app(client, process, action, **fields):
+def from_an_app(client, process_all, action, **fields):
     payload = issue_payload(ISSUE_ID, action=action, **fields)
     payload["actor"] = APP_ACTOR
     post_webhook(client, "issue", payload)
-    assert process() == ["processed"]
+    assert process_all() == ["processed"]
     return TriageItem.objects.get()
 
 
-def test_it_resolves_on_another_apps_resolve_when_it_pushed_nothing(client, process, item):
-    item = from_an_app(client, process, "resolved", status="resolved")
+def test_it_resolves_on_another_apps_resolve_when_it_pushed_nothing(client, process_all, item):
+    item = from_an_app(client, process_all, "resolved", status="resolved")
 
     assert (item.status, item.sentry_status) == (TriageItem.Status.RESOLVED, "resolved")
     assert item.activities.get(verb="resolved").actor_label == "Sentry"
 
 
-def test_it_skips_its_own_resolve_coming_back(client, process, item):
+def test_it_skips_its_own_resolve_coming_back(client, process_all, item):
     pushed(item, {"status": "resolved"})
 
-    item = from_an_app(client, process, "resolved", status="resolved")
+    item = from_an_app(client, process_all, "resolved", status="resolved")
 
     assert item.status == TriageItem.Status.NEW  # the portal's own state stands (a person reopened it since)
     assert item.sentry_status == "resolved"  # and Sentry's is what Sentry says
     assert not item.activities.filter(verb="resolved").exists()
 
 
-def test_it_applies_another_apps_resolve_after_the_echo_window(client, process, item, settings):
+def test_it_applies_another_apps_resolve_after_the_echo_window(client, process_all, item, settings):
     pushed(item, {"status": "resolved"}, ago=timedelta(minutes=10))
     assert settings.SENTRY_ECHO_WINDOW_SECONDS < 600
 
-    item = from_an_app(client, process, "resolved", status="resolved")
+    item = from_an_app(client, process_all, "resolved", status="resolved")
 
     assert item.status == TriageItem.Status.RESOLVED
     assert item.activities.filter(verb="resolved").count() == 1
 
 
-def test_it_applies_an_apps_change_other_than_the_one_it_pushed(client, process, item):
+def test_it_applies_an_apps_change_other_than_the_one_it_pushed(client, process_all, item):
     pushed(item, {"status": "ignored", "substatus": "archived_forever"})
 
-    item = from_an_app(client, process, "ignored", status="ignored", substatus="archived_until_escalating")
+    item = from_an_app(client, process_all, "ignored", status="ignored", substatus="archived_until_escalating")
 
     assert (item.status, item.ignore_condition) == (TriageItem.Status.IGNORED, {"kind": "escalating"})
 
@@ -95,10 +83,10 @@ def test_it_applies_an_apps_change_other_than_the_one_it_pushed(client, process,
     ("team:7", {"type": "team", "id": "7", "name": "payments"}),
     ("", None),
 ], ids=["email", "username", "user id", "team id", "nobody"])
-def test_it_skips_its_own_assignment_coming_back(client, process, item, sent, assigned_to):
+def test_it_skips_its_own_assignment_coming_back(client, process_all, item, sent, assigned_to):
     pushed(item, {"assignedTo": sent})
 
-    item = from_an_app(client, process, "assigned", status="unresolved", assignedTo=assigned_to)
+    item = from_an_app(client, process_all, "assigned", status="unresolved", assignedTo=assigned_to)
 
     assert not item.activities.filter(verb="assigned").exists()
     assert item.sentry_assignee_info == ({**assigned_to, "email": assigned_to.get("email", "")} if assigned_to else {})
@@ -110,9 +98,9 @@ def test_it_skips_its_own_assignment_coming_back(client, process, item, sent, as
     ("team:42", {"type": "user", "id": "42", "name": "Alice", "email": "alice@example.com"}),
     ("alice@example.com", {"type": "user", "id": "43", "name": "Bob", "email": "bob@example.com"}),
 ], ids=["username vs team", "user id vs team", "team id vs user", "another user"])
-def test_it_records_an_assignment_unlike_the_one_it_pushed(client, process, item, sent, assigned_to):
+def test_it_records_an_assignment_unlike_the_one_it_pushed(client, process_all, item, sent, assigned_to):
     pushed(item, {"assignedTo": sent})
 
-    item = from_an_app(client, process, "assigned", status="unresolved", assignedTo=assigned_to)
+    item = from_an_app(client, process_all, "assigned", status="unresolved", assignedTo=assigned_to)
 
     assert item.activities.get(verb="assigned").data["assignee"] == item.sentry_assignee != ""

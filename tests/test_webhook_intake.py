@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import SentrySync, WebhookDelivery
-from integrations.services import deliveries_process, delivery_process
+from integrations.services import delivery_process
 from triage.models import Occurrence, TriageItem
 
 from .helpers import (
@@ -25,20 +25,6 @@ from .helpers import (
 
 pytestmark = pytest.mark.django_db
 Status = WebhookDelivery.Status
-
-
-@pytest.fixture(params=["one at a time", "in one batch"])
-def process_all(request):
-    """Process what is pending as a retry or replay does (one by one) and as the drain does (a batch)."""
-
-    def process():
-        ids = list(WebhookDelivery.objects.filter(status=Status.PENDING).order_by("pk").values_list("pk", flat=True))
-        if request.param == "one at a time":
-            return [delivery_process(delivery_id=pk) for pk in ids]
-        statuses = deliveries_process(delivery_ids=ids)
-        return [statuses[pk] for pk in ids]
-
-    return process
 
 
 @pytest.mark.parametrize("resource,name", INTEGRATION_SAMPLES)
