@@ -34,4 +34,7 @@ def _send(channel, message) -> bool:
     except NotifierError as exc:
         log.warning("Morning digest %s not sent by %s: %s", message.key, type(channel).__name__, exc)
         return False
+    except Exception:  # noqa: BLE001 -- e.g. an address the mailer refuses: the other channel still goes out
+        log.exception("Morning digest %s not sent by %s", message.key, type(channel).__name__)
+        return False
     return True

@@ -50,7 +50,7 @@ def _receive(request, *, source, resource, verify):
     body = _read_body(request)
     if body is None:
         services.delivery_reject(source=source, headers=headers, body=b"", resource=resource,
-                                 error="body over the 1 MiB limit")
+                                 error=f"body over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
         return _error(413, f"body over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
     try:
         verify(body)

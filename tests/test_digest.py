@@ -111,3 +111,15 @@ def test_it_sends_to_a_team_with_only_a_slack_channel(db, httpserver):
     assert digests_deliver() == 1
     assert mail.outbox == []
     assert len(httpserver.log) == 1
+
+
+def test_it_still_posts_to_slack_when_the_email_channel_raises(alice, checkout, httpserver):
+    alice.email = "alice@example.com\nBcc: everyone@example.com"  # a header break the mailer refuses (ValueError)
+    alice.save()
+    checkout.slack_webhook_url = httpserver.url_for("/hooks/team")
+    checkout.save()
+    make_item(checkout, 1)
+    httpserver.expect_oneshot_request("/hooks/team").respond_with_data("ok")
+
+    assert digests_deliver() == 1
+    assert mail.outbox == [] and len(httpserver.log) == 1

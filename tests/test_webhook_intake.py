@@ -323,6 +323,13 @@ def test_it_refuses_a_body_over_one_mebibyte_with_413(client):
     assert (delivery.status, bytes(delivery.body)) == (Status.REJECTED, b"")
 
 
+def test_it_stores_the_configured_limit_as_the_reason_of_a_413(client, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 100
+
+    assert post_webhook(client, "issue", sample("integration-issue-created")).status_code == 413
+    assert WebhookDelivery.objects.get().last_error == "body over the 100 byte limit"
+
+
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
 def test_it_refuses_other_methods_with_405(client, method):
     response = getattr(client, method)(WEBHOOK_URL)
