@@ -177,7 +177,9 @@ def test_an_issue_of_each_category_makes_an_item_of_that_kind(alice_client, cate
     item = deliver(alice_client, "issue", shapes.issue_body(ISSUE, category))
 
     assert (item.title, item.culprit, item.issue_category) == (found["title"], found["culprit"], category)
-    assert f'<span class="chip kind" title="Sentry issue category">{category}</span>' in page(alice_client, item)
+    content = page(alice_client, item)
+    assert f'<span class="chip kind" title="Sentry issue category">{category}</span>' in content
+    assert "(no exception yet)" not in content and f"No exception (Sentry issue kind: {category})" in content
 
 
 def test_an_items_kind_follows_its_issue_but_not_an_issue_without_a_category(client):
