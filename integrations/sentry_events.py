@@ -13,14 +13,14 @@ Sentry's own rules:
 - The culprit: the occurrence's, else the event's, else the one Sentry derives from the stack (culprit.py), which
   Sentry never derives from a thread.
 
-sentry_payloads calls `event_facts` and lends this module its readers of single values.
+Single values are read with integrations/payload_values.py, as the webhook parser reads them.
 """
 
 import re
 
 from triage.facts import EventFacts, ExceptionFacts, Frame
 
-from .sentry_payloads import PayloadError, _dict, _http_url, _int_or_none, _str, _text, _timestamp
+from .payload_values import PayloadError, as_dict, as_str, as_text, http_url, int_or_none, timestamp
 
 MAX_FRAMES = 60
 MAX_FINGERPRINT_PARTS = 10
@@ -37,25 +37,25 @@ CALL_CULPRIT_PLATFORMS = ("javascript", "node")
 
 def event_facts(event, *, issue_id="", project_slug="", web_url="") -> EventFacts:
     """The keyword arguments are what the legacy plugin sends beside the event, used where the event is silent."""
-    event_id = _str(event.get("event_id") or event.get("id"))
-    issue_id = _str(event.get("issue_id") or event.get("groupID")) or issue_id
+    event_id = as_str(event.get("event_id") or event.get("id"))
+    issue_id = as_str(event.get("issue_id") or event.get("groupID")) or issue_id
     if not event_id or not issue_id:
         raise PayloadError("an event needs `event_id` and `issue_id`")
-    match = PROJECT_IN_API_URL.search(_str(event.get("url")))
-    tags, occurrence, exceptions = _tags(event.get("tags")), _dict(event.get("occurrence")), _exceptions(event)
+    match = PROJECT_IN_API_URL.search(as_str(event.get("url")))
+    tags, occurrence, exceptions = _tags(event.get("tags")), as_dict(event.get("occurrence")), _exceptions(event)
     return EventFacts(
         event_id=event_id,
         issue_id=issue_id,
-        timestamp=_timestamp(event.get("timestamp") or event.get("datetime") or event.get("received"), "event.timestamp"),
-        title=_text(occurrence.get("issueTitle")) or _text(event.get("title")) or _text(event.get("message")) or event_id,
+        timestamp=timestamp(event.get("timestamp") or event.get("datetime") or event.get("received"), "event.timestamp"),
+        title=as_text(occurrence.get("issueTitle")) or as_text(event.get("title")) or as_text(event.get("message")) or event_id,
         project_slug=match["project"] if match else project_slug,
-        culprit=_text(occurrence.get("culprit")) or _text(event.get("culprit")) or _stack_culprit(event, exceptions),
-        level=_str(occurrence.get("level")) or _str(event.get("level")) or tags.get("level", "error"),
-        platform=_str(event.get("platform")),
-        environment=_str(event.get("environment")) or tags.get("environment", ""),
-        release=_str(event.get("release")) or tags.get("release", ""),
-        request_url=_http_url(_text(_dict(event.get("request")).get("url"))),
-        web_url=_issue_web_url(_str(event.get("web_url"))) or _issue_web_url(web_url),
+        culprit=as_text(occurrence.get("culprit")) or as_text(event.get("culprit")) or _stack_culprit(event, exceptions),
+        level=as_str(occurrence.get("level")) or as_str(event.get("level")) or tags.get("level", "error"),
+        platform=as_str(event.get("platform")),
+        environment=as_str(event.get("environment")) or tags.get("environment", ""),
+        release=as_str(event.get("release")) or tags.get("release", ""),
+        request_url=http_url(as_text(as_dict(event.get("request")).get("url"))),
+        web_url=_issue_web_url(as_str(event.get("web_url"))) or _issue_web_url(web_url),
         tags=tags,
         fingerprint=_fingerprint(event.get("fingerprint")),
         exceptions=exceptions,
@@ -64,14 +64,14 @@ def event_facts(event, *, issue_id="", project_slug="", web_url="") -> EventFact
 
 
 def _category(event, occurrence) -> str:
-    type_id = _int_or_none(occurrence.get("type"))
+    type_id = int_or_none(occurrence.get("type"))
     by_type = CATEGORY_BY_TYPE.get(type_id // 1000) if type_id is not None else None
-    return by_type or CATEGORY_BY_EVENT_TYPE.get(_str(event.get("type")), "error")
+    return by_type or CATEGORY_BY_EVENT_TYPE.get(as_str(event.get("type")), "error")
 
 
 def _fingerprint(value) -> tuple[str, ...]:
     parts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    return tuple(part for part in map(_str, parts[:MAX_FINGERPRINT_PARTS]) if part)
+    return tuple(part for part in map(as_str, parts[:MAX_FINGERPRINT_PARTS]) if part)
 
 
 def _exceptions(event) -> tuple[ExceptionFacts, ...]:
@@ -80,7 +80,7 @@ def _exceptions(event) -> tuple[ExceptionFacts, ...]:
     if not values:
         return _message_stack(event, threads)
     return tuple(
-        ExceptionFacts(type=_text(exc.get("type"), 200), value=_text(exc.get("value")),
+        ExceptionFacts(type=as_text(exc.get("type"), 200), value=as_text(exc.get("value")),
                        frames=_frames(_own_stack(exc) or _thread_stack(threads, exc.get("thread_id"))))
         for exc in values
     )
@@ -89,8 +89,8 @@ def _exceptions(event) -> tuple[ExceptionFacts, ...]:
 def _message_stack(event, threads) -> tuple[ExceptionFacts, ...]:
     """An event without an exception, as one untyped entry carrying its message, when it has a stack."""
     frames = _frames(_own_stack(event) or _thread_stack(threads, None))
-    message = _text(_dict(event.get("logentry")).get("formatted")) or _text(event.get("message"))
-    return (ExceptionFacts(type="", value=message or _text(event.get("title")), frames=frames),) if frames else ()
+    message = as_text(as_dict(event.get("logentry")).get("formatted")) or as_text(event.get("message"))
+    return (ExceptionFacts(type="", value=message or as_text(event.get("title")), frames=frames),) if frames else ()
 
 
 def _own_stack(holder) -> list:
@@ -103,8 +103,8 @@ def _thread_stack(threads, thread_id) -> list:
 
     Like Sentry's grouping, the first of these that is exactly one thread decides, with or without a stack.
     """
-    wanted = _str(thread_id)
-    named = [thread for thread in threads if wanted and _str(thread.get("id")) == wanted]
+    wanted = as_str(thread_id)
+    named = [thread for thread in threads if wanted and as_str(thread.get("id")) == wanted]
     crashed = [thread for thread in threads if thread.get("crashed") is True]
     current = [thread for thread in threads if thread.get("current") is True]
     chosen = next((found for found in (named, crashed, current, threads) if len(found) == 1), None)
@@ -114,13 +114,13 @@ def _thread_stack(threads, thread_id) -> list:
 def _frames(frames) -> tuple[Frame, ...]:
     return tuple(
         Frame(
-            filename=_text(frame.get("filename") or frame.get("abs_path"), 500),
-            function=_text(frame.get("function"), 300),
-            module=_text(frame.get("module"), 300),
-            lineno=_int_or_none(frame.get("lineno")),
-            colno=_int_or_none(frame.get("colno")),
+            filename=as_text(frame.get("filename") or frame.get("abs_path"), 500),
+            function=as_text(frame.get("function"), 300),
+            module=as_text(frame.get("module"), 300),
+            lineno=int_or_none(frame.get("lineno")),
+            colno=int_or_none(frame.get("colno")),
             in_app=bool(frame.get("in_app")),
-            context_line=_text(frame.get("context_line"), 500),
+            context_line=as_text(frame.get("context_line"), 500),
         )
         for frame in frames[-MAX_FRAMES:]
         if isinstance(frame, dict)
@@ -130,7 +130,7 @@ def _frames(frames) -> tuple[Frame, ...]:
 def _stack_culprit(event, exceptions) -> str:
     """Sentry's culprit from a stack: the innermost in-app frame's, else the innermost frame's (sentry/culprit.py)."""
     frames = exceptions[-1].frames if exceptions else ()
-    platform = _str(event.get("platform"))
+    platform = as_str(event.get("platform"))
     in_app = (culprit for frame in reversed(frames) if frame.in_app and (culprit := _frame_culprit(frame, platform)))
     return next(in_app, "") or next((_frame_culprit(frame, platform) for frame in reversed(frames)), "")
 
@@ -149,19 +149,19 @@ def _frame_culprit(frame, platform) -> str:
 def _tags(raw) -> dict:
     """Tags as Sentry sends them: [key, value] pairs (webhooks), {key, value} objects (API); or one {key: value}."""
     if isinstance(raw, dict):
-        return {_str(key): _text(value, 200) for key, value in raw.items()}
+        return {as_str(key): as_text(value, 200) for key, value in raw.items()}
     tags = {}
     for tag in raw if isinstance(raw, list) else ():
         if isinstance(tag, list | tuple) and len(tag) == 2:
-            tags[_str(tag[0])] = _text(tag[1], 200)
+            tags[as_str(tag[0])] = as_text(tag[1], 200)
         elif isinstance(tag, dict) and "key" in tag:
-            tags[_str(tag["key"])] = _text(tag.get("value"), 200)
+            tags[as_str(tag["key"])] = as_text(tag.get("value"), 200)
     return tags
 
 
 def _issue_web_url(url) -> str:
     """An event's web URL without the `/events/<id>/` tail, and no query string; "" unless http(s)."""
-    return _http_url(EVENT_IN_WEB_URL.sub("/", url.split("?", 1)[0])) if url else ""
+    return http_url(EVENT_IN_WEB_URL.sub("/", url.split("?", 1)[0])) if url else ""
 
 
 def _objects(interface) -> list[dict]:
@@ -171,5 +171,5 @@ def _objects(interface) -> list[dict]:
 
 
 def _frame_list(stacktrace) -> list:
-    frames = _dict(stacktrace).get("frames")
+    frames = as_dict(stacktrace).get("frames")
     return frames if isinstance(frames, list) else []

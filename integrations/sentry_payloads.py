@@ -8,17 +8,18 @@ The event inside `error`, `event_alert` and legacy deliveries: integrations/sent
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from config.storable import UNSTORABLE
 from triage.facts import EventFacts, IssueFacts
-from triage.templatetags.safe_urls import safe_url
+
+from .payload_values import (PayloadError, as_dict, as_int, as_str, as_text, http_url, required_dict, storable_json,
+                             timestamp)
+from .sentry_events import event_facts
 
 LEGACY = "legacy"
 EVENT_RESOURCES = {"event_alert": "event", "error": "error"}
 ISSUE_ACTIONS = {"created", "resolved", "assigned", "ignored", "archived", "unresolved"}
-MAX_TEXT = 2000
 # Identifiers are stored in bounded columns: printable ASCII only, because PostgreSQL refuses
 # NUL and lone surrogates in text, and one that does not fit must be refused here, not at the INSERT.
 RESOURCE = re.compile(r"[!-~]{1,50}")
@@ -28,10 +29,6 @@ EVENT_ID = re.compile(r"[!-~]{1,64}")
 CATEGORY = re.compile(r"[a-z_]{1,32}")  # Sentry's GroupCategory names, lower case
 SENT_AT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")  # Sentry-Hook-Timestamp, as the view accepts it
 ONE_SECOND = timedelta(seconds=1)
-
-
-class PayloadError(ValueError):
-    """The body is not a webhook we understand; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -87,15 +84,6 @@ class Webhook:
         return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()  # any str hashes
 
 
-def storable(text: str, limit: int | None = None) -> str:
-    """`text` (cut to `limit`) as PostgreSQL stores it in text and jsonb, which refuse NUL and lone surrogates.
-
-    A real event may carry either (a message read from binary data); each becomes U+FFFD.
-    """
-    text = text[:limit]
-    return text if text.isascii() and "\x00" not in text else UNSTORABLE.sub("\ufffd", text)
-
-
 def parse_body(body: bytes) -> dict:
     try:
         payload = json.loads(body)
@@ -127,72 +115,60 @@ def _parse_integration(resource, payload, sent_at):
         raise PayloadError("expected an object with string `action` and object `data`")
     if not ACTION.fullmatch(action):
         raise PayloadError(f"`action` must be at most 50 printable ASCII characters, got {action!r:.60}")
-    actor = _dict(payload.get("actor"))
-    common = dict(resource=resource, action=action, actor_type=_str(actor.get("type")),
-                  actor_id=_str(actor.get("id")), actor_name=_str(actor.get("name")), sent_at=sent_at)
+    actor = as_dict(payload.get("actor"))
+    common = dict(resource=resource, action=action, actor_type=as_str(actor.get("type")),
+                  actor_id=as_str(actor.get("id")), actor_name=as_str(actor.get("name")), sent_at=sent_at)
     if resource == "issue":
-        return Webhook(**common, issue=_issue_with_category(data))
+        return Webhook(**common, issue=_issue_facts(data))
     if resource in EVENT_RESOURCES:
-        return Webhook(**common, event=_event_facts(_required_dict(data, EVENT_RESOURCES[resource])))
+        return Webhook(**common, event=event_facts(required_dict(data, EVENT_RESOURCES[resource])))
     return Webhook(**common)
 
 
-def _issue_with_category(data):
-    """The issue's facts with its category, and its link only if it is http(s) (as for an event's)."""
-    facts = _issue_facts(data)
-    category = _category(_dict(data.get("issue")).get("issueCategory"))
-    return replace(facts, issue_category=category, web_url=_http_url(facts.web_url))
-
-
-def _event_facts(event, **defaults):
-    from .sentry_events import event_facts  # sentry_events reads values with this module's readers
-
-    return event_facts(event, **defaults)
-
-
 def _parse_legacy(payload):
-    event = _required_dict(payload, "event")
-    issue_id = _str(payload.get("id")) or _str(event.get("issue_id"))
+    event = required_dict(payload, "event")
+    issue_id = as_str(payload.get("id")) or as_str(event.get("issue_id"))
     if not issue_id:
         raise PayloadError("legacy payload needs the issue `id`")
-    project = _str(payload.get("project_slug")) or _str(payload.get("project"))
-    defaults = {"issue_id": issue_id, "project_slug": project, "web_url": _str(payload.get("url"))}
-    return Webhook(resource=LEGACY, action="triggered", event=_event_facts(event, **defaults))
+    project = as_str(payload.get("project_slug")) or as_str(payload.get("project"))
+    defaults = {"issue_id": issue_id, "project_slug": project, "web_url": as_str(payload.get("url"))}
+    return Webhook(resource=LEGACY, action="triggered", event=event_facts(event, **defaults))
 
 
 def _issue_facts(data):
-    issue = _required_dict(data, "issue")
-    issue_id = _str(issue.get("id"))
+    issue = required_dict(data, "issue")
+    issue_id = as_str(issue.get("id"))
     if not issue_id:
         raise PayloadError("`data.issue.id` is required")
-    project, metadata = _dict(issue.get("project")), _dict(issue.get("metadata"))
-    first_seen = _timestamp(issue.get("firstSeen"), "data.issue.firstSeen")
-    last_seen = _timestamp(issue.get("lastSeen") or issue.get("firstSeen"), "data.issue.lastSeen")
-    status_details = _storable_json(_dict(issue.get("statusDetails")))
+    project, metadata = as_dict(issue.get("project")), as_dict(issue.get("metadata"))
+    first_seen = timestamp(issue.get("firstSeen"), "data.issue.firstSeen")
+    last_seen = timestamp(issue.get("lastSeen") or issue.get("firstSeen"), "data.issue.lastSeen")
+    status_details = storable_json(as_dict(issue.get("statusDetails")))
     if data.get("resolution_type"):
-        status_details["resolution_type"] = _str(data["resolution_type"])
+        status_details["resolution_type"] = as_str(data["resolution_type"])
     assignee, assignee_info = _assignee(issue.get("assignedTo"))
     return IssueFacts(
         issue_id=issue_id,
-        short_id=_str(issue.get("shortId")),
-        title=_text(issue.get("title")) or issue_id,
-        culprit=_text(issue.get("culprit")),
-        level=_str(issue.get("level")) or "error",
-        platform=_str(issue.get("platform")),
-        project_slug=_str(project.get("slug")),
+        short_id=as_str(issue.get("shortId")),
+        title=as_text(issue.get("title")) or issue_id,
+        culprit=as_text(issue.get("culprit")),
+        level=as_str(issue.get("level")) or "error",
+        platform=as_str(issue.get("platform")),
+        project_slug=as_str(project.get("slug")),
         first_seen=first_seen,
         last_seen=last_seen,
-        count=_int(issue.get("count")),
-        user_count=_int(issue.get("userCount")),
-        status=_str(issue.get("status")),
-        substatus=_str(issue.get("substatus")),
+        count=as_int(issue.get("count")),
+        user_count=as_int(issue.get("userCount")),
+        status=as_str(issue.get("status")),
+        substatus=as_str(issue.get("substatus")),
         status_details=status_details,
         assignee=assignee,
         assignee_info=assignee_info,
-        web_url=_str(data.get("web_url") or issue.get("permalink") or issue.get("web_url")),
-        exception_type=_text(metadata.get("type")),
-        exception_value=_text(metadata.get("value")),
+        web_url=http_url(as_str(data.get("web_url") or issue.get("permalink") or issue.get("web_url"))),
+        exception_type=as_text(metadata.get("type")),
+        exception_value=as_text(metadata.get("value")),
         as_of=max(last_seen, _latest_activity(issue) or last_seen),
+        issue_category=_category(issue.get("issueCategory")),
     )
 
 
@@ -204,7 +180,7 @@ def _latest_activity(issue):
     dates = []
     for entry in issue.get("activity") if isinstance(issue.get("activity"), list) else ():
         try:
-            dates.append(_timestamp(_dict(entry).get("dateCreated"), "activity.dateCreated"))
+            dates.append(timestamp(as_dict(entry).get("dateCreated"), "activity.dateCreated"))
         except PayloadError:
             pass  # an unreadable entry only gives no date
     return max(dates, default=None)
@@ -216,11 +192,11 @@ def _assignee(raw) -> tuple[str, dict]:
     Sentry names a team by its slug and gives it no email; a team reads "#slug", as in Sentry.
     """
     if not isinstance(raw, dict):
-        name = _str(raw)
+        name = as_str(raw)
         return name, {"type": "user", "id": "", "name": name, "email": ""} if name else {}
-    team = _str(raw.get("type")) == "team"
-    info = {"type": "team" if team else "user", "id": _str(raw.get("id")), "name": _str(raw.get("name")),
-            "email": "" if team else _str(raw.get("email"))}
+    team = as_str(raw.get("type")) == "team"
+    info = {"type": "team" if team else "user", "id": as_str(raw.get("id")), "name": as_str(raw.get("name")),
+            "email": "" if team else as_str(raw.get("email"))}
     if not (info["id"] or info["name"] or info["email"]):
         return "", {}
     shown = f"#{info['name'] or info['id']}" if team else info["email"] or info["name"] or info["id"]
@@ -232,62 +208,6 @@ def _sent_time(sent_at):
     return datetime.fromtimestamp(float(sent_at), tz=UTC) if SENT_AT.fullmatch(sent_at) else None
 
 
-def _http_url(url):
-    """`url` if it is an absolute http(s) URL, else "": what Sentry links to, and all a stored link may be."""
-    url = safe_url(url)
-    return url if not url.startswith("/") else ""  # safe_url also passes the portal's own paths
-
-
 def _category(value):
-    category = _str(value).lower()
+    category = as_str(value).lower()
     return category if CATEGORY.fullmatch(category) else "error"
-
-
-def _timestamp(value, where):
-    try:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, tz=UTC)
-        if isinstance(value, str) and value:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError, OSError):
-        pass
-    raise PayloadError(f"`{where}` must be a timestamp, got {value!r:.50}")
-
-
-def _required_dict(parent, key):
-    value = parent.get(key)
-    if not isinstance(value, dict):
-        raise PayloadError(f"`{key}` must be an object")
-    return value
-
-
-def _dict(value):
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value):
-    return storable(str(value), 200) if value is not None and not isinstance(value, dict | list) else ""
-
-
-def _text(value, limit=MAX_TEXT):
-    return storable(str(value), limit) if value is not None and not isinstance(value, dict | list) else ""
-
-
-def _storable_json(value):
-    if isinstance(value, dict):
-        return {storable(key): _storable_json(child) for key, child in value.items()}
-    if isinstance(value, list):
-        return [_storable_json(child) for child in value]
-    return storable(value) if isinstance(value, str) else value
-
-
-def _int(value):
-    try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _int_or_none(value):
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

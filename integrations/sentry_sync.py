@@ -26,7 +26,8 @@ from triage.models import TriageItem
 from . import sentry_api
 from .leases import attempt_claim
 from .models import SentrySync, SyncCursor, WebhookDelivery
-from .sentry_payloads import PayloadError, parse_webhook
+from .payload_values import PayloadError
+from .sentry_payloads import parse_webhook
 from .services import delivery_process
 
 log = logging.getLogger(__name__)

@@ -12,13 +12,14 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F, Subquery
 from django.utils import timezone
 
-from triage import services as triage_services
 from triage import bulk
+from triage import services as triage_services
 from triage.locked_items import LockedItems
 
 from .drain import drainer_wake
 from .models import SentrySync, WebhookDelivery
-from .sentry_payloads import Webhook, parse_body, parse_webhook, storable
+from .payload_values import storable
+from .sentry_payloads import Webhook, parse_body, parse_webhook
 
 log = logging.getLogger(__name__)
 Status = WebhookDelivery.Status

@@ -9,7 +9,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import services
 from .sentry_auth import Unauthorized, verify_integration_request, verify_legacy_token
-from .sentry_payloads import LEGACY, PayloadError, parse_body, parse_webhook, storable
+from .payload_values import PayloadError, storable
+from .sentry_payloads import LEGACY, parse_body, parse_webhook
 
 log = logging.getLogger(__name__)
 # What reading or debugging a delivery needs; anything else (cookies, tokens, a flood of noise) is not kept.

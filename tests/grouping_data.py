@@ -34,6 +34,17 @@ def send_events(client, *, issue_id, service, inner_type, value, count, hours_ag
     process_pending()
 
 
+def split_issue(client, issue_id) -> TriageItem:
+    """One Sentry issue hiding four errors (two services × two inner exceptions), with its suggestion computed."""
+    from grouping.services import suggestions_recompute
+
+    for service in ("checkout-api", "billing-worker"):
+        for inner in ("KeyError", "TimeoutError"):
+            send_events(client, issue_id=issue_id, service=service, inner_type=inner, value="'sku-{n}'", count=5)
+    suggestions_recompute(full=True)
+    return item_of(issue_id)
+
+
 def process_pending():
     for pk in WebhookDelivery.objects.filter(status="pending").order_by("pk").values_list("pk", flat=True):
         delivery_process(delivery_id=pk)

@@ -113,3 +113,13 @@ CHAINED_EXCEPTION = {
         },
     ]
 }
+
+
+FAKE_SENTRY_TOKEN = "sntrys_test-token-for-the-fake-sentry"
+
+
+def point_at_fake_sentry(settings, httpserver):
+    """Configure the portal's Sentry API client to call the local fake at `httpserver`."""
+    settings.SENTRY_API_URL = httpserver.url_for("").rstrip("/")
+    settings.SENTRY_AUTH_TOKEN = FAKE_SENTRY_TOKEN
+    settings.SENTRY_ORG_SLUG = "test-org"

@@ -5,7 +5,7 @@ import pytest
 from grouping import services
 from grouping.models import Suggestion
 
-from .grouping_data import bulk_occurrences, item_of, send_events
+from .grouping_data import bulk_occurrences, item_of, send_events, split_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -14,11 +14,7 @@ PAGE_QUERIES = 8  # session, user, roles, tab counts, last run, page count, page
 
 @pytest.fixture
 def split_item(client):
-    for service in ("checkout-api", "billing-worker"):
-        for inner in ("KeyError", "TimeoutError"):
-            send_events(client, issue_id="8001", service=service, inner_type=inner, value="'sku-{n}'", count=5)
-    services.suggestions_recompute(full=True)
-    return item_of("8001")
+    return split_issue(client, "8001")
 
 
 @pytest.fixture

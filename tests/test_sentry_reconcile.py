@@ -20,10 +20,10 @@ from integrations.services import delivery_process
 from integrations.tasks import reconcile_from_sentry
 from triage.models import Activity, TriageItem
 
-from .helpers import issue_payload, post_webhook, sample
+from .helpers import FAKE_SENTRY_TOKEN, issue_payload, point_at_fake_sentry, post_webhook, sample
 
 pytestmark = pytest.mark.django_db
-TOKEN = "sntrys_test-token-for-the-fake-sentry"
+TOKEN = FAKE_SENTRY_TOKEN
 LIST_PATH = "/api/0/organizations/test-org/issues/"
 KNOWN_ISSUE = "1170820242"  # arrives by webhook first; Sentry later resolves it while the portal is down
 PAGE_2 = "1541538000000:100:0"
@@ -31,9 +31,7 @@ PAGE_2 = "1541538000000:100:0"
 
 @pytest.fixture
 def sentry(httpserver, settings):
-    settings.SENTRY_API_URL = httpserver.url_for("").rstrip("/")
-    settings.SENTRY_AUTH_TOKEN = TOKEN
-    settings.SENTRY_ORG_SLUG = "test-org"
+    point_at_fake_sentry(settings, httpserver)
     return httpserver
 
 

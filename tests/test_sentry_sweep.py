@@ -22,10 +22,10 @@ from integrations.sweep import SWEEP_CURSOR, sweep_run
 from integrations.tasks import sweep_sentry_issues
 from triage.models import Activity, TriageItem
 
-from .helpers import compact, issue_payload, post_webhook, sample
+from .helpers import FAKE_SENTRY_TOKEN, compact, issue_payload, point_at_fake_sentry, post_webhook, sample
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-TOKEN = "sntrys_test-token-for-the-fake-sentry"
+TOKEN = FAKE_SENTRY_TOKEN
 LIST_PATH = "/api/0/organizations/test-org/issues/"
 JANE = {"type": "user", "id": "7", "name": "Jane Roe", "email": "jane@example.com"}
 
@@ -57,9 +57,7 @@ class FakeSentry:
 
 @pytest.fixture
 def sentry(httpserver, settings):
-    settings.SENTRY_API_URL = httpserver.url_for("").rstrip("/")
-    settings.SENTRY_AUTH_TOKEN = TOKEN
-    settings.SENTRY_ORG_SLUG = "test-org"
+    point_at_fake_sentry(settings, httpserver)
     settings.SENTRY_SWEEP_BATCH_SIZE = 100
     settings.SENTRY_SWEEP_PAUSE_SECONDS = 0
     return FakeSentry(httpserver)

@@ -15,12 +15,12 @@ from triage.actions import item_resolve
 from triage.models import TriageItem
 from triage.signals import item_changed_for_sentry
 
-from .helpers import issue_payload, post_webhook, sample
+from .helpers import FAKE_SENTRY_TOKEN, issue_payload, point_at_fake_sentry, post_webhook, sample
 from .processes import celery_worker, flush_broker, wait_for
 
 pytestmark = pytest.mark.django_db
 State = SentrySync.State
-TOKEN = "sntrys_test-token-for-the-fake-sentry"
+TOKEN = FAKE_SENTRY_TOKEN
 ISSUE_ID = "1170820242"
 ISSUE_PATH = f"/api/0/organizations/test-org/issues/{ISSUE_ID}/"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -40,9 +40,7 @@ CHANGES = {
 @pytest.fixture
 def sentry(httpserver, settings):
     """The fake Sentry; the portal is configured to call it."""
-    settings.SENTRY_API_URL = httpserver.url_for("").rstrip("/")
-    settings.SENTRY_AUTH_TOKEN = TOKEN
-    settings.SENTRY_ORG_SLUG = "test-org"
+    point_at_fake_sentry(settings, httpserver)
     settings.SENTRY_SYNC_BACKOFF_SECONDS = 0.01
     return httpserver
 

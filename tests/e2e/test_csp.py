@@ -5,10 +5,9 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from grouping import services as grouping
 from grouping.models import Suggestion
 from runbooks import services as runbooks
-from tests.grouping_data import item_of, send_events
+from tests.grouping_data import split_issue
 from tests.test_ops_support import make_data_fix_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,13 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def portal(alice):
     """Alice's team has an item that hides four errors, a data fix for ops, and a runbook in two versions."""
-    webhooks = Client()
-    for service in ("checkout-api", "billing-worker"):
-        for inner in ("KeyError", "TimeoutError"):
-            send_events(webhooks, issue_id="5551", service=service, inner_type=inner, value="'sku-{n}'", count=5)
-    grouping.suggestions_recompute(full=True)
     team = alice.teams.get()
-    item = item_of("5551")
+    item = split_issue(Client(), "5551")
     item.team = team
     item.save()
     make_data_fix_item(team)

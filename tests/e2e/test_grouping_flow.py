@@ -5,9 +5,8 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from playwright.sync_api import expect
 
-from grouping import services
 from grouping.models import Suggestion
-from tests.grouping_data import item_of, send_events
+from tests.grouping_data import split_issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,12 +20,7 @@ def developer(transactional_db):
 
 @pytest.fixture
 def split_item(transactional_db):
-    webhooks = Client()
-    for service in ("checkout-api", "billing-worker"):
-        for inner in ("KeyError", "TimeoutError"):
-            send_events(webhooks, issue_id="5551", service=service, inner_type=inner, value="'sku-{n}'", count=5)
-    services.suggestions_recompute(full=True)
-    return item_of("5551")
+    return split_issue(Client(), "5551")
 
 
 def test_it_copies_the_rule_and_dismisses_the_suggestion(page, live_server, developer, split_item):
