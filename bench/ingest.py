@@ -7,7 +7,7 @@ run, on the same kind of server, behind the same middleware (bench/anchors.py):
 
 - a bare Django view answering "ok": the ceiling of this stack on this machine;
 - a view that parses the same JSON and does one INSERT: the least that storing a request
-  costs. The goal: an intake at 0.8 of its rate or better, with p99 under 50 ms;
+  costs. The goal: an intake at 0.9 of its rate or better, with p99 within 1.5 × its p99;
 - the same view with CONN_MAX_AGE=0: what reconnecting to PostgreSQL per request costs.
 
 The scenarios take turns, round after round, so that other load on the machine falls on
@@ -55,7 +55,7 @@ DRAIN_TIMEOUT = float(os.environ.get("BENCH_DRAIN_TIMEOUT", "120"))
 NEW_ISSUES = int(os.environ.get("BENCH_NEW_ISSUES", "20000"))
 CONNECTIONS = 16
 GUNICORN_WORKERS = WORKER_CONCURRENCY = 2
-GOAL_RATIO, GOAL_P99_MS = 0.8, 50
+GOAL_RATIO, GOAL_P99_OF_ANCHOR = 0.9, 1.5  # the intake's rate and p99 beside the one-INSERT view's
 # The drains, as multiples of the intake rate; and what a second worker process must add.
 GOAL_NEW_ISSUES, GOAL_EVENTS, GOAL_SCALING = 0.5, 1.0, 1.7
 
@@ -295,12 +295,12 @@ def store_new_issues(*, first, count):
 
 def store_issue_created(issue_id):
     from integrations import services
-    from integrations.sentry_payloads import parse_body, parse_webhook
+    from integrations.sentry_payloads import parse_body, parse_envelope
 
     payload = json.loads(NEW_ISSUE_FIXTURE.read_text())
     payload["data"]["issue"].update(id=str(issue_id), shortId=f"FRONT-END-{issue_id}")
     body = compact(payload)
-    return services.delivery_receive(source="sentry", headers={}, body=body, webhook=parse_webhook("issue", parse_body(body)))
+    return services.delivery_receive(source="sentry", headers={}, body=body, envelope=parse_envelope("issue", parse_body(body)))
 
 
 def drain(db, backlog, *, concurrency, name):
@@ -372,11 +372,11 @@ def batch_queries(store):
 
 def store_event(index):
     from integrations import services
-    from integrations.sentry_payloads import parse_body, parse_webhook
+    from integrations.sentry_payloads import parse_body, parse_envelope
 
     body = compact(with_event_id(json.loads(FIXTURE.read_text()), index))
-    webhook = parse_webhook(RESOURCE, parse_body(body))
-    return services.delivery_receive(source="sentry", headers={}, body=body, webhook=webhook)
+    envelope = parse_envelope(RESOURCE, parse_body(body))
+    return services.delivery_receive(source="sentry", headers={}, body=body, envelope=envelope)
 
 
 def setup_django():
@@ -394,12 +394,12 @@ def queries_for(index, issue_id=None):
     from django.test.utils import CaptureQueriesContext
 
     from integrations import services
-    from integrations.sentry_payloads import parse_body, parse_webhook
+    from integrations.sentry_payloads import parse_body, parse_envelope
 
     body = compact(with_event_id(json.loads(FIXTURE.read_text()), index, issue_id))
-    webhook = parse_webhook(RESOURCE, parse_body(body))
+    envelope = parse_envelope(RESOURCE, parse_body(body))
     with CaptureQueriesContext(connection) as receiving:
-        delivery_id = services.delivery_receive(source="sentry", headers={}, body=body, webhook=webhook)
+        delivery_id = services.delivery_receive(source="sentry", headers={}, body=body, envelope=envelope)
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as processing:
         services.delivery_process(delivery_id=delivery_id)
@@ -433,7 +433,8 @@ def goal(runs):
     ratio = statistics.median(per_round)
     result = {"ratio": round(ratio, 2), "ratio_per_round": [round(r, 2) for r in per_round],
               "ratio_of_totals": round(intake["per_second"] / insert["per_second"], 2),
-              "ratio_ok": ratio >= GOAL_RATIO, "p99_ms": intake["p99_ms"], "p99_ok": intake["p99_ms"] < GOAL_P99_MS}
+              "ratio_ok": ratio >= GOAL_RATIO, "p99_ms": intake["p99_ms"], "anchor_p99_ms": insert["p99_ms"],
+              "p99_ok": intake["p99_ms"] <= GOAL_P99_OF_ANCHOR * insert["p99_ms"]}
     return {**result, "met": result["ratio_ok"] and result["p99_ok"]}
 
 
@@ -490,10 +491,11 @@ def print_runs(runs):
 
 def print_goal(goal):
     rounds = " ".join(f"{ratio:.2f}" for ratio in goal["ratio_per_round"])
-    print(f"\nGoal: intake ≥ {GOAL_RATIO} × the one-INSERT view, with p99 < {GOAL_P99_MS} ms")
+    print(f"\nGoal: intake ≥ {GOAL_RATIO} × the one-INSERT view's rate, p99 ≤ {GOAL_P99_OF_ANCHOR} × its p99")
     print(f"  intake / one-INSERT view   {goal['ratio']:>6.2f}      {_ok(goal['ratio_ok'])}   "
           f"(median of rounds {rounds}; of the totals: {goal['ratio_of_totals']:.2f})")
-    print(f"  intake p99                 {goal['p99_ms']:>6.1f} ms   {_ok(goal['p99_ok'])}")
+    print(f"  intake p99                 {goal['p99_ms']:>6.1f} ms   {_ok(goal['p99_ok'])}   "
+          f"(the one-INSERT view's: {goal['anchor_p99_ms']:.1f} ms, {goal['p99_ms'] / goal['anchor_p99_ms']:.2f} ×)")
     print(f"  => {'goal met' if goal['met'] else 'GOAL NOT MET'}")
 
 

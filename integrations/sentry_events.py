@@ -17,6 +17,8 @@ Single values are read with integrations/payload_values.py, as the webhook parse
 """
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from triage.facts import EventFacts, ExceptionFacts, Frame
 
@@ -35,19 +37,36 @@ FUNCTION_CULPRIT_PLATFORMS = ("objc", "cocoa", "native")
 CALL_CULPRIT_PLATFORMS = ("javascript", "node")
 
 
-def event_facts(event, *, issue_id="", project_slug="", web_url="") -> EventFacts:
-    """The keyword arguments are what the legacy plugin sends beside the event, used where the event is silent."""
+@dataclass(frozen=True)
+class EventKey:
+    """What names an event, and all the intake reads of one at receipt: the worker reads the rest (event_facts)."""
+
+    event_id: str
+    issue_id: str
+    timestamp: datetime
+
+
+def event_key(event, *, issue_id="", **_) -> EventKey:
+    """Raises PayloadError for every event event_facts cannot read, so that the intake refuses it at once."""
     event_id = as_str(event.get("event_id") or event.get("id"))
     issue_id = as_str(event.get("issue_id") or event.get("groupID")) or issue_id
     if not event_id or not issue_id:
         raise PayloadError("an event needs `event_id` and `issue_id`")
+    when = timestamp(event.get("timestamp") or event.get("datetime") or event.get("received"), "event.timestamp")
+    return EventKey(event_id=event_id, issue_id=issue_id, timestamp=when)
+
+
+def event_facts(event, *, issue_id="", project_slug="", web_url="") -> EventFacts:
+    """The keyword arguments are what the legacy plugin sends beside the event, used where the event is silent."""
+    key = event_key(event, issue_id=issue_id)
     match = PROJECT_IN_API_URL.search(as_str(event.get("url")))
     tags, occurrence, exceptions = _tags(event.get("tags")), as_dict(event.get("occurrence")), _exceptions(event)
     return EventFacts(
-        event_id=event_id,
-        issue_id=issue_id,
-        timestamp=timestamp(event.get("timestamp") or event.get("datetime") or event.get("received"), "event.timestamp"),
-        title=as_text(occurrence.get("issueTitle")) or as_text(event.get("title")) or as_text(event.get("message")) or event_id,
+        event_id=key.event_id,
+        issue_id=key.issue_id,
+        timestamp=key.timestamp,
+        title=as_text(occurrence.get("issueTitle")) or as_text(event.get("title")) or as_text(event.get("message"))
+        or key.event_id,
         project_slug=match["project"] if match else project_slug,
         culprit=as_text(occurrence.get("culprit")) or as_text(event.get("culprit")) or _stack_culprit(event, exceptions),
         level=as_str(occurrence.get("level")) or as_str(event.get("level")) or tags.get("level", "error"),

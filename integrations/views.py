@@ -5,31 +5,34 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
+from django.http.request import HttpHeaders
 from django.views.decorators.csrf import csrf_exempt
 
 from . import services
 from .sentry_auth import Unauthorized, verify_integration_request, verify_legacy_token
 from .payload_values import PayloadError, storable
-from .sentry_payloads import LEGACY, parse_body, parse_webhook
+from .sentry_payloads import LEGACY, parse_body, parse_envelope
 
 log = logging.getLogger(__name__)
 # What reading or debugging a delivery needs; anything else (cookies, tokens, a flood of noise) is not kept.
 KEPT_HEADERS = ("Sentry-Hook-Resource", "Sentry-Hook-Timestamp", "Sentry-Hook-Signature", "Request-Id",
                 "Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For")
 MAX_HEADER_CHARS = 200
+# Read straight from the WSGI environ: request.headers parses every header, which showed in the intake's profile.
+META_NAMES = {name: HttpHeaders.to_wsgi_name(name) for name in KEPT_HEADERS}
 
 
 @csrf_exempt
 @login_not_required
 def sentry_webhook(request):
     """Sentry Integration Platform webhooks (internal or public integration)."""
-    resource = request.headers.get("Sentry-Hook-Resource", "")
+    resource = _header(request, "Sentry-Hook-Resource") or ""
 
     def verify(body):
         verify_integration_request(
             body=body,
-            signature=request.headers.get("Sentry-Hook-Signature", ""),
-            timestamp=request.headers.get("Sentry-Hook-Timestamp"),
+            signature=_header(request, "Sentry-Hook-Signature") or "",
+            timestamp=_header(request, "Sentry-Hook-Timestamp"),
         )
 
     return _receive(request, source="sentry", resource=resource, verify=verify)
@@ -59,24 +62,28 @@ def _receive(request, *, source, resource, verify):
         services.delivery_reject(source=source, headers=headers, body=body, resource=resource, error=str(exc))
         return _error(401, str(exc))
     try:
-        webhook = parse_webhook(resource, parse_body(body), sent_at=headers.get("Sentry-Hook-Timestamp", ""))
+        envelope = parse_envelope(resource, parse_body(body), sent_at=headers.get("Sentry-Hook-Timestamp", ""))
     except PayloadError as exc:
         services.delivery_reject(source=source, headers=headers, body=body, resource=resource, error=str(exc))
         return _error(400, str(exc))
     except Exception as exc:  # our bug, not Sentry's: keep the delivery, processing will report it
         log.exception("Could not read a signed delivery; storing it for processing")
-        webhook, error = None, f"read failed at receipt: {exc!r}"
+        envelope, error = None, f"read failed at receipt: {exc!r}"
     else:
         error = ""
     delivery_id = services.delivery_receive(
-        source=source, headers=headers, body=body, webhook=webhook, resource=resource, error=error
+        source=source, headers=headers, body=body, envelope=envelope, resource=resource, error=error
     )
     return JsonResponse({"status": "accepted", "delivery": delivery_id}, status=202)
 
 
+def _header(request, name):
+    return request.META.get(META_NAMES[name])
+
+
 def _kept_headers(request) -> dict:
-    headers = request.headers
-    return {name: storable(headers[name], MAX_HEADER_CHARS) for name in KEPT_HEADERS if name in headers}
+    meta = request.META
+    return {name: storable(meta[key], MAX_HEADER_CHARS) for name, key in META_NAMES.items() if key in meta}
 
 
 def _read_body(request):

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from integrations import drain, services
 from integrations.models import WebhookDelivery
-from integrations.sentry_payloads import parse_body, parse_webhook
+from integrations.sentry_payloads import parse_body, parse_envelope
 from triage.models import Activity, TriageItem
 
 from .helpers import compact, issue_payload
@@ -28,7 +28,7 @@ def store_new_issues(count):
         for n in range(count):
             body = compact(issue_payload(f"8{n:09d}"))
             services.delivery_receive(source="sentry", headers={}, body=body,
-                                      webhook=parse_webhook("issue", parse_body(body)))
+                                      envelope=parse_envelope("issue", parse_body(body)))
 
 
 def pending():
