@@ -1,6 +1,6 @@
 """Runbook matching: what linking an item to its best runbook adds to a webhook, with 5,000 runbooks and 20,000 matchers.
 
-Regex matchers run on RE2 (linear time, see runbooks.rules); Python's `re.search`, which they ran on
+Regex matchers run on RE2 (linear time, see runbooks.matcher_rules); Python's `re.search`, which they ran on
 before, is measured beside it in the same run as the anchor, on the same index and the same items.
 
 PostgreSQL database `triage_bench_runbooks` (created and migrated here; its runbooks are replaced
@@ -239,7 +239,7 @@ def _timed(function, facts):
 
 def _plain_re_predicate(op, value, product):
     """The evaluation before RE2, the anchor: `re.search` on the fact cut to INPUT_LIMIT (other operators as in product)."""
-    from runbooks.rules import INPUT_LIMIT
+    from runbooks.matcher_rules import INPUT_LIMIT
 
     if op != "regex":
         return product(op, value)
@@ -248,25 +248,25 @@ def _plain_re_predicate(op, value, product):
 
 
 def _plain_re_index(matching):
-    """The same index, its regexes evaluated by `_plain_re_predicate` (matching reads rules.predicate at build time)."""
-    from runbooks import rules
+    """The same index, its regexes evaluated by `_plain_re_predicate` (matching reads matcher_rules.predicate at build time)."""
+    from runbooks import matcher_rules
 
-    product = rules.predicate
-    rules.predicate = lambda op, value: _plain_re_predicate(op, value, product)
+    product = matcher_rules.predicate
+    matcher_rules.predicate = lambda op, value: _plain_re_predicate(op, value, product)
     try:
         return matching.build_index("plain re")
     finally:
-        rules.predicate = product
+        matcher_rules.predicate = product
 
 
 def _hostile():
     """The issue's pattern (exponential on `re`) on RE2, over an input of INPUT_LIMIT characters."""
-    from runbooks import rules
+    from runbooks import matcher_rules
 
-    test = rules.predicate("regex", r"^(?:a?){40}a{40}")
+    test = matcher_rules.predicate("regex", r"^(?:a?){40}a{40}")
     started = time.perf_counter_ns()
-    assert test("a" * rules.INPUT_LIMIT)
-    return {"chars": rules.INPUT_LIMIT, "us": round((time.perf_counter_ns() - started) / 1000, 1)}
+    assert test("a" * matcher_rules.INPUT_LIMIT)
+    return {"chars": matcher_rules.INPUT_LIMIT, "us": round((time.perf_counter_ns() - started) / 1000, 1)}
 
 
 def _anchor_pk_select(connection):
@@ -306,7 +306,7 @@ def _index_memory(matching):
 
 
 def _reindex(matching, services, Runbook):
-    from runbooks.rules import MatcherSpec
+    from runbooks.matcher_rules import MatcherSpec
 
     author = Runbook.objects.first().current_version.author
     runbook = Runbook.objects.get(slug="rb-00042")

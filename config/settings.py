@@ -269,7 +269,7 @@ MORNING_DIGEST_DAYS = os.environ.get("MORNING_DIGEST_DAYS", "mon-fri")
 DIGEST_STALE_DAYS = int(os.environ.get("DIGEST_STALE_DAYS", "7"))
 CELERY_BEAT_SCHEDULE = {
     "morning-digest": {
-        "task": "integrations.tasks.send_morning_digests",
+        "task": "triage.tasks.send_morning_digests",
         "schedule": crontab(
             hour=MORNING_DIGEST_TIME.split(":")[0],
             minute=MORNING_DIGEST_TIME.split(":")[1],

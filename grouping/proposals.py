@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from .aggregate import ItemGroups
 from .mix import Group, meaningful_groups, mix_of
-from .rules import merge_rule_text, preview_issue_count, split_lines, split_rule_text
+from .fingerprint_rules import merge_rule_text, preview_issue_count, split_lines, split_rule_text
 
 
 @dataclass

@@ -24,7 +24,7 @@ from triage import services as triage_services
 from triage.models import TriageItem
 
 from . import sentry_api
-from .leases import attempt_claim
+from common.leases import attempt_claim
 from .models import SentrySync, SyncCursor, WebhookDelivery
 from .payload_values import PayloadError
 from .sentry_payloads import parse_webhook

@@ -1,19 +1,8 @@
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
-from . import digest, drain, sentry_sync, services, sweep
+from common.tasks import RELIABLE
 
-# Tasks whose work must not be lost: redelivered if the worker dies mid-task, retried while
-# the database is away. Both are safe to run twice.
-RELIABLE = dict(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+from . import drain, sentry_sync, services, sweep
 
 
 @shared_task(**RELIABLE)
@@ -43,11 +32,6 @@ def reconcile_from_sentry():
     except sentry_sync.ReconcileBusy:
         return "busy: another run holds the lease"
     return result.summary() if result else "not configured"
-
-
-@shared_task
-def send_morning_digests():
-    return digest.digests_deliver()
 
 
 @shared_task

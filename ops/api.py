@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from triage.models import TriageItem
 
-from . import rules, selectors, services
+from . import permissions, selectors, services
 from .models import DataFixRequest
 from .serializers import (CancelInput, CompleteInput, DataFixCreateInput, DataFixRequestSerializer, RejectInput,
                           StatesFilter)
@@ -59,8 +59,8 @@ class ItemDataFixesView(APIView):
     @extend_schema(request=DataFixCreateInput, responses={201: DataFixRequestSerializer, **REFUSALS})
     def post(self, request, id):  # noqa: A002 (the schema names item ids `id`)
         item = get_object_or_404(TriageItem, pk=id)
-        if not rules.can_file(request.user, item):
-            raise PermissionDenied(rules.FILE_DENIED)
+        if not permissions.can_file(request.user, item):
+            raise PermissionDenied(permissions.FILE_DENIED)
         data = _validated(DataFixCreateInput, request)
         created = _run(services.datafix_create, item=item, user=request.user, **data)
         return Response(DataFixRequestSerializer(created).data, status=status.HTTP_201_CREATED)
@@ -94,8 +94,8 @@ class DataFixRequestViewSet(viewsets.ReadOnlyModelViewSet):
     def _target(self, name):
         """The request, once the role is known to allow `name`: a refusal comes before any complaint about input."""
         target = self.get_object()
-        if not rules.may(self.request.user, name, target):
-            raise PermissionDenied(rules.denied_reason(name))
+        if not permissions.may(self.request.user, name, target):
+            raise PermissionDenied(permissions.denied_reason(name))
         return target
 
     def _answer(self, pk):

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from integrations.notifiers import Message, slack_escape
+from common.notifiers import Message, slack_escape
 
 from .recipients import CHAIN
 

@@ -18,8 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.redaction import redact
-from integrations.leases import attempt_claim
-from integrations.notifiers import EmailNotifier, NotifierError, SignedWebhookNotifier, SlackNotifier
+from common.leases import attempt_claim
+from common.notifiers import EmailNotifier, NotifierError, SignedWebhookNotifier, SlackNotifier
 
 from .messages import message_for
 from .models import DataFixEvent, Notification, NotificationAttempt

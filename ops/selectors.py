@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from . import rules
+from . import permissions
 from .models import DataFixEvent, DataFixRequest, Notification
 
 State, Urgency = DataFixRequest.State, DataFixRequest.Urgency
@@ -20,11 +20,11 @@ def requests_visible_to(*, user) -> QuerySet:
     """Every read of a request starts here. Ops and admins see every request; others those they filed and
     those of their teams' items. A request outside this is answered 404, as if it did not exist."""
     requests = DataFixRequest.objects.select_related(*RELATED).defer("item__latest_event", "item__tags")
-    if rules.sees_every_request(user):
+    if permissions.sees_every_request(user):
         return requests
     if not user.is_authenticated:
         return requests.none()
-    return requests.filter(Q(requested_by_id=user.pk) | Q(item__team_id__in=rules.visible_team_ids(user)))
+    return requests.filter(Q(requested_by_id=user.pk) | Q(item__team_id__in=permissions.visible_team_ids(user)))
 
 
 def requests_for_queue(*, user, state="open", urgency="", team="") -> QuerySet:

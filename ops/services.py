@@ -12,7 +12,7 @@ from django.utils import timezone
 from triage.models import TriageItem
 from triage.services import activity_record
 
-from . import rules
+from . import permissions
 from .models import DataFixEvent, DataFixRequest, Notification
 from .notify import notifications_enqueue, notifications_plan
 from .resolution import item_resolve_if_policy
@@ -42,8 +42,8 @@ def audit_record(*, request, verb, actor=None, from_state="", to_state="", note=
 @transaction.atomic
 def datafix_create(*, item, user, description, urgency=Urgency.NORMAL, environment="", customer="", tenant="",
                    parameters=None, runbook_section="") -> DataFixRequest:
-    if not rules.can_file(user, item):
-        raise PermissionDenied(rules.FILE_DENIED)
+    if not permissions.can_file(user, item):
+        raise PermissionDenied(permissions.FILE_DENIED)
     item = TriageItem.objects.select_for_update(of=("self",)).select_related("runbook").get(pk=item.pk)
     if item.classification != TriageItem.Classification.DATA_FIX:
         raise TransitionNotAllowed("Classify the item as a data fix before filing a data-fix request.")
@@ -96,8 +96,8 @@ def datafix_cancel(*, request_id, user, note="") -> DataFixRequest:
 def datafix_transition(*, request_id, user, name, note="") -> DataFixRequest:
     request = DataFixRequest.objects.select_for_update().get(pk=request_id)
     to_state, allowed, done = TRANSITIONS[name]
-    if not rules.may(user, name, request):
-        raise PermissionDenied(rules.denied_reason(name))
+    if not permissions.may(user, name, request):
+        raise PermissionDenied(permissions.denied_reason(name))
     if request.state not in allowed:
         raise TransitionNotAllowed(f"This request is {request.state}: it can no longer be {done}.")
     note = (note or "").strip()[:MAX_TEXT]
@@ -134,7 +134,7 @@ def _log(request, user, to_state, from_state, *, note="", **data):
 @transaction.atomic
 def notification_resend(*, notification_id, user) -> Notification:
     """Send a failed notification again, as the same notification (same key, fresh tries)."""
-    if not rules.sees_every_request(user):
+    if not permissions.sees_every_request(user):
         raise PermissionDenied("Only ops or admins can resend a notification.")
     notification = Notification.objects.select_for_update().get(pk=notification_id)
     if notification.state != Notification.State.FAILED:

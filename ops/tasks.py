@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from integrations.tasks import RELIABLE
+from common.tasks import RELIABLE
 
 from . import escalation, notify
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from triage.models import Team, TriageItem
 
-from . import rules, selectors, services
+from . import permissions, selectors, services
 from .models import DataFixRequest, Notification
 
 PAGE_SIZE = 50
@@ -34,7 +34,7 @@ def queue_page(request):
     return render(request, "ops/queue.html", {
         "page": page, "rows": rows, "filters": filters, "states": STATE_CHOICES,
         "urgencies": DataFixRequest.Urgency.choices, "teams": Team.objects.order_by("name").only("slug", "name"),
-        "is_ops": rules.is_ops(request.user),
+        "is_ops": permissions.is_ops(request.user),
     })
 
 
@@ -45,8 +45,8 @@ def request_page(request, request_id):
         "fix": fix, "countdown": selectors.sla_countdown(fix),
         "audit_log": selectors.request_audit_log(request=fix),
         "notifications": selectors.request_notifications(request=fix),
-        "is_ops": rules.is_ops(request.user), "can_cancel": rules.can_cancel(request.user, fix),
-        "can_resend": rules.sees_every_request(request.user),
+        "is_ops": permissions.is_ops(request.user), "can_cancel": permissions.can_cancel(request.user, fix),
+        "can_resend": permissions.sees_every_request(request.user),
     })
 
 

@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from . import rules
+from . import matcher_rules
 from .matcher_text import HELP as MATCHERS_HELP
 from .matcher_text import parse_matchers
 from .models import RunbookFeedback
@@ -41,11 +41,11 @@ class RunbookForm(forms.Form):
         """Each bad line is named with its number and what it says."""
         try:
             found = parse_matchers(self.cleaned_data["matchers"])
-        except rules.MatcherError as exc:
+        except matcher_rules.MatcherError as exc:
             raise ValidationError(str(exc)) from None
         specs = [spec for _, spec in found]
         lines = [number for number, _ in found]
-        problems = rules.check_all(specs, name=lambda i, spec: f"Line {lines[i]} ({spec.field} {spec.op} {spec.value!r})")
+        problems = matcher_rules.check_all(specs, name=lambda i, spec: f"Line {lines[i]} ({spec.field} {spec.op} {spec.value!r})")
         if problems:
             raise ValidationError(problems)
         return specs

@@ -10,7 +10,7 @@ Lines starting with # are comments. The value is the rest of the line, spaces in
 
 from itertools import groupby
 
-from .rules import MatcherError, MatcherSpec
+from .matcher_rules import MatcherError, MatcherSpec
 
 HELP = ("One matcher per line: field operator value. All lines of a block must match; "
         "a blank line starts another block. Regexes use RE2 syntax: no lookaround or backreferences.")

@@ -11,7 +11,7 @@ The index files each group under one of its `equals` matchers, the one fewest gr
 own values, plus the groups that have no `equals` matcher at all, and evaluates only those,
 cheapest check first. bench/runbook_match.py measures it with 5,000 runbooks.
 
-Each check is compiled once, when the index is built (regexes on RE2, see runbooks.rules). A stored
+Each check is compiled once, when the index is built (regexes on RE2, see runbooks.matcher_rules). A stored
 matcher that no longer compiles (a regex saved before RE2) matches nothing and is logged once per
 process: intake and the drain go on.
 """
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from . import rules
+from . import matcher_rules
 from .models import MatcherIndexState, Runbook, RunbookMatcher
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,9 @@ class MatchFacts:
 
         Empty facts are left out: nothing matches them.
         """
-        values = {name: str(getattr(self, name)) for name in rules.FIELDS if name != "fingerprint"}
+        values = {name: str(getattr(self, name)) for name in matcher_rules.FIELDS if name != "fingerprint"}
         values["level"] = values["level"].lower()
-        values.update({f"{rules.TAG_PREFIX}{key}": str(value) for key, value in self.tags.items()})
+        values.update({f"{matcher_rules.TAG_PREFIX}{key}": str(value) for key, value in self.tags.items()})
         values["fingerprint"] = _fingerprint_parts(self.fingerprint)
         return {name: value for name, value in values.items() if value}
 
@@ -209,7 +209,7 @@ def _filed(token, runbooks, by_group) -> MatcherIndex:
     anchored, unanchored = defaultdict(list), []
     for (runbook_id, number), specs in by_group.items():
         anchor = min(keys[(runbook_id, number)], key=lambda key: (filed[key], key), default=None)
-        group = _Group(runbook_id, number, sum(rules.score(name, op) for name, op, _ in specs), _checks(specs, anchor))
+        group = _Group(runbook_id, number, sum(matcher_rules.score(name, op) for name, op, _ in specs), _checks(specs, anchor))
         (anchored[anchor] if anchor else unanchored).append(group)
     return MatcherIndex(token, runbooks, dict(anchored), unanchored)
 
@@ -227,8 +227,8 @@ def _checks(specs, anchor) -> tuple:
 def _predicate(name, op, value):
     # A pattern saved before RE2 or around validation (admin, SQL) must not break intake: it matches nothing.
     try:
-        test = rules.predicate(op, value)
-    except rules.MatcherError as exc:
+        test = matcher_rules.predicate(op, value)
+    except matcher_rules.MatcherError as exc:
         _log_unusable(name, op, value, str(exc))
         return lambda fact: False
     if name == "fingerprint":  # any of its parts

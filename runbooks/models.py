@@ -88,7 +88,7 @@ class RunbookMatcher(models.Model):
     runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="matchers")
     group = models.PositiveSmallIntegerField(default=0)
     # service, exception_type, exception_value, culprit, fingerprint, sentry_issue_id, level,
-    # environment, or tag:<key> (runbooks.rules.FIELDS).
+    # environment, or tag:<key> (runbooks.matcher_rules.FIELDS).
     field = models.CharField(max_length=120)
     op = models.CharField(max_length=16, choices=Op.choices, default=Op.EQUALS)
     value = models.CharField(max_length=500)

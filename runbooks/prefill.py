@@ -6,7 +6,7 @@ triage links to /runbooks/new/?title=…&service=…&exception_type=…&exceptio
 from django.utils.text import slugify
 
 from .matcher_text import format_matchers
-from .rules import MatcherSpec
+from .matcher_rules import MatcherSpec
 
 SECTIONS = ("Impact", "Is action needed?", "Steps", "Data fix (ops)", "Prevention")
 HINTS = {

@@ -2,17 +2,17 @@
 
 from rest_framework import serializers
 
-from . import rules
+from . import matcher_rules
 from .matching import MatchFacts
 from .models import Runbook, RunbookMatcher, RunbookVersion
 
 
 class MatcherSerializer(serializers.Serializer):
-    group = serializers.IntegerField(min_value=0, max_value=rules.MAX_GROUP, default=0)
+    group = serializers.IntegerField(min_value=0, max_value=matcher_rules.MAX_GROUP, default=0)
     field = serializers.CharField(max_length=120, help_text="service, exception_type, exception_value, culprit, "
                                   "fingerprint, sentry_issue_id, level, environment, or tag:<key>")
-    op = serializers.ChoiceField(choices=rules.OPS, default="equals")
-    value = serializers.CharField(max_length=rules.MAX_VALUE_LENGTH, trim_whitespace=False)
+    op = serializers.ChoiceField(choices=matcher_rules.OPS, default="equals")
+    value = serializers.CharField(max_length=matcher_rules.MAX_VALUE_LENGTH, trim_whitespace=False)
 
 
 class MatcherListField(serializers.ListField):
@@ -22,8 +22,8 @@ class MatcherListField(serializers.ListField):
 
     def to_internal_value(self, data):
         items = super().to_internal_value(data)
-        specs = [rules.MatcherSpec(**item) for item in items]
-        problems = rules.check_all(specs, name=lambda i, spec: f"matchers[{i}] ({spec.describe()})")
+        specs = [matcher_rules.MatcherSpec(**item) for item in items]
+        problems = matcher_rules.check_all(specs, name=lambda i, spec: f"matchers[{i}] ({spec.describe()})")
         if problems:
             raise serializers.ValidationError(problems)
         return specs
@@ -166,6 +166,6 @@ class MatchOutput(serializers.Serializer):
     slug = serializers.CharField()
     title = serializers.CharField()
     version = serializers.IntegerField()
-    score = serializers.IntegerField(help_text="Specificity: higher wins (see runbooks.rules).")
+    score = serializers.IntegerField(help_text="Specificity: higher wins (see runbooks.matcher_rules).")
     group = serializers.IntegerField()
     url = serializers.CharField()

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from . import rules
+from . import matcher_rules
 from .models import (
     MatcherIndexState,
     Runbook,
@@ -139,25 +139,25 @@ def _matchers_store(runbook, specs) -> list[RunbookMatcher]:
     return stored
 
 
-def matcher_specs(matchers: Iterable) -> list[rules.MatcherSpec]:
+def matcher_specs(matchers: Iterable) -> list[matcher_rules.MatcherSpec]:
     """Matchers (MatcherSpec or dicts with group, field, op, value) checked; ValidationError names each bad one."""
     specs = [_normalized(_as_spec(m)) for m in matchers]
-    if problems := rules.check_all(specs):
+    if problems := matcher_rules.check_all(specs):
         raise ValidationError({"matchers": problems})
     return specs
 
 
-def _as_spec(matcher) -> rules.MatcherSpec:
-    if isinstance(matcher, rules.MatcherSpec):
+def _as_spec(matcher) -> matcher_rules.MatcherSpec:
+    if isinstance(matcher, matcher_rules.MatcherSpec):
         return matcher
-    return rules.MatcherSpec(group=matcher.get("group", 0), field=str(matcher.get("field", "")),
+    return matcher_rules.MatcherSpec(group=matcher.get("group", 0), field=str(matcher.get("field", "")),
                              op=str(matcher.get("op", "equals")), value=matcher.get("value", ""))
 
 
-def _normalized(spec: rules.MatcherSpec) -> rules.MatcherSpec:
+def _normalized(spec: matcher_rules.MatcherSpec) -> matcher_rules.MatcherSpec:
     # Sentry's levels are lower case; facts are lowered too, so "Error" still means error.
     if spec.field == "level" and isinstance(spec.value, str) and spec.op != "regex":
-        return rules.MatcherSpec(spec.group, spec.field, spec.op, spec.value.lower())
+        return matcher_rules.MatcherSpec(spec.group, spec.field, spec.op, spec.value.lower())
     return spec
 
 

@@ -14,7 +14,7 @@ from .matcher_text import format_matchers
 from .models import Runbook, RunbookFeedback, RunbookVersion
 from .permissions import can_edit, require_editor
 from .prefill import initial_from_item, template_body
-from .rules import MatcherSpec
+from .matcher_rules import MatcherSpec
 
 PAGE_SIZE = 50
 

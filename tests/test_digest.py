@@ -7,8 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from triage.actions import item_take
-from integrations.digest import digests_deliver
-from triage.digest import team_digest_items
+from triage.digest import digests_deliver, team_digest_items
 from triage.models import Activity, Service, Team, TriageItem
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""What intake records on each occurrence for the grouping advisor (triage.signatures)."""
+"""What intake records on each occurrence for the grouping advisor (triage.grouping_keys)."""
 
 import time
 
@@ -7,7 +7,7 @@ import pytest
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
 from triage.models import Occurrence
-from triage.signatures import message_template
+from triage.grouping_keys import message_template
 
 from .helpers import CHAINED_EXCEPTION, event_payload, post_webhook
 

@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 from werkzeug import Response
 
-from integrations.notifiers import EmailNotifier, Message, NotifierError, SignedWebhookNotifier, SlackNotifier
+from common.notifiers import EmailNotifier, Message, NotifierError, SignedWebhookNotifier, SlackNotifier
 from ops import notify, services
 from ops.models import Notification
 

@@ -13,7 +13,7 @@ from integrations.services import delivery_process
 from runbooks import services as runbook_services
 from runbooks.matching import current_index
 from runbooks.models import Runbook, RunbookUse
-from runbooks.rules import MatcherSpec
+from runbooks.matcher_rules import MatcherSpec
 from triage import receivers
 from triage.models import Activity, Service, TriageItem
 from triage.tasks import relink_open_items

@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from runbooks import matching, rules, services
+from runbooks import matching, matcher_rules, services
 from runbooks.matching import MatchFacts, runbook_matches, runbook_matches_many
 from runbooks.models import Runbook
-from runbooks.rules import MatcherSpec
+from runbooks.matcher_rules import MatcherSpec
 
 pytestmark = pytest.mark.django_db
 
@@ -107,9 +107,9 @@ def test_it_keeps_the_best_group_of_a_runbook_once(alice):
 
 
 def test_no_group_of_ordinary_matchers_outranks_an_issue_id():
-    strongest = max(rules.score(field, "equals") for field in (*rules.FIELDS, "tag:x") if field != "sentry_issue_id")
+    strongest = max(matcher_rules.score(field, "equals") for field in (*matcher_rules.FIELDS, "tag:x") if field != "sentry_issue_id")
 
-    assert strongest * rules.MAX_PER_GROUP < rules.score("sentry_issue_id", "regex")
+    assert strongest * matcher_rules.MAX_PER_GROUP < matcher_rules.score("sentry_issue_id", "regex")
 
 
 def test_it_tells_the_version_and_breaks_ties_by_slug(alice):
@@ -138,7 +138,7 @@ def test_it_limits_the_matches(alice):
 @pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a*)*b", r"(a|aa)+$", r"(\w+\s?)*$", r".*.*x", r"\w+\s*\w+x",
                                      r"(?:x{1,90}){2,}", r"^.*a.*b.*c"])
 def test_it_accepts_the_nested_repeats_the_backtracking_check_refused(pattern):
-    rules.check(MatcherSpec(0, "exception_value", "regex", pattern))
+    matcher_rules.check(MatcherSpec(0, "exception_value", "regex", pattern))
 
 
 def test_patterns_that_backtrack_on_re_stay_fast_on_hostile_input(alice):
@@ -174,14 +174,14 @@ def test_it_names_the_bad_matcher(alice):
     (MatcherSpec(0, "culprit", "regex", "a" * 201), "longer than 200"),
 ])
 def test_it_explains_what_is_wrong_with_a_matcher(spec, problem):
-    with pytest.raises(rules.MatcherError, match=problem):
-        rules.check(spec)
+    with pytest.raises(matcher_rules.MatcherError, match=problem):
+        matcher_rules.check(spec)
 
 
 def test_it_limits_matchers_per_group():
-    specs = [MatcherSpec(0, "tag:k", "equals", str(n)) for n in range(rules.MAX_PER_GROUP + 1)]
+    specs = [MatcherSpec(0, "tag:k", "equals", str(n)) for n in range(matcher_rules.MAX_PER_GROUP + 1)]
 
-    assert rules.check_all(specs) == [f"group 0 has more than {rules.MAX_PER_GROUP} matchers"]
+    assert matcher_rules.check_all(specs) == [f"group 0 has more than {matcher_rules.MAX_PER_GROUP} matchers"]
 
 
 # --- The index --------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from runbooks.models import (
     RunbookUse,
     RunbookVersion,
 )
-from runbooks.rules import MatcherSpec
+from runbooks.matcher_rules import MatcherSpec
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from integrations.tasks import drain_deliveries
 from runbooks import matching, services
 from runbooks.matching import MatchFacts, runbook_matches
 from runbooks.models import Runbook
-from runbooks.rules import MatcherSpec
+from runbooks.matcher_rules import MatcherSpec
 from triage.models import TriageItem
 
 from .helpers import event_payload, post_webhook

@@ -9,7 +9,7 @@ from django.db import connection
 
 from runbooks import services
 from runbooks.models import Runbook, RunbookFeedback, RunbookMatcher, RunbookVersion
-from runbooks.rules import MatcherSpec
+from runbooks.matcher_rules import MatcherSpec
 from runbooks.signals import runbook_matchers_changed
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.utils import timezone
 from runbooks import services, stats
 from runbooks.matching import MatchFacts, runbook_matches
 from runbooks.models import Runbook, RunbookUse
-from runbooks.rules import MatcherSpec
+from runbooks.matcher_rules import MatcherSpec
 
 pytestmark = pytest.mark.django_db
 T0 = timezone.now().replace(microsecond=0) - timedelta(days=10)

@@ -9,7 +9,7 @@ import pytest
 
 from integrations.services import delivery_process
 from runbooks import services as runbook_services
-from runbooks.rules import MatcherSpec
+from runbooks.matcher_rules import MatcherSpec
 from triage.models import OwnershipRule, Team, TriageItem
 
 from . import sentry_events as shapes

@@ -1,8 +1,12 @@
 """The morning digest: each team's new, unowned, regressed and stale items, once a day.
 
 Triage decides what each team reads and claims the team's day before anything is sent
-(a unique row), so two beat runs never send twice; integrations.digest delivers it.
+(a unique row), so two beat runs never send twice; then it goes out by email to the team and
+to its Slack channel. One channel failing does not keep the other from going out. A failed
+channel is logged and not retried: tomorrow's digest carries whatever is still open.
 """
+
+import logging
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,8 +17,11 @@ from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from common.notifiers import EmailNotifier, Message, NotifierError, SlackNotifier
+
 from .models import DigestSent, Team, TriageItem
 
+log = logging.getLogger(__name__)
 SECTIONS = ("new", "unowned", "regressed", "stale")
 
 
@@ -67,3 +74,28 @@ def _claim(team, day, count) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+def digests_deliver(*, now=None) -> int:
+    """Send today's digests; returns how many teams got theirs through at least one channel."""
+    return sum(_deliver(digest) for digest in digests_claim(now=now or timezone.now()))
+
+
+def _deliver(digest: Digest) -> bool:
+    message = Message(key=digest.key, subject=digest.subject, text=digest.text)
+    channels = [EmailNotifier(digest.emails)] if digest.emails else []
+    if digest.slack_webhook_url:
+        channels.append(SlackNotifier(digest.slack_webhook_url))
+    return sum(_send(channel, message) for channel in channels) > 0
+
+
+def _send(channel, message) -> bool:
+    try:
+        channel.send(message)
+    except NotifierError as exc:
+        log.warning("Morning digest %s not sent by %s: %s", message.key, type(channel).__name__, exc)
+        return False
+    except Exception:  # noqa: BLE001 -- e.g. an address the mailer refuses: the other channel still goes out
+        log.exception("Morning digest %s not sent by %s", message.key, type(channel).__name__)
+        return False
+    return True

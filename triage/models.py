@@ -204,7 +204,7 @@ class Occurrence(models.Model):
     exception_type = models.CharField(max_length=200, blank=True)
     exception_value = models.TextField(blank=True)
     tags = models.JSONField(default=dict, blank=True)
-    # What the grouping advisor groups by, computed at intake (triage.signatures explains each).
+    # What the grouping advisor groups by, computed at intake (triage.grouping_keys explains each).
     service_key = models.CharField(max_length=200, blank=True)
     inner_exception_type = models.CharField(max_length=200, blank=True)
     message_template = models.CharField(max_length=500, blank=True)

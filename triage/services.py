@@ -14,7 +14,7 @@ from .models import Activity, Occurrence, Service, TriageItem
 from .ownership import item_assign_owning_team
 from .runbook_links import item_link_runbook, item_runbook_resolved
 from .sentry_state import ignore_condition_from_sentry, snapshot_is_newer
-from .signatures import grouping_columns
+from .grouping_keys import grouping_columns
 
 SENTRY = "Sentry"
 SNAPSHOT_SLACK = timedelta(milliseconds=1)

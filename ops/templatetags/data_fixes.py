@@ -2,7 +2,7 @@
 
 from django import template
 
-from ops import rules, selectors
+from ops import permissions, selectors
 from ops.models import DataFixRequest
 from triage.models import TriageItem
 
@@ -15,6 +15,6 @@ def data_fix_panel(context, item):
     user = context["request"].user
     return {
         "item": item, "requests": selectors.requests_for_item(user=user, item=item), "urgencies": DataFixRequest.Urgency.choices,
-        "can_file": item.classification == TriageItem.Classification.DATA_FIX and rules.can_file(user, item),
+        "can_file": item.classification == TriageItem.Classification.DATA_FIX and permissions.can_file(user, item),
         "csrf_token": context.get("csrf_token"),
     }

@@ -9,7 +9,7 @@ def backfill(apps, schema_editor):
     Older rows kept only the outermost exception, so it stands in for the inner one; the
     grouping advisor skips rows whose `service_key` is still empty.
     """
-    from triage.signatures import message_template
+    from triage.grouping_keys import message_template
 
     Occurrence = apps.get_model("triage", "Occurrence")
     last_id = 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.utils.text import slugify
 
-from triage.signatures import MAX_TEMPLATE, SERVICE_TAGS
+from triage.grouping_keys import MAX_TEMPLATE, SERVICE_TAGS
 
 from .mix import Group
 
