@@ -24,6 +24,8 @@ def insert_one(request):
     """bench_anchor is a bench-only table, created by bench/ingest.py with raw SQL."""
     json.loads(request.body)  # the intake parses the body too: the anchor pays the same
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO bench_anchor (body) VALUES (%s::jsonb) RETURNING id", [request.body.decode()])
+        cursor.execute(
+            "INSERT INTO bench_anchor (body) VALUES (%s::jsonb) RETURNING id", [request.body.decode()]
+        )
         (row_id,) = cursor.fetchone()
     return JsonResponse({"id": row_id}, status=201)

@@ -76,21 +76,33 @@ def main():
         figures = {"latency": measure_latency(env, hook_url), "scan": measure_scan()}
     server.shutdown()
     report(figures)
-    results = {"bench": "escalation", "at": datetime.now(UTC).isoformat(timespec="seconds"),
-               "machine": {**harness.machine(DATABASE_URL), "busy_percent_before": busy_before},
-               "data": {"requests_filed": REQUESTS, "open_requests": OPEN, "due_per_scan": DUE, "runs": RUNS},
-               **figures}
+    results = {
+        "bench": "escalation",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {**harness.machine(DATABASE_URL), "busy_percent_before": busy_before},
+        "data": {"requests_filed": REQUESTS, "open_requests": OPEN, "due_per_scan": DUE, "runs": RUNS},
+        **figures,
+    }
     print(f"\nMachine busy before the bench: {busy_before}% (a shared machine: figures vary from run to run)")
     print(f"Results: {harness.save_results('escalation', results).relative_to(harness.ROOT)}")
 
 
 def portal_env(var_dir, hook_url):
     return {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DEBUG": "0",
-        "SECRET_KEY": "bench-only-" + "not-a-secret-" * 4, "SECURE_SSL_REDIRECT": "0", "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": BROKER_URL, "TRIAGE_VAR_DIR": var_dir,
-        "LOG_LEVEL": "WARNING", "OPS_WEBHOOK_URL": hook_url, "OPS_WEBHOOK_SECRET": SECRET,
-        "OPS_SLACK_WEBHOOK_URL": "", "PYTHONUNBUFFERED": "1",
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-" + "not-a-secret-" * 4,
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": DATABASE_URL,
+        "CELERY_BROKER_URL": BROKER_URL,
+        "TRIAGE_VAR_DIR": var_dir,
+        "LOG_LEVEL": "WARNING",
+        "OPS_WEBHOOK_URL": hook_url,
+        "OPS_WEBHOOK_SECRET": SECRET,
+        "OPS_SLACK_WEBHOOK_URL": "",
+        "PYTHONUNBUFFERED": "1",
     }
 
 
@@ -132,9 +144,18 @@ def bench_item_and_user():
     team.members.add(user)
     service, _ = Service.objects.get_or_create(slug="bench-svc", defaults={"name": "Bench service"})
     now = timezone.now()
-    item, _ = TriageItem.objects.get_or_create(sentry_issue_id="bench-escalation", defaults={
-        "title": "LedgerError: invoice unbalanced", "service": service, "team": team, "first_seen": now,
-        "last_seen": now, "classification": "data_fix", "status": "triaged"})
+    item, _ = TriageItem.objects.get_or_create(
+        sentry_issue_id="bench-escalation",
+        defaults={
+            "title": "LedgerError: invoice unbalanced",
+            "service": service,
+            "team": team,
+            "first_seen": now,
+            "last_seen": now,
+            "classification": "data_fix",
+            "status": "triaged",
+        },
+    )
     return item, user
 
 
@@ -143,7 +164,9 @@ def _file_and_wait(item, user):
 
     started = time.time()
     fix = services.datafix_create(item=item, user=user, description="bench", urgency="high")
-    harness.wait_until(lambda: fix.pk in Receiver.arrivals, timeout=30, what=f"the notification of request {fix.pk}")
+    harness.wait_until(
+        lambda: fix.pk in Receiver.arrivals, timeout=30, what=f"the notification of request {fix.pk}"
+    )
     return fix.pk, started
 
 
@@ -166,13 +189,21 @@ def measure_scan():
     empty, empty_queries = _timed_scans(escalation_scan, CaptureQueriesContext, connection, due=0)
     full, full_queries = _timed_scans(escalation_scan, CaptureQueriesContext, connection, due=DUE)
     harness.flush_redis(BROKER_URL)  # the scans enqueued notifications no worker will send
-    return {"open_requests": OPEN, "nothing_due_ms": _percentiles(empty), "nothing_due_queries": empty_queries,
-            f"{DUE}_due_ms": _percentiles(full), f"{DUE}_due_queries": full_queries,
-            "due_rows_plan": _due_plan(), "anchor_pk_select_ms": _percentiles(_pk_selects())}
+    return {
+        "open_requests": OPEN,
+        "nothing_due_ms": _percentiles(empty),
+        "nothing_due_queries": empty_queries,
+        f"{DUE}_due_ms": _percentiles(full),
+        f"{DUE}_due_queries": full_queries,
+        "due_rows_plan": _due_plan(),
+        "anchor_pk_select_ms": _percentiles(_pk_selects()),
+    }
 
 
 def ensure_open_requests():
-    count = harness.sql(DATABASE_URL, "SELECT count(*) FROM ops_datafixrequest WHERE description = 'bench-open'")[0][0]
+    count = harness.sql(
+        DATABASE_URL, "SELECT count(*) FROM ops_datafixrequest WHERE description = 'bench-open'"
+    )[0][0]
     if count == OPEN:
         print(f"Reusing {OPEN:,} open requests")
         return
@@ -187,7 +218,8 @@ def ensure_open_requests():
             " 'production', '', '', '', (ARRAY['high','normal','low'])[1 + mod(g, 3)], '{}', 'requested', '',"
             " now(), now() + interval '1 day' + g * interval '1 second', 0,"
             " now() + interval '1 day' + g * interval '1 second', NULL FROM generate_series(1, %(n)s) g",
-            {"n": OPEN})
+            {"n": OPEN},
+        )
         conn.execute("ANALYZE ops_datafixrequest")
     print(f"Loaded {OPEN:,} open requests in {time.perf_counter() - started:.1f} s")
 
@@ -211,16 +243,23 @@ def _make_due(count):
     with harness.connect(DATABASE_URL) as conn:
         conn.execute("DELETE FROM ops_notification WHERE event = 'escalated'")
         conn.execute("DELETE FROM ops_datafixevent WHERE verb = 'escalated'")
-        conn.execute("UPDATE ops_datafixrequest SET escalation_level = 0, next_escalation_at = due_at"
-                     " WHERE description = 'bench-open' AND escalation_level > 0")
-        conn.execute("UPDATE ops_datafixrequest SET next_escalation_at = now() - interval '1 minute' WHERE id IN"
-                     " (SELECT id FROM ops_datafixrequest WHERE description = 'bench-open' ORDER BY id LIMIT %s)",
-                     [count])
+        conn.execute(
+            "UPDATE ops_datafixrequest SET escalation_level = 0, next_escalation_at = due_at"
+            " WHERE description = 'bench-open' AND escalation_level > 0"
+        )
+        conn.execute(
+            "UPDATE ops_datafixrequest SET next_escalation_at = now() - interval '1 minute' WHERE id IN"
+            " (SELECT id FROM ops_datafixrequest WHERE description = 'bench-open' ORDER BY id LIMIT %s)",
+            [count],
+        )
 
 
 def _due_plan():
-    rows = harness.sql(DATABASE_URL, "EXPLAIN SELECT id FROM ops_datafixrequest WHERE state = 'requested'"
-                                     " AND next_escalation_at <= now() ORDER BY next_escalation_at LIMIT 500")
+    rows = harness.sql(
+        DATABASE_URL,
+        "EXPLAIN SELECT id FROM ops_datafixrequest WHERE state = 'requested'"
+        " AND next_escalation_at <= now() ORDER BY next_escalation_at LIMIT 500",
+    )
     return [row[0] for row in rows]
 
 
@@ -241,22 +280,33 @@ def _pk_selects():
 
 def _percentiles(values):
     ordered = sorted(values)
-    return {"p50": round(statistics.median(ordered), 2),
-            "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2), "n": len(ordered)}
+    return {
+        "p50": round(statistics.median(ordered), 2),
+        "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2),
+        "n": len(ordered),
+    }
 
 
 def report(figures):
     latency, scan = figures["latency"], figures["scan"]
     print("\nCreation → notification received (real worker, Redis broker, local HTTP server):")
-    print(f"  data fix filed → webhook received  p50 {latency['create_to_received_ms']['p50']:8.1f} ms"
-          f"   p95 {latency['create_to_received_ms']['p95']:8.1f} ms")
-    print(f"  anchor: the same POST sent directly p50 {latency['anchor_direct_post_ms']['p50']:8.1f} ms"
-          f"   p95 {latency['anchor_direct_post_ms']['p95']:8.1f} ms")
+    print(
+        f"  data fix filed → webhook received  p50 {latency['create_to_received_ms']['p50']:8.1f} ms"
+        f"   p95 {latency['create_to_received_ms']['p95']:8.1f} ms"
+    )
+    print(
+        f"  anchor: the same POST sent directly p50 {latency['anchor_direct_post_ms']['p50']:8.1f} ms"
+        f"   p95 {latency['anchor_direct_post_ms']['p95']:8.1f} ms"
+    )
     print(f"\nEscalation scan with {scan['open_requests']:,} open requests:")
-    print(f"  nothing due   p50 {scan['nothing_due_ms']['p50']:8.1f} ms   p95 {scan['nothing_due_ms']['p95']:8.1f} ms"
-          f"   {scan['nothing_due_queries']} queries")
-    print(f"  {DUE} due       p50 {scan[f'{DUE}_due_ms']['p50']:8.1f} ms   p95 {scan[f'{DUE}_due_ms']['p95']:8.1f} ms"
-          f"   {scan[f'{DUE}_due_queries']} queries")
+    print(
+        f"  nothing due   p50 {scan['nothing_due_ms']['p50']:8.1f} ms   p95 {scan['nothing_due_ms']['p95']:8.1f} ms"
+        f"   {scan['nothing_due_queries']} queries"
+    )
+    print(
+        f"  {DUE} due       p50 {scan[f'{DUE}_due_ms']['p50']:8.1f} ms   p95 {scan[f'{DUE}_due_ms']['p95']:8.1f} ms"
+        f"   {scan[f'{DUE}_due_queries']} queries"
+    )
     print(f"  anchor: primary-key SELECT p50 {scan['anchor_pk_select_ms']['p50']:.2f} ms")
     print("  due rows plan: " + " | ".join(line.strip() for line in scan["due_rows_plan"]))
 

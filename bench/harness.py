@@ -57,8 +57,9 @@ def running(name, command, env):
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = LOG_DIR / f"{name}.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             yield process, log_path
         finally:
@@ -94,23 +95,50 @@ class Server:
 def gunicorn(name, env, *, ready_path, workers=2):
     """gunicorn with sync workers on a free port, yielded once `ready_path` answers 200."""
     port = free_port()
-    command = [str(BIN / "gunicorn"), "config.wsgi:application", "--workers", str(workers),
-               "--worker-class", "sync", "--bind", f"127.0.0.1:{port}"]
+    command = [
+        str(BIN / "gunicorn"),
+        "config.wsgi:application",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
     with running(name, command, env) as (process, log_path):
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _answers(url + ready_path) or _exited(process, log_path),
-                   timeout=30, what=f"gunicorn on {url} (log: {log_path})")
+        wait_until(
+            lambda: _answers(url + ready_path) or _exited(process, log_path),
+            timeout=30,
+            what=f"gunicorn on {url} (log: {log_path})",
+        )
         yield Server(url, process.pid)
 
 
 @contextmanager
 def celery_worker(env, *, concurrency=2, name="celery-worker"):
     """A real `celery worker` (prefork), yielded once it reports ready; it logs to bench/results/logs/NAME.log."""
-    command = [str(BIN / "celery"), "-A", "config", "worker", "-P", "prefork", "-c", str(concurrency),
-               "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]
+    command = [
+        str(BIN / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "-P",
+        "prefork",
+        "-c",
+        str(concurrency),
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel",
+        "INFO",
+    ]
     with running(name, command, env) as (process, log_path):
-        wait_until(lambda: "ready." in log_path.read_text() or _exited(process, log_path),
-                   timeout=30, what=f"the Celery worker (log: {log_path})")
+        wait_until(
+            lambda: "ready." in log_path.read_text() or _exited(process, log_path),
+            timeout=30,
+            what=f"the Celery worker (log: {log_path})",
+        )
         yield process
 
 
@@ -138,9 +166,23 @@ def require_wrk():
 
 def wrk(url, requests_file, *, seconds, connections, server=None):
     """POST the requests of `requests_file` to `url` for `seconds`; wrk's figures (and CPU use, given `server`)."""
-    command = ["wrk", "--threads", str(WRK_THREADS), "--connections", str(connections),
-               "--duration", f"{seconds}s", "--timeout", "5s", "--script", str(WRK_SCRIPT),
-               url, "--", str(requests_file), str(WRK_THREADS)]
+    command = [
+        "wrk",
+        "--threads",
+        str(WRK_THREADS),
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{seconds}s",
+        "--timeout",
+        "5s",
+        "--script",
+        str(WRK_SCRIPT),
+        url,
+        "--",
+        str(requests_file),
+        str(WRK_THREADS),
+    ]
     before = cpu_snapshot()
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
     figures = _figures(_wrk_result(done))
@@ -148,8 +190,11 @@ def wrk(url, requests_file, *, seconds, connections, server=None):
         after = cpu_snapshot()
         use = cpu_use(before, after, process_group=server.process_group, count=figures["requests"])
         wrk_ms = (after.children_seconds - before.children_seconds) * 1000 / max(figures["requests"], 1)
-        figures.update(server_cpu_ms_per_request=use.ms_each, other_cpu_percent=use.other_percent,
-                       wrk_cpu_ms_per_request=round(wrk_ms, 3))
+        figures.update(
+            server_cpu_ms_per_request=use.ms_each,
+            other_cpu_percent=use.other_percent,
+            wrk_cpu_ms_per_request=round(wrk_ms, 3),
+        )
     return figures
 
 
@@ -157,7 +202,9 @@ def _wrk_result(done):
     for line in done.stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
             return json.loads(line.removeprefix("BENCH_RESULT "))
-    raise BenchError(f"wrk exited with {done.returncode} and no BENCH_RESULT line:\n{done.stdout}{done.stderr}")
+    raise BenchError(
+        f"wrk exited with {done.returncode} and no BENCH_RESULT line:\n{done.stdout}{done.stderr}"
+    )
 
 
 def _figures(raw):
@@ -201,8 +248,11 @@ class CpuUse:
 
 def cpu_use(before, after, *, process_group, count):
     """What `process_group` and the other processes used between two snapshots, for `count` items of work."""
-    spent = {pid: after.processes[pid][0] - ticks for pid, (ticks, _, _) in before.processes.items()
-             if pid in after.processes}
+    spent = {
+        pid: after.processes[pid][0] - ticks
+        for pid, (ticks, _, _) in before.processes.items()
+        if pid in after.processes
+    }
     measured = sum(ticks for pid, ticks in spent.items() if after.processes[pid][1] == process_group)
     other = sum(ticks for pid, ticks in spent.items() if _is_other(after.processes[pid], process_group))
     capacity = max(after.machine_ticks - before.machine_ticks, 1)
@@ -212,7 +262,9 @@ def cpu_use(before, after, *, process_group, count):
 def _is_other(process, measured_group):
     """Not the measured processes, not the bench nor wrk (its child), not our database backends or Redis."""
     _, group, command = process
-    return group not in (measured_group, os.getpgrp()) and not any(marker in command for marker in OUR_PROCESSES)
+    return group not in (measured_group, os.getpgrp()) and not any(
+        marker in command for marker in OUR_PROCESSES
+    )
 
 
 def _machine_ticks():
@@ -313,8 +365,20 @@ def machine(database_url):
 
     import django
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     postgres = sql(database_url, "SHOW server_version")[0][0].split()[0]
-    return {"cores": os.cpu_count(), "cpu": cpu, "system": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version(), "django": django.get_version(), "postgresql": postgres}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": postgres,
+    }

@@ -100,9 +100,11 @@ def main():
         queries = measure_queries()
     finally:
         harness.flush_redis(BROKER_URL)  # counting queries enqueued tasks that no worker will run
-    results = assemble(runs, drains, queries, {"busy_percent_before": busy_before, "load_before": load_before})
+    results = assemble(
+        runs, drains, queries, {"busy_percent_before": busy_before, "load_before": load_before}
+    )
     print_report(results)
-    print(f"\nResults: {harness.save_results("ingest", results).relative_to(harness.ROOT)}")
+    print(f"\nResults: {harness.save_results('ingest', results).relative_to(harness.ROOT)}")
 
 
 # --- Setup ------------------------------------------------------------------------------------
@@ -127,7 +129,9 @@ def portal_env(**overrides):
 
 def check_prerequisites():
     if conninfo_to_dict(DATABASE_URL)["dbname"].startswith("test_"):
-        raise harness.BenchError(f"{DATABASE_URL} looks like a test database, and the bench empties its database")
+        raise harness.BenchError(
+            f"{DATABASE_URL} looks like a test database, and the bench empties its database"
+        )
     harness.require_wrk()
     harness.require_port("127.0.0.1", 5432, "PostgreSQL")
     harness.require_port("127.0.0.1", 6379, "Redis")
@@ -144,8 +148,9 @@ def prepare_database():
 
 def manage(*args):
     command = [sys.executable, "manage.py", *args]
-    done = subprocess.run(command, cwd=harness.ROOT, env=portal_env(), capture_output=True, text=True,
-                          timeout=180, check=False)
+    done = subprocess.run(
+        command, cwd=harness.ROOT, env=portal_env(), capture_output=True, text=True, timeout=180, check=False
+    )
     if done.returncode:
         raise harness.BenchError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
@@ -187,9 +192,14 @@ class Target:
 def measure_web(workdir):
     anchor_requests = write_signed_requests(workdir / "anchor.txt", count=2000, first=0)
     reconnecting_env = portal_env(BENCH_CONN_MAX_AGE="0")
-    with (harness.gunicorn("gunicorn", portal_env(), ready_path=BARE_PATH, workers=GUNICORN_WORKERS) as persistent,
-          harness.gunicorn("gunicorn-conn-max-age-0", reconnecting_env, ready_path=BARE_PATH,
-                           workers=GUNICORN_WORKERS) as reconnecting):
+    with (
+        harness.gunicorn(
+            "gunicorn", portal_env(), ready_path=BARE_PATH, workers=GUNICORN_WORKERS
+        ) as persistent,
+        harness.gunicorn(
+            "gunicorn-conn-max-age-0", reconnecting_env, ready_path=BARE_PATH, workers=GUNICORN_WORKERS
+        ) as reconnecting,
+    ):
         targets = {
             "bare": Target(persistent, BARE_PATH, lambda run: anchor_requests),
             "insert": Target(persistent, INSERT_PATH, lambda run: anchor_requests),
@@ -227,11 +237,14 @@ def run_rounds(targets):
 
 def wrk(target, *, seconds, run):
     url = target.server.url + target.path
-    return harness.wrk(url, target.requests_for(run), seconds=seconds, connections=CONNECTIONS, server=target.server)
+    return harness.wrk(
+        url, target.requests_for(run), seconds=seconds, connections=CONNECTIONS, server=target.server
+    )
 
 
 def combine(segments):
     """The rate over all rounds; latency and CPU as the median round's; errors summed."""
+
     def total(key):
         return sum(segment[key] for segment in segments)
 
@@ -240,8 +253,10 @@ def combine(segments):
 
     return {
         "per_second": round(total("requests") / total("seconds"), 1),
-        "requests": total("requests"), "seconds": round(total("seconds"), 2),
-        "p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"),
+        "requests": total("requests"),
+        "seconds": round(total("seconds"), 2),
+        "p50_ms": median("p50_ms"),
+        "p99_ms": median("p99_ms"),
         "max_ms": max(segment["max_ms"] for segment in segments),
         "server_cpu_ms_per_request": median("server_cpu_ms_per_request"),
         "other_cpu_percent": median("other_cpu_percent"),
@@ -256,18 +271,32 @@ def combine(segments):
 def measure_worker(intake_rate, *, concurrency=WORKER_CONCURRENCY, name="celery-worker"):
     """Deliveries/s of a real worker draining the backlog, timed from its first finished delivery."""
     with harness.connect(DATABASE_URL) as db:  # one session, so that new sessions are the worker's
-        backlog, sessions_before, statuses_before = pending_count(db), postgres_sessions(db), status_counts(db)
-        print(f"  {name} ({concurrency} processes): draining {backlog:,} deliveries "
-              f"(at most {DRAIN_TIMEOUT:.0f} s)", flush=True)
+        backlog, sessions_before, statuses_before = (
+            pending_count(db),
+            postgres_sessions(db),
+            status_counts(db),
+        )
+        print(
+            f"  {name} ({concurrency} processes): draining {backlog:,} deliveries "
+            f"(at most {DRAIN_TIMEOUT:.0f} s)",
+            flush=True,
+        )
         seconds, processed, left, cpu = drain(db, backlog, concurrency=concurrency, name=name)
         new_sessions = postgres_sessions(db) - sessions_before
         statuses = dict(Counter(status_counts(db)) - Counter(statuses_before))
     per_second = processed / seconds
     return {
-        "processes": concurrency, "backlog": backlog, "seconds": round(seconds, 2), "per_second": round(per_second, 1),
-        "drained": left == 0, "left": left, "of_intake_rate": round(per_second / intake_rate, 2), "statuses": statuses,
+        "processes": concurrency,
+        "backlog": backlog,
+        "seconds": round(seconds, 2),
+        "per_second": round(per_second, 1),
+        "drained": left == 0,
+        "left": left,
+        "of_intake_rate": round(per_second / intake_rate, 2),
+        "statuses": statuses,
         "connections_per_delivery": round(new_sessions / max(backlog - left, 1), 2),
-        "worker_cpu_ms_per_delivery": cpu.ms_each, "other_cpu_percent": cpu.other_percent,
+        "worker_cpu_ms_per_delivery": cpu.ms_each,
+        "other_cpu_percent": cpu.other_percent,
         "load_average_after": harness.load_average(),
     }
 
@@ -278,8 +307,9 @@ def measure_new_issues(intake_rate):
     drains = {}
     for run, concurrency in enumerate((1, 2)):
         store_new_issues(first=FIRST_NEW_ISSUE_ID + run * NEW_ISSUES, count=NEW_ISSUES)
-        drains[f"new_issues_{concurrency}"] = measure_worker(intake_rate, concurrency=concurrency,
-                                                             name=f"celery-worker-new-issues-{concurrency}")
+        drains[f"new_issues_{concurrency}"] = measure_worker(
+            intake_rate, concurrency=concurrency, name=f"celery-worker-new-issues-{concurrency}"
+        )
     return drains
 
 
@@ -300,13 +330,17 @@ def store_issue_created(issue_id):
     payload = json.loads(NEW_ISSUE_FIXTURE.read_text())
     payload["data"]["issue"].update(id=str(issue_id), shortId=f"FRONT-END-{issue_id}")
     body = compact(payload)
-    return services.delivery_receive(source="sentry", headers={}, body=body, envelope=parse_envelope("issue", parse_body(body)))
+    return services.delivery_receive(
+        source="sentry", headers={}, body=body, envelope=parse_envelope("issue", parse_body(body))
+    )
 
 
 def drain(db, backlog, *, concurrency, name):
     """Run a worker until nothing is pending: (seconds, deliveries processed, deliveries left, CPU use)."""
     with harness.celery_worker(portal_env(), concurrency=concurrency, name=name) as worker:
-        harness.wait_until(lambda: pending_count(db) < backlog, timeout=30, what="the worker's first delivery")
+        harness.wait_until(
+            lambda: pending_count(db) < backlog, timeout=30, what="the worker's first delivery"
+        )
         started, pending_at_start, cpu_before = time.monotonic(), pending_count(db), harness.cpu_snapshot()
         left = wait_for_drain(db, deadline=started + DRAIN_TIMEOUT)
         processed = pending_at_start - left
@@ -322,7 +356,9 @@ def wait_for_drain(db, *, deadline):
 
 
 def pending_count(db):
-    return db.execute("SELECT count(*) FROM integrations_webhookdelivery WHERE status = 'pending'").fetchone()[0]
+    return db.execute(
+        "SELECT count(*) FROM integrations_webhookdelivery WHERE status = 'pending'"
+    ).fetchone()[0]
 
 
 def status_counts(db):
@@ -366,8 +402,12 @@ def batch_queries(store):
         services.deliveries_process(delivery_ids=ids)
     seconds = time.perf_counter() - started
     kinds = Counter(query["sql"].split(None, 1)[0].upper() for query in processing.captured_queries)
-    return {"average": len(processing) / len(ids), "by_kind": dict(kinds.most_common()),
-            "median_ms": round(seconds * 1000 / len(ids), 2), "batch": len(ids)}
+    return {
+        "average": len(processing) / len(ids),
+        "by_kind": dict(kinds.most_common()),
+        "median_ms": round(seconds * 1000 / len(ids), 2),
+        "batch": len(ids),
+    }
 
 
 def store_event(index):
@@ -419,10 +459,17 @@ def summarize(samples, timed=()):
 
 
 def assemble(runs, drains, queries, load):
-    return {"bench": "ingest", "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {**harness.machine(DATABASE_URL), **load, "load_after": harness.load_average()},
-            "config": config(), "runs": runs, "goal": goal(runs), "drains": drains, "drain_goal": drain_goal(drains),
-            "queries_per_delivery": queries}
+    return {
+        "bench": "ingest",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {**harness.machine(DATABASE_URL), **load, "load_after": harness.load_average()},
+        "config": config(),
+        "runs": runs,
+        "goal": goal(runs),
+        "drains": drains,
+        "drain_goal": drain_goal(drains),
+        "queries_per_delivery": queries,
+    }
 
 
 def goal(runs):
@@ -431,10 +478,15 @@ def goal(runs):
     intake, insert = runs["intake"], runs["insert"]
     per_round = [i["per_second"] / a["per_second"] for i, a in zip(intake["rounds"], insert["rounds"])]
     ratio = statistics.median(per_round)
-    result = {"ratio": round(ratio, 2), "ratio_per_round": [round(r, 2) for r in per_round],
-              "ratio_of_totals": round(intake["per_second"] / insert["per_second"], 2),
-              "ratio_ok": ratio >= GOAL_RATIO, "p99_ms": intake["p99_ms"], "anchor_p99_ms": insert["p99_ms"],
-              "p99_ok": intake["p99_ms"] <= GOAL_P99_OF_ANCHOR * insert["p99_ms"]}
+    result = {
+        "ratio": round(ratio, 2),
+        "ratio_per_round": [round(r, 2) for r in per_round],
+        "ratio_of_totals": round(intake["per_second"] / insert["per_second"], 2),
+        "ratio_ok": ratio >= GOAL_RATIO,
+        "p99_ms": intake["p99_ms"],
+        "anchor_p99_ms": insert["p99_ms"],
+        "p99_ok": intake["p99_ms"] <= GOAL_P99_OF_ANCHOR * insert["p99_ms"],
+    }
     return {**result, "met": result["ratio_ok"] and result["p99_ok"]}
 
 
@@ -442,17 +494,32 @@ def drain_goal(drains):
     """The worker's goals: each drain as a multiple of the intake rate, and what the second process adds."""
     new, events = drains["new_issues_2"]["of_intake_rate"], drains["events"]["of_intake_rate"]
     scaling = drains["new_issues_2"]["per_second"] / max(drains["new_issues_1"]["per_second"], 0.1)
-    result = {"new_issues": new, "new_issues_ok": new >= GOAL_NEW_ISSUES, "events": events,
-              "events_ok": events >= GOAL_EVENTS, "scaling": round(scaling, 2), "scaling_ok": scaling >= GOAL_SCALING}
+    result = {
+        "new_issues": new,
+        "new_issues_ok": new >= GOAL_NEW_ISSUES,
+        "events": events,
+        "events_ok": events >= GOAL_EVENTS,
+        "scaling": round(scaling, 2),
+        "scaling_ok": scaling >= GOAL_SCALING,
+    }
     return {**result, "met": result["new_issues_ok"] and result["events_ok"] and result["scaling_ok"]}
 
 
 def config():
     body = compact(with_event_id(json.loads(FIXTURE.read_text()), 0))
-    return {"seconds_per_scenario": SEGMENT_SECONDS * ROUNDS, "rounds": ROUNDS, "warmup_seconds": WARMUP_SECONDS,
-            "connections": CONNECTIONS, "wrk_threads": harness.WRK_THREADS, "gunicorn_workers": GUNICORN_WORKERS,
-            "worker_concurrency": WORKER_CONCURRENCY, "body_bytes": len(body), "fixture": FIXTURE.name,
-            "issues": ISSUES, "new_issues": NEW_ISSUES}
+    return {
+        "seconds_per_scenario": SEGMENT_SECONDS * ROUNDS,
+        "rounds": ROUNDS,
+        "warmup_seconds": WARMUP_SECONDS,
+        "connections": CONNECTIONS,
+        "wrk_threads": harness.WRK_THREADS,
+        "gunicorn_workers": GUNICORN_WORKERS,
+        "worker_concurrency": WORKER_CONCURRENCY,
+        "body_bytes": len(body),
+        "fixture": FIXTURE.name,
+        "issues": ISSUES,
+        "new_issues": NEW_ISSUES,
+    }
 
 
 def print_report(results):
@@ -465,11 +532,15 @@ def print_report(results):
 
 
 def print_header(machine, config):
-    print(f"\nWebhook intake · {machine['cores']} cores ({machine['cpu']}) · {machine['system']} · "
-          f"Python {machine['python']} · Django {machine['django']} · PostgreSQL {machine['postgresql']}")
-    print(f"gunicorn {config['gunicorn_workers']} sync workers · wrk {config['wrk_threads']} threads, "
-          f"{config['connections']} connections · {config['seconds_per_scenario']} s per scenario in "
-          f"{config['rounds']} rounds · {config['body_bytes']:,}-byte signed bodies ({config['fixture']})")
+    print(
+        f"\nWebhook intake · {machine['cores']} cores ({machine['cpu']}) · {machine['system']} · "
+        f"Python {machine['python']} · Django {machine['django']} · PostgreSQL {machine['postgresql']}"
+    )
+    print(
+        f"gunicorn {config['gunicorn_workers']} sync workers · wrk {config['wrk_threads']} threads, "
+        f"{config['connections']} connections · {config['seconds_per_scenario']} s per scenario in "
+        f"{config['rounds']} rounds · {config['body_bytes']:,}-byte signed bodies ({config['fixture']})"
+    )
     busy = machine["busy_percent_before"]
     note = "  ← the machine was not idle: rates are noisy, CPU/request is steadier" if busy > 10 else ""
     print(f"CPU busy before the bench: {busy:.0f}%, load average {_load(machine['load_before'])}{note}\n")
@@ -480,10 +551,14 @@ def print_runs(runs):
     for name, label in SCENARIOS.items():
         run = runs[name]
         errors = ", ".join(f"{kind} {count}" for kind, count in run["errors"].items()) or "0"
-        print(f"  {label:42}{run['per_second']:>7,.0f}{run['p50_ms']:>8.1f}{run['p99_ms']:>8.1f}"
-              f"{run['server_cpu_ms_per_request']:>12.2f}{run['other_cpu_percent']:>10.0f}%   {errors}")
-    print("  (CPU ms/req: gunicorn's processes per request. other CPU: share of the machine taken by\n"
-          "   processes outside the bench meanwhile. Latencies and CPU: median round.)")
+        print(
+            f"  {label:42}{run['per_second']:>7,.0f}{run['p50_ms']:>8.1f}{run['p99_ms']:>8.1f}"
+            f"{run['server_cpu_ms_per_request']:>12.2f}{run['other_cpu_percent']:>10.0f}%   {errors}"
+        )
+    print(
+        "  (CPU ms/req: gunicorn's processes per request. other CPU: share of the machine taken by\n"
+        "   processes outside the bench meanwhile. Latencies and CPU: median round.)"
+    )
     if any(run["errors"] for run in runs.values()):
         logs = harness.LOG_DIR.relative_to(harness.ROOT)
         print(f"  ! some requests failed: those rates are not comparable; see the server logs in {logs}/")
@@ -492,10 +567,14 @@ def print_runs(runs):
 def print_goal(goal):
     rounds = " ".join(f"{ratio:.2f}" for ratio in goal["ratio_per_round"])
     print(f"\nGoal: intake ≥ {GOAL_RATIO} × the one-INSERT view's rate, p99 ≤ {GOAL_P99_OF_ANCHOR} × its p99")
-    print(f"  intake / one-INSERT view   {goal['ratio']:>6.2f}      {_ok(goal['ratio_ok'])}   "
-          f"(median of rounds {rounds}; of the totals: {goal['ratio_of_totals']:.2f})")
-    print(f"  intake p99                 {goal['p99_ms']:>6.1f} ms   {_ok(goal['p99_ok'])}   "
-          f"(the one-INSERT view's: {goal['anchor_p99_ms']:.1f} ms, {goal['p99_ms'] / goal['anchor_p99_ms']:.2f} ×)")
+    print(
+        f"  intake / one-INSERT view   {goal['ratio']:>6.2f}      {_ok(goal['ratio_ok'])}   "
+        f"(median of rounds {rounds}; of the totals: {goal['ratio_of_totals']:.2f})"
+    )
+    print(
+        f"  intake p99                 {goal['p99_ms']:>6.1f} ms   {_ok(goal['p99_ok'])}   "
+        f"(the one-INSERT view's: {goal['anchor_p99_ms']:.1f} ms, {goal['p99_ms'] / goal['anchor_p99_ms']:.2f} ×)"
+    )
     print(f"  => {'goal met' if goal['met'] else 'GOAL NOT MET'}")
 
 
@@ -507,31 +586,45 @@ DRAIN_LABELS = {
 
 
 def print_drains(drains, intake_rate):
-    print(f"\nWorker (celery prefork): deliveries drained per second, beside the intake's {intake_rate:,.0f}/s")
-    print(f"  {'':28}{'processes':>10}{'backlog':>9}{'seconds':>9}{'per s':>8}{'× intake':>10}"
-          f"{'CPU ms/delivery':>17}{'other CPU':>11}   load avg after")
+    print(
+        f"\nWorker (celery prefork): deliveries drained per second, beside the intake's {intake_rate:,.0f}/s"
+    )
+    print(
+        f"  {'':28}{'processes':>10}{'backlog':>9}{'seconds':>9}{'per s':>8}{'× intake':>10}"
+        f"{'CPU ms/delivery':>17}{'other CPU':>11}   load avg after"
+    )
     for key, label in DRAIN_LABELS.items():
         run = drains[key]
         seconds = f"{run['seconds']:.1f}" if run["drained"] else f"{run['seconds']:.0f}!"
-        print(f"  {label:28}{run['processes']:>10}{run['backlog']:>9,}{seconds:>9}{run['per_second']:>8,.0f}"
-              f"{run['of_intake_rate']:>10.2f}{run['worker_cpu_ms_per_delivery']:>17.2f}"
-              f"{run['other_cpu_percent']:>10.0f}%   {_load(run['load_average_after'])}")
+        print(
+            f"  {label:28}{run['processes']:>10}{run['backlog']:>9,}{seconds:>9}{run['per_second']:>8,.0f}"
+            f"{run['of_intake_rate']:>10.2f}{run['worker_cpu_ms_per_delivery']:>17.2f}"
+            f"{run['other_cpu_percent']:>10.0f}%   {_load(run['load_average_after'])}"
+        )
     print("  (timed from the first processed delivery; ! = not drained within the timeout: the rate so far)")
     for key, run in drains.items():
         if set(run["statuses"]) - {"processed"}:
-            print(f"  ! {key}: " + ", ".join(f"{status} {count:,}" for status, count in run["statuses"].items()))
-    print(f"  PostgreSQL connections opened per delivery (events): {drains['events']['connections_per_delivery']:.2f}"
-          "   (1.00 = a new connection for every task)")
+            print(
+                f"  ! {key}: " + ", ".join(f"{status} {count:,}" for status, count in run["statuses"].items())
+            )
+    print(
+        f"  PostgreSQL connections opened per delivery (events): {drains['events']['connections_per_delivery']:.2f}"
+        "   (1.00 = a new connection for every task)"
+    )
 
 
 def print_drain_goal(goal, machine):
-    print(f"\nGoal: new issues ≥ {GOAL_NEW_ISSUES} × intake, events ≥ {GOAL_EVENTS:g} × intake, "
-          f"2 processes ≥ {GOAL_SCALING} × 1 process (new issues)")
+    print(
+        f"\nGoal: new issues ≥ {GOAL_NEW_ISSUES} × intake, events ≥ {GOAL_EVENTS:g} × intake, "
+        f"2 processes ≥ {GOAL_SCALING} × 1 process (new issues)"
+    )
     print(f"  new issues (2 processes) / intake   {goal['new_issues']:>6.2f}   {_ok(goal['new_issues_ok'])}")
     print(f"  events (2 processes) / intake       {goal['events']:>6.2f}   {_ok(goal['events_ok'])}")
     print(f"  new issues, 2 processes / 1         {goal['scaling']:>6.2f}   {_ok(goal['scaling_ok'])}")
-    print(f"  => {'goal met' if goal['met'] else 'GOAL NOT MET'}   (load average before {_load(machine['load_before'])}, "
-          f"after {_load(machine['load_after'])}, on {machine['cores']} cores)")
+    print(
+        f"  => {'goal met' if goal['met'] else 'GOAL NOT MET'}   (load average before {_load(machine['load_before'])}, "
+        f"after {_load(machine['load_after'])}, on {machine['cores']} cores)"
+    )
 
 
 def _load(averages):
@@ -539,23 +632,28 @@ def _load(averages):
 
 
 def print_queries(queries):
-    print("\nSQL statements per delivery (transactions and savepoints included), in-process, without Celery;"
-          " time per delivery")
-    labels = {"store": "intake (store)", "process_known_issue": "alone (a replay), known issue",
-              "process_new_issue": "alone (a replay), new issue",
-              "process_batch": f"in a batch of {queries['process_batch']['batch']} (the drain)",
-              "process_batch_new_issues": f"new issues, a batch of {queries['process_batch_new_issues']['batch']}"}
+    print(
+        "\nSQL statements per delivery (transactions and savepoints included), in-process, without Celery;"
+        " time per delivery"
+    )
+    labels = {
+        "store": "intake (store)",
+        "process_known_issue": "alone (a replay), known issue",
+        "process_new_issue": "alone (a replay), new issue",
+        "process_batch": f"in a batch of {queries['process_batch']['batch']} (the drain)",
+        "process_batch_new_issues": f"new issues, a batch of {queries['process_batch_new_issues']['batch']}",
+    }
     for key, label in labels.items():
-        kinds = ", ".join(f"{kind} {count / queries[key].get('batch', 1):.2g}"
-                          for kind, count in queries[key]["by_kind"].items())
+        kinds = ", ".join(
+            f"{kind} {count / queries[key].get('batch', 1):.2g}"
+            for kind, count in queries[key]["by_kind"].items()
+        )
         took = f"{queries[key]['median_ms']:>6.1f} ms" if "median_ms" in queries[key] else " " * 9
         print(f"  {label:32}{queries[key]['average']:>6.1f} {took}   {kinds}")
 
 
 def _ok(passed):
     return "ok" if passed else "MISSED"
-
-
 
 
 if __name__ == "__main__":

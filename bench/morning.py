@@ -61,33 +61,86 @@ MIN_REQUESTS = 20
 WARMUP_REQUESTS = 2
 # Indexes to try before writing a migration, e.g. "CREATE INDEX whatif_a ON triage_triageitem (last_seen DESC)";
 # several separated by ";". Created for this run only, dropped after it (and at the start of the next run).
-WHATIF = [statement.strip() for statement in os.environ.get("BENCH_MORNING_WHATIF", "").split(";") if statement.strip()]
+WHATIF = [
+    statement.strip()
+    for statement in os.environ.get("BENCH_MORNING_WHATIF", "").split(";")
+    if statement.strip()
+]
 GOAL_P95_MS = 150
 SLOW_QUERY_MS = 10  # queries at least this long are printed with their plans
 INTAKE_HOURS = timedelta(hours=4)  # intake since the last autovacuum of the items (see load_recent_intake)
 LAST_VISIT_BEFORE_DATA = timedelta(hours=16)  # "new since your last visit": yesterday afternoon
 
 TEAMS = ["payments", "identity", "platform", "growth", "mobile", "data"]
-SERVICE_BASES = ["checkout", "billing", "identity", "search", "catalog", "orders", "payments", "shipping",
-                 "notifications", "reporting", "inventory", "pricing", "accounts", "gateway", "mobile-bff", "web",
-                 "admin", "exports", "imports", "scheduler"]
+SERVICE_BASES = [
+    "checkout",
+    "billing",
+    "identity",
+    "search",
+    "catalog",
+    "orders",
+    "payments",
+    "shipping",
+    "notifications",
+    "reporting",
+    "inventory",
+    "pricing",
+    "accounts",
+    "gateway",
+    "mobile-bff",
+    "web",
+    "admin",
+    "exports",
+    "imports",
+    "scheduler",
+]
 SERVICE_KINDS = ["api", "worker", "web", "cron", "consumer"]
 SERVICES = [f"{base}-{kind}" for kind in SERVICE_KINDS for base in SERVICE_BASES]  # 100, busiest first
 OTHER_USERS = 40
 DEV_USER = "bench-dev"
 BIG_TABLES = ("triage_triageitem", "triage_occurrence", "triage_activity")
 
-EXCEPTION_TYPES = ["KeyError", "TypeError", "ValueError", "AttributeError", "TimeoutError", "ConnectionError",
-                   "IntegrityError", "PermissionDenied", "ValidationError", "OperationalError", "JSONDecodeError",
-                   "ZeroDivisionError"]
+EXCEPTION_TYPES = [
+    "KeyError",
+    "TypeError",
+    "ValueError",
+    "AttributeError",
+    "TimeoutError",
+    "ConnectionError",
+    "IntegrityError",
+    "PermissionDenied",
+    "ValidationError",
+    "OperationalError",
+    "JSONDecodeError",
+    "ZeroDivisionError",
+]
 # %1$s: a noun, %2$s: a number.
-MESSAGES = ["timeout after %2$s ms calling %1$s-api", "connection reset by peer while reading %1$s",
-            'duplicate key value violates unique constraint "%1$s_pkey"', "'NoneType' object has no attribute '%1$s'",
-            "invalid literal for int() with base 10: '%2$s'", "permission denied for table %1$s",
-            "could not serialize access due to concurrent update of %1$s %2$s", "'%2$s' is not a valid %1$s status",
-            "Expecting value: line 1 column %2$s (char %2$s)", "deadlock detected while updating %1$s"]
-NOUNS = ["orders", "invoices", "customers", "payments", "sessions", "carts", "shipments", "refunds", "accounts",
-         "webhooks", "coupons", "exports"]
+MESSAGES = [
+    "timeout after %2$s ms calling %1$s-api",
+    "connection reset by peer while reading %1$s",
+    'duplicate key value violates unique constraint "%1$s_pkey"',
+    "'NoneType' object has no attribute '%1$s'",
+    "invalid literal for int() with base 10: '%2$s'",
+    "permission denied for table %1$s",
+    "could not serialize access due to concurrent update of %1$s %2$s",
+    "'%2$s' is not a valid %1$s status",
+    "Expecting value: line 1 column %2$s (char %2$s)",
+    "deadlock detected while updating %1$s",
+]
+NOUNS = [
+    "orders",
+    "invoices",
+    "customers",
+    "payments",
+    "sessions",
+    "carts",
+    "shipments",
+    "refunds",
+    "accounts",
+    "webhooks",
+    "coupons",
+    "exports",
+]
 FUNCTIONS = ["process", "handle", "save", "sync", "render", "dispatch", "retry", "validate"]
 
 
@@ -108,21 +161,33 @@ def main():
             from django.db import connections
 
             connections.close_all()
-    results.update(bench="morning", at=datetime.now(UTC).isoformat(timespec="seconds"),
-                   machine={**harness.machine(DATABASE_URL), "busy_percent_before": busy_before}, data=data)
+    results.update(
+        bench="morning",
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        machine={**harness.machine(DATABASE_URL), "busy_percent_before": busy_before},
+        data=data,
+    )
     print_report(results)
-    print(f"\nResults: {harness.save_results("morning", results).relative_to(harness.ROOT)}")
+    print(f"\nResults: {harness.save_results('morning', results).relative_to(harness.ROOT)}")
 
 
 # --- Setup ------------------------------------------------------------------------------------
 
 
 def setup_django(var_dir):
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "bench.settings", "DEBUG": "0", "SECRET_KEY": "bench-only-" + "not-a-secret-" * 4,
-        "SECURE_SSL_REDIRECT": "0", "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost", "DATABASE_URL": DATABASE_URL,
-        "CELERY_BROKER_URL": "memory://", "TRIAGE_VAR_DIR": var_dir, "LOG_LEVEL": "WARNING",
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-only-" + "not-a-secret-" * 4,
+            "SECURE_SSL_REDIRECT": "0",
+            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+            "DATABASE_URL": DATABASE_URL,
+            "CELERY_BROKER_URL": "memory://",
+            "TRIAGE_VAR_DIR": var_dir,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     import django
 
     django.setup()
@@ -135,8 +200,11 @@ def prepare(var_dir):
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)
-    harness.sql(DATABASE_URL, "CREATE TABLE IF NOT EXISTS bench_anchor "
-                              "(id bigserial PRIMARY KEY, body jsonb, received_at timestamptz DEFAULT now())")
+    harness.sql(
+        DATABASE_URL,
+        "CREATE TABLE IF NOT EXISTS bench_anchor "
+        "(id bigserial PRIMARY KEY, body jsonb, received_at timestamptz DEFAULT now())",
+    )
     harness.sql(DATABASE_URL, "TRUNCATE bench_anchor")
     print(f"  migrated, static files collected in {time.perf_counter() - started:.1f} s", flush=True)
 
@@ -144,21 +212,28 @@ def prepare(var_dir):
 # --- Data -------------------------------------------------------------------------------------
 
 
-META_TABLE = ("CREATE TABLE IF NOT EXISTS bench_morning_meta (version int, items bigint, occurrences bigint, "
-              "data_at timestamptz, load_seconds double precision)")
+META_TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_morning_meta (version int, items bigint, occurrences bigint, "
+    "data_at timestamptz, load_seconds double precision)"
+)
 
 
 def ensure_data():
     """The loaded data, reused when it is the same version, the same size and recent enough."""
     harness.sql(DATABASE_URL, META_TABLE)
-    meta = harness.sql(DATABASE_URL, "SELECT version, items, occurrences, data_at, load_seconds FROM bench_morning_meta")
+    meta = harness.sql(
+        DATABASE_URL, "SELECT version, items, occurrences, data_at, load_seconds FROM bench_morning_meta"
+    )
     items = harness.sql(DATABASE_URL, "SELECT count(*) FROM triage_triageitem")[0][0]
     occurrences = harness.sql(DATABASE_URL, "SELECT count(*) FROM triage_occurrence")[0][0]
     reason = reload_reason(meta[0] if meta else None, items, occurrences)
     if reason is None:
         _, _, _, data_at, load_seconds = meta[0]
-        print(f"  reusing the data loaded at {data_at:%Y-%m-%d %H:%M} UTC ({items:,} items, {occurrences:,} "
-              f"occurrences; that load took {load_seconds:.0f} s)", flush=True)
+        print(
+            f"  reusing the data loaded at {data_at:%Y-%m-%d %H:%M} UTC ({items:,} items, {occurrences:,} "
+            f"occurrences; that load took {load_seconds:.0f} s)",
+            flush=True,
+        )
         loaded_now = False
     else:
         print(f"  loading {ITEMS:,} items and {OCCURRENCES:,} occurrences ({reason})", flush=True)
@@ -166,8 +241,15 @@ def ensure_data():
         print(f"  loaded in {load_seconds:.1f} s", flush=True)
         loaded_now = True
     people = ensure_people()
-    return {"items": ITEMS, "occurrences": OCCURRENCES, "data_at": data_at.isoformat(timespec="seconds"),
-            "loaded_this_run": loaded_now, "load_seconds": round(load_seconds, 1), **people, **landmarks(data_at)}
+    return {
+        "items": ITEMS,
+        "occurrences": OCCURRENCES,
+        "data_at": data_at.isoformat(timespec="seconds"),
+        "loaded_this_run": loaded_now,
+        "load_seconds": round(load_seconds, 1),
+        **people,
+        **landmarks(data_at),
+    }
 
 
 def reload_reason(meta, items, occurrences):
@@ -198,15 +280,19 @@ def load():
         try:
             in_transaction(conn, lambda: load_rows(conn, data_at=data_at, started=started))
         except psycopg.Error as exc:
-            raise harness.BenchError(f"loading failed; if the triage models changed, update the INSERTs of "
-                                     f"bench/morning.py and bump DATA_VERSION:\n{exc}") from exc
+            raise harness.BenchError(
+                f"loading failed; if the triage models changed, update the INSERTs of "
+                f"bench/morning.py and bump DATA_VERSION:\n{exc}"
+            ) from exc
         # Setting the items' totals rewrote every item: compact the table as a long-lived one would be.
         conn.execute("VACUUM FULL triage_triageitem")
         for table in (*BIG_TABLES, "triage_service", "triage_team"):
             conn.execute(f"VACUUM ANALYZE {table}")
         step(started, "VACUUM ANALYZE: the last autovacuum")
         in_transaction(conn, lambda: load_recent_intake(conn, data_at=data_at, started=started), seed=0.17)
-        for table in BIG_TABLES:  # statistics as autoanalyze keeps them; no VACUUM: pages stay as intake left them
+        for (
+            table
+        ) in BIG_TABLES:  # statistics as autoanalyze keeps them; no VACUUM: pages stay as intake left them
             conn.execute(f"ANALYZE {table}")
     seconds = time.perf_counter() - started
     harness.sql(DATABASE_URL, "UPDATE bench_morning_meta SET load_seconds = %s", [seconds])
@@ -234,28 +320,42 @@ def step(started, what):
 
 def load_rows(conn, *, data_at, started):
     """Everything up to INTAKE_HOURS ago."""
-    conn.execute("TRUNCATE triage_triageitem, triage_occurrence, triage_activity, triage_service, triage_team, "
-                 "triage_queuevisit, triage_ownershiprule, triage_digestsent, bench_morning_meta RESTART IDENTITY CASCADE")
+    conn.execute(
+        "TRUNCATE triage_triageitem, triage_occurrence, triage_activity, triage_service, triage_team, "
+        "triage_queuevisit, triage_ownershiprule, triage_digestsent, bench_morning_meta RESTART IDENTITY CASCADE"
+    )
     users = bench_users(conn)
-    conn.execute("INSERT INTO triage_team (id, slug, name) SELECT n, t, initcap(t) FROM unnest(%s::text[]) "
-                 "WITH ORDINALITY AS u(t, n)", [TEAMS])
+    conn.execute(
+        "INSERT INTO triage_team (id, slug, name) SELECT n, t, initcap(t) FROM unnest(%s::text[]) "
+        "WITH ORDINALITY AS u(t, n)",
+        [TEAMS],
+    )
     # Service n belongs to team n % 6; every 17th has no team (anyone in dev may change its items).
-    conn.execute("INSERT INTO triage_service (id, slug, name, team_id, created_at) "
-                 "SELECT n, s, initcap(replace(s, '-', ' ')), CASE WHEN n %% 17 = 0 THEN NULL ELSE 1 + n %% 6 END, "
-                 "%s - interval '400 days' FROM unnest(%s::text[]) WITH ORDINALITY AS u(s, n)", [data_at, SERVICES])
+    conn.execute(
+        "INSERT INTO triage_service (id, slug, name, team_id, created_at) "
+        "SELECT n, s, initcap(replace(s, '-', ' ')), CASE WHEN n %% 17 = 0 THEN NULL ELSE 1 + n %% 6 END, "
+        "%s - interval '400 days' FROM unnest(%s::text[]) WITH ORDINALITY AS u(s, n)",
+        [data_at, SERVICES],
+    )
     # The dev user is in the team of the busiest service; the others spread over all teams.
     dev_team = 1 + 1 % len(TEAMS)
-    conn.execute("INSERT INTO triage_team_members (team_id, user_id) VALUES (%s, %s)", [dev_team, users[DEV_USER]])
+    conn.execute(
+        "INSERT INTO triage_team_members (team_id, user_id) VALUES (%s, %s)", [dev_team, users[DEV_USER]]
+    )
     others = [user_id for name, user_id in sorted(users.items()) if name != DEV_USER]
-    conn.execute("INSERT INTO triage_team_members (team_id, user_id) SELECT 1 + n %% %s, u FROM unnest(%s::int[]) "
-                 "WITH ORDINALITY AS x(u, n)", [len(TEAMS), others])
+    conn.execute(
+        "INSERT INTO triage_team_members (team_id, user_id) SELECT 1 + n %% %s, u FROM unnest(%s::int[]) "
+        "WITH ORDINALITY AS x(u, n)",
+        [len(TEAMS), others],
+    )
     step(started, "teams, services, users")
     cutoff = data_at - INTAKE_HOURS
     with dropped_indexes(conn, ["triage_occurrence", "triage_activity"], lambda what: step(started, what)):
         conn.execute(ITEMS_SQL, item_params(data_at, owners=[users[DEV_USER], *others]))
         step(started, f"{ITEMS:,} items")
-        history = conn.execute(OCCURRENCES_SQL, {"n": OCCURRENCES, "items": ITEMS, "data_at": data_at,
-                                                 "cutoff": cutoff}).rowcount
+        history = conn.execute(
+            OCCURRENCES_SQL, {"n": OCCURRENCES, "items": ITEMS, "data_at": data_at, "cutoff": cutoff}
+        ).rowcount
         step(started, f"{history:,} occurrences until {INTAKE_HOURS.total_seconds() / 3600:.0f} h ago")
         conn.execute(ITEM_TOTALS_SQL, {"data_at": data_at})
         step(started, "items' counts and last seen, from their occurrences")
@@ -273,13 +373,29 @@ def load_recent_intake(conn, *, data_at, started):
     fetch from the heap there, as they would at that time of day.
     """
     history = conn.execute("SELECT count(*) FROM triage_occurrence").fetchone()[0]
-    recent = conn.execute(RECENT_OCCURRENCES_SQL, {"n": OCCURRENCES - history, "first": OCCURRENCES, "items": ITEMS,
-                                                   "data_at": data_at, "cutoff": data_at - INTAKE_HOURS}).rowcount
+    recent = conn.execute(
+        RECENT_OCCURRENCES_SQL,
+        {
+            "n": OCCURRENCES - history,
+            "first": OCCURRENCES,
+            "items": ITEMS,
+            "data_at": data_at,
+            "cutoff": data_at - INTAKE_HOURS,
+        },
+    ).rowcount
     touched = conn.execute(RECENT_TOTALS_SQL, {"cutoff": data_at - INTAKE_HOURS}).rowcount
-    conn.execute("SELECT setval(pg_get_serial_sequence('triage_occurrence', 'id'), (SELECT max(id) FROM triage_occurrence))")
-    conn.execute("INSERT INTO bench_morning_meta VALUES (%s, %s, %s, %s, 0)", [DATA_VERSION, ITEMS, OCCURRENCES, data_at])
-    step(started, f"the last {INTAKE_HOURS.total_seconds() / 3600:.0f} h of intake: {recent:,} occurrences, "
-                  f"{touched:,} items updated")
+    conn.execute(
+        "SELECT setval(pg_get_serial_sequence('triage_occurrence', 'id'), (SELECT max(id) FROM triage_occurrence))"
+    )
+    conn.execute(
+        "INSERT INTO bench_morning_meta VALUES (%s, %s, %s, %s, 0)",
+        [DATA_VERSION, ITEMS, OCCURRENCES, data_at],
+    )
+    step(
+        started,
+        f"the last {INTAKE_HOURS.total_seconds() / 3600:.0f} h of intake: {recent:,} occurrences, "
+        f"{touched:,} items updated",
+    )
 
 
 class dropped_indexes:
@@ -291,7 +407,9 @@ class dropped_indexes:
     def __enter__(self):
         rows = self.conn.execute(
             "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(%s) AND NOT EXISTS "
-            "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)", [self.tables]).fetchall()
+            "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            [self.tables],
+        ).fetchall()
         self.definitions = [definition for _, definition in rows]
         for name, _ in rows:
             self.conn.execute(f'DROP INDEX "{name}"')
@@ -306,37 +424,85 @@ class dropped_indexes:
 def bench_users(conn):
     """The dev user (in the dev group) and 40 others who own items; kept across loads. {username: id}"""
     names = [DEV_USER, *(f"bench-user-{n:02d}" for n in range(1, OTHER_USERS + 1))]
-    conn.execute("INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
-                 "is_active, date_joined) SELECT '!', false, u, '', '', u || '@example.com', false, true, now() "
-                 "FROM unnest(%s::text[]) u ON CONFLICT (username) DO NOTHING", [names])
-    users = dict(conn.execute("SELECT username, id FROM auth_user WHERE username = ANY(%s)", [names]).fetchall())
-    conn.execute("INSERT INTO auth_user_groups (user_id, group_id) SELECT %s, id FROM auth_group WHERE name = 'dev' "
-                 "ON CONFLICT DO NOTHING", [users[DEV_USER]])
+    conn.execute(
+        "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
+        "is_active, date_joined) SELECT '!', false, u, '', '', u || '@example.com', false, true, now() "
+        "FROM unnest(%s::text[]) u ON CONFLICT (username) DO NOTHING",
+        [names],
+    )
+    users = dict(
+        conn.execute("SELECT username, id FROM auth_user WHERE username = ANY(%s)", [names]).fetchall()
+    )
+    conn.execute(
+        "INSERT INTO auth_user_groups (user_id, group_id) SELECT %s, id FROM auth_group WHERE name = 'dev' "
+        "ON CONFLICT DO NOTHING",
+        [users[DEV_USER]],
+    )
     return users
 
 
 FRAME_COUNTS = (8, 12, 16, 20, 25, 30, 40)  # stack depths; item n gets FRAME_COUNTS[n % 7]
-FRAME_FUNCTIONS = ["handler", "dispatch", "middleware", "wrapper", "inner", "view", "post", "perform", "service",
-                   "process", "load", "fetch", "query", "execute", "cursor", "save", "validate", "clean", "convert",
-                   "parse", "decode", "read", "call", "request", "send"]
+FRAME_FUNCTIONS = [
+    "handler",
+    "dispatch",
+    "middleware",
+    "wrapper",
+    "inner",
+    "view",
+    "post",
+    "perform",
+    "service",
+    "process",
+    "load",
+    "fetch",
+    "query",
+    "execute",
+    "cursor",
+    "save",
+    "validate",
+    "clean",
+    "convert",
+    "parse",
+    "decode",
+    "read",
+    "call",
+    "request",
+    "send",
+]
 
 
 def frame_sets():
     """Stacks as triage.facts.EventFacts.summary stores them, 8 to 40 frames (the deep ones are TOASTed)."""
     sets = []
     for depth in FRAME_COUNTS:
-        frames = [{"filename": f"app/__NOUN__/{name}.py", "function": f"{name}_{n}", "module": f"app.__NOUN__.{name}",
-                   "lineno": 40 + 7 * n + depth, "colno": None, "in_app": n >= depth * 2 // 3,
-                   "context_line": f"    result = {name}(request, __NOUN__[{n}], retries={depth - n})"}
-                  for n, name in ((n, FRAME_FUNCTIONS[n % len(FRAME_FUNCTIONS)]) for n in range(depth))]
+        frames = [
+            {
+                "filename": f"app/__NOUN__/{name}.py",
+                "function": f"{name}_{n}",
+                "module": f"app.__NOUN__.{name}",
+                "lineno": 40 + 7 * n + depth,
+                "colno": None,
+                "in_app": n >= depth * 2 // 3,
+                "context_line": f"    result = {name}(request, __NOUN__[{n}], retries={depth - n})",
+            }
+            for n, name in ((n, FRAME_FUNCTIONS[n % len(FRAME_FUNCTIONS)]) for n in range(depth))
+        ]
         sets.append(json.dumps(frames))
     return sets
 
 
 def item_params(data_at, *, owners):
-    return {"n": ITEMS, "data_at": data_at, "services": len(SERVICES), "exceptions": EXCEPTION_TYPES,
-            "messages": MESSAGES, "nouns": NOUNS, "functions": FUNCTIONS, "owners": owners,
-            "frame_sets": frame_sets()}
+    return {
+        "n": ITEMS,
+        "data_at": data_at,
+        "services": len(SERVICES),
+        "exceptions": EXCEPTION_TYPES,
+        "messages": MESSAGES,
+        "nouns": NOUNS,
+        "functions": FUNCTIONS,
+        "owners": owners,
+        "frame_sets": frame_sets(),
+    }
 
 
 # Items. A few services hold most items (service n with probability ~ 1/sqrt(n)); 0.5% arrived in
@@ -433,12 +599,16 @@ CROSS JOIN LATERAL (SELECT b.since + (%(data_at)s - b.since) * {spread} AS ts) w
 {where}
 """
 OCCURRENCES_SQL = OCCURRENCE_INSERT.format(
-    first_event="0", since="greatest(i.first_seen, %(data_at)s - interval '30 days')",
-    spread="power(o.r_time, 0.7)", where="WHERE w.ts < %(cutoff)s")
+    first_event="0",
+    since="greatest(i.first_seen, %(data_at)s - interval '30 days')",
+    spread="power(o.r_time, 0.7)",
+    where="WHERE w.ts < %(cutoff)s",
+)
 
 # The last hours: as many events as the history left out, the same items, spread evenly.
 RECENT_OCCURRENCES_SQL = OCCURRENCE_INSERT.format(
-    first_event="%(first)s", since="greatest(i.first_seen, %(cutoff)s)", spread="o.r_time", where="")
+    first_event="%(first)s", since="greatest(i.first_seen, %(cutoff)s)", spread="o.r_time", where=""
+)
 
 RECENT_TOTALS_SQL = """
 UPDATE triage_triageitem i SET last_seen = greatest(i.last_seen, e.last), latest_event_at = greatest(i.last_seen, e.last),
@@ -490,24 +660,48 @@ def ensure_people():
 
 def landmarks(data_at):
     """The items, services and words the page list uses, found in the data."""
-    rows = harness.sql(DATABASE_URL, "SELECT id, sentry_issue_id, event_count FROM triage_triageitem "
-                                     "ORDER BY event_count DESC, id LIMIT 1")
+    rows = harness.sql(
+        DATABASE_URL,
+        "SELECT id, sentry_issue_id, event_count FROM triage_triageitem "
+        "ORDER BY event_count DESC, id LIMIT 1",
+    )
     busy_id, _, busy_events = rows[0]
     quiet_id, quiet_issue, quiet_events = harness.sql(
-        DATABASE_URL, "SELECT id, sentry_issue_id, event_count FROM triage_triageitem WHERE status = 'new' "
-                      "ORDER BY event_count, id LIMIT 1")[0]
+        DATABASE_URL,
+        "SELECT id, sentry_issue_id, event_count FROM triage_triageitem WHERE status = 'new' "
+        "ORDER BY event_count, id LIMIT 1",
+    )[0]
     service, service_items = harness.sql(
-        DATABASE_URL, "SELECT s.slug, count(*) FROM triage_triageitem i JOIN triage_service s ON s.id = i.service_id "
-                      "GROUP BY s.slug ORDER BY 2 DESC LIMIT 1")[0]
+        DATABASE_URL,
+        "SELECT s.slug, count(*) FROM triage_triageitem i JOIN triage_service s ON s.id = i.service_id "
+        "GROUP BY s.slug ORDER BY 2 DESC LIMIT 1",
+    )[0]
     counts = dict(harness.sql(DATABASE_URL, "SELECT status, count(*) FROM triage_triageitem GROUP BY status"))
-    tables = {name: {"heap_mb": round(heap / 2**20), "toast_mb": round(toast / 2**20),
-                     "all_visible_percent": round(100 * visible / max(pages, 1))}
-              for name, heap, toast, pages, visible in harness.sql(
-                  DATABASE_URL, "SELECT relname, pg_relation_size(oid), coalesce(pg_relation_size(reltoastrelid), 0), "
-                                "relpages, relallvisible FROM pg_class WHERE relname = ANY(%s)", [list(BIG_TABLES[:2])])}
-    return {"data_at_dt": data_at, "busy_item": busy_id, "busy_item_events": busy_events, "quiet_item": quiet_id,
-            "quiet_item_events": quiet_events, "quiet_issue": quiet_issue, "busy_service": service,
-            "busy_service_items": service_items, "statuses": counts, "tables": tables}
+    tables = {
+        name: {
+            "heap_mb": round(heap / 2**20),
+            "toast_mb": round(toast / 2**20),
+            "all_visible_percent": round(100 * visible / max(pages, 1)),
+        }
+        for name, heap, toast, pages, visible in harness.sql(
+            DATABASE_URL,
+            "SELECT relname, pg_relation_size(oid), coalesce(pg_relation_size(reltoastrelid), 0), "
+            "relpages, relallvisible FROM pg_class WHERE relname = ANY(%s)",
+            [list(BIG_TABLES[:2])],
+        )
+    }
+    return {
+        "data_at_dt": data_at,
+        "busy_item": busy_id,
+        "busy_item_events": busy_events,
+        "quiet_item": quiet_id,
+        "quiet_item_events": quiet_events,
+        "quiet_issue": quiet_issue,
+        "busy_service": service,
+        "busy_service_items": service_items,
+        "statuses": counts,
+        "tables": tables,
+    }
 
 
 # --- What-if indexes -------------------------------------------------------------------------------
@@ -522,7 +716,9 @@ def whatif_indexes(statements):
     drop_whatif()  # left by a run that was killed
     for statement in statements:
         if not re.match(r"(?i)CREATE\s+(UNIQUE\s+)?INDEX|CREATE\s+EXTENSION", statement):
-            raise harness.BenchError(f"BENCH_MORNING_WHATIF takes CREATE INDEX and CREATE EXTENSION only: {statement!r}")
+            raise harness.BenchError(
+                f"BENCH_MORNING_WHATIF takes CREATE INDEX and CREATE EXTENSION only: {statement!r}"
+            )
     try:
         for statement in statements:
             before = whatif_objects()
@@ -539,13 +735,17 @@ def whatif_indexes(statements):
 
 
 def whatif_objects():
-    indexes = harness.sql(DATABASE_URL, "SELECT 'index', indexname FROM pg_indexes WHERE schemaname = 'public'")
+    indexes = harness.sql(
+        DATABASE_URL, "SELECT 'index', indexname FROM pg_indexes WHERE schemaname = 'public'"
+    )
     extensions = harness.sql(DATABASE_URL, "SELECT 'extension', extname FROM pg_extension")
     return set(indexes) | set(extensions)
 
 
 def drop_whatif():
-    rows = harness.sql(DATABASE_URL, "SELECT kind, name FROM bench_morning_whatif ORDER BY kind DESC")  # indexes first
+    rows = harness.sql(
+        DATABASE_URL, "SELECT kind, name FROM bench_morning_whatif ORDER BY kind DESC"
+    )  # indexes first
     for kind, name in rows:
         harness.sql(DATABASE_URL, f'DROP {"INDEX" if kind == "index" else "EXTENSION"} IF EXISTS "{name}"')
     harness.sql(DATABASE_URL, "TRUNCATE bench_morning_whatif")
@@ -575,19 +775,31 @@ def pages(data):
         Page("queue", "/  (default section, full page)", "/"),
         Page("queue_htmx", "/  (default section, htmx partial)", "/", headers={"HX-Request": "true"}),
         # What the rail fetches after every action (hx-trigger "queue-changed"), to refresh its counts.
-        Page("queue_rail", "/?fragment=rail  (rail refresh after an action)", "/?fragment=rail",
-             headers={"HX-Request": "true"}),
+        Page(
+            "queue_rail",
+            "/?fragment=rail  (rail refresh after an action)",
+            "/?fragment=rail",
+            headers={"HX-Request": "true"},
+        ),
     ]
     for slug, label in section_tabs():
         listed.append(Page(f"section_{slug}", f"/?section={slug}  ({label})", f"/?section={slug}"))
     listed += [
-        Page("filtered", f"/?section=open&service={service}&q=timeout", f"/?section=open&service={service}&q=timeout"),
+        Page(
+            "filtered",
+            f"/?section=open&service={service}&q=timeout",
+            f"/?section=open&service={service}&q=timeout",
+        ),
         Page("search", "/?section=all&q=KeyError  (text search only)", "/?section=all&q=KeyError"),
         Page("open_page_20", "/?section=open&page=20", "/?section=open&page=20"),
         Page("item_busy", f"/items/{busy}/  ({data['busy_item_events']:,} events)", f"/items/{busy}/"),
         Page("api_list", "/api/items/", "/api/items/", client="api"),
-        Page("api_filtered", f"/api/items/?service={service}&status=new&status=triaged",
-             f"/api/items/?service={service}&status=new&status=triaged", client="api"),
+        Page(
+            "api_filtered",
+            f"/api/items/?service={service}&status=new&status=triaged",
+            f"/api/items/?service={service}&status=new&status=triaged",
+            client="api",
+        ),
     ]
     return listed
 
@@ -604,9 +816,24 @@ def section_tabs():
 # One row against a full page, same code path: if their statement counts differ, the count grows with rows.
 def growth_pairs(data):
     return [
-        ("queue search (1 row vs 50)", "web", f"/?section=all&q={data['quiet_issue']}", "/?section=all&q=Error"),
-        ("item page (quiet vs busy item)", "web", f"/items/{data['quiet_item']}/", f"/items/{data['busy_item']}/"),
-        ("API list (1 row vs 50)", "api", f"/api/items/?sentry_issue_id={data['quiet_issue']}", "/api/items/"),
+        (
+            "queue search (1 row vs 50)",
+            "web",
+            f"/?section=all&q={data['quiet_issue']}",
+            "/?section=all&q=Error",
+        ),
+        (
+            "item page (quiet vs busy item)",
+            "web",
+            f"/items/{data['quiet_item']}/",
+            f"/items/{data['busy_item']}/",
+        ),
+        (
+            "API list (1 row vs 50)",
+            "api",
+            f"/api/items/?sentry_issue_id={data['quiet_issue']}",
+            "/api/items/",
+        ),
     ]
 
 
@@ -648,8 +875,13 @@ class Runner:
 
         user_id = self.dev_id
         new_since = self.data["data_at_dt"] - LAST_VISIT_BEFORE_DATA
-        QueueVisit.objects.update_or_create(user_id=user_id, defaults={
-            "previous_visit_at": new_since, "last_visit_at": datetime.now(UTC) - timedelta(minutes=1)})
+        QueueVisit.objects.update_or_create(
+            user_id=user_id,
+            defaults={
+                "previous_visit_at": new_since,
+                "last_visit_at": datetime.now(UTC) - timedelta(minutes=1),
+            },
+        )
 
     def request(self, page):
         """(seconds, SQL seconds, statements) of one request to `page`."""
@@ -698,11 +930,16 @@ def measure(data):
             runner.request(page)
     per_round = (time.perf_counter() - started) / WARMUP_REQUESTS
     rounds = max(MIN_REQUESTS, min(REQUESTS, int(BUDGET_SECONDS / max(per_round, 1e-6))))
-    print(f"  {rounds} rounds of {len(listed)} requests (≈ {per_round:.1f} s a round)"
-          + ("" if rounds == REQUESTS else f"; fewer than {REQUESTS} to stay within {BUDGET_SECONDS:.0f} s"), flush=True)
+    print(
+        f"  {rounds} rounds of {len(listed)} requests (≈ {per_round:.1f} s a round)"
+        + ("" if rounds == REQUESTS else f"; fewer than {REQUESTS} to stay within {BUDGET_SECONDS:.0f} s"),
+        flush=True,
+    )
     samples = {page.key: [] for page in listed}
     share_before = machine_share()
-    deadline = time.perf_counter() + BUDGET_SECONDS * 1.25  # the machine may get busier than during the warm-up
+    deadline = (
+        time.perf_counter() + BUDGET_SECONDS * 1.25
+    )  # the machine may get busier than during the warm-up
     for number in range(1, rounds + 1):
         order = listed if number % 2 else list(reversed(listed))
         for page in order:
@@ -721,18 +958,28 @@ def measure(data):
             measured[page.key]["queries"] = explain_page(runner, page)
     growth = measure_growth(runner, data)
     runner.reset_visit()
-    return {"config": {"requests_per_page": rounds, "warmup": WARMUP_REQUESTS, "goal_p95_ms": GOAL_P95_MS,
-                       "budget_seconds": BUDGET_SECONDS},
-            "other_cpu_percent": other_percent,
-            "pages": measured, "growth": growth}
+    return {
+        "config": {
+            "requests_per_page": rounds,
+            "warmup": WARMUP_REQUESTS,
+            "goal_p95_ms": GOAL_P95_MS,
+            "budget_seconds": BUDGET_SECONDS,
+        },
+        "other_cpu_percent": other_percent,
+        "pages": measured,
+        "growth": growth,
+    }
 
 
 def machine_share():
     """(busy ticks of the machine, all ticks, ticks of this process and of our PostgreSQL backends)."""
     with open("/proc/stat") as stat:
         fields = [int(field) for field in stat.readline().split()[1:8]]
-    ours = sum(ticks for pid, (ticks, _, command) in harness.cpu_snapshot().processes.items()
-               if pid == os.getpid() or DATABASE_NAME in command)
+    ours = sum(
+        ticks
+        for pid, (ticks, _, command) in harness.cpu_snapshot().processes.items()
+        if pid == os.getpid() or DATABASE_NAME in command
+    )
     return sum(fields) - fields[3] - fields[4], sum(fields), ours
 
 
@@ -747,11 +994,20 @@ def summarize(page, samples):
     sql_ms = [sql * 1000 for _, sql, _ in samples]
     statements = Counter(count for _, _, count in samples)
     p95 = percentile(ms, 95)
-    result = {"label": page.label, "path": page.path, "anchor": page.anchor, "requests": len(ms),
-              "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(p95, 2), "mean_ms": round(statistics.fmean(ms), 2),
-              "max_ms": round(max(ms), 2), "sql_p50_ms": round(percentile(sql_ms, 50), 2),
-              "statements": statements.most_common(1)[0][0], "statement_counts_seen": sorted(statements),
-              "samples_ms": [round(value, 2) for value in ms]}
+    result = {
+        "label": page.label,
+        "path": page.path,
+        "anchor": page.anchor,
+        "requests": len(ms),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(p95, 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+        "max_ms": round(max(ms), 2),
+        "sql_p50_ms": round(percentile(sql_ms, 50), 2),
+        "statements": statements.most_common(1)[0][0],
+        "statement_counts_seen": sorted(statements),
+        "samples_ms": [round(value, 2) for value in ms],
+    }
     if not page.anchor:
         result["goal_met"] = p95 < GOAL_P95_MS
     return result
@@ -789,15 +1045,22 @@ def explain_page(runner, page):
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
                 plan = cursor.fetchone()[0]
                 plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
-            entry.update(execution_ms=round(plan["Execution Time"], 2), reads=plan_reads(plan["Plan"]),
-                         rows_read=rows_read(plan["Plan"]))
+            entry.update(
+                execution_ms=round(plan["Execution Time"], 2),
+                reads=plan_reads(plan["Plan"]),
+                rows_read=rows_read(plan["Plan"]),
+            )
             if plan["Execution Time"] >= SLOW_QUERY_MS:
                 with connection.cursor() as cursor:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                     entry["plan"] = "\n".join(row[0] for row in cursor.fetchall())
         explained.append(entry)
-    return {"count": len(statements), "repeated_shapes": {s: n for s, n in shapes.items() if n >= 3},
-            "rows_read": sum(entry.get("rows_read", 0) for entry in explained), "statements": explained}
+    return {
+        "count": len(statements),
+        "repeated_shapes": {s: n for s, n in shapes.items() if n >= 3},
+        "rows_read": sum(entry.get("rows_read", 0) for entry in explained),
+        "statements": explained,
+    }
 
 
 def plan_reads(node, found=None):
@@ -826,17 +1089,29 @@ def rows_read(node):
     loops = node.get("Actual Loops", 1)
     own = 0
     if node.get("Relation Name") in BIG_TABLES:
-        own = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
-               + node.get("Rows Removed by Index Recheck", 0)) * loops
+        own = (
+            node.get("Actual Rows", 0)
+            + node.get("Rows Removed by Filter", 0)
+            + node.get("Rows Removed by Index Recheck", 0)
+        ) * loops
     return own + sum(rows_read(child) for child in node.get("Plans", []))
 
 
 def measure_growth(runner, data):
     growth = []
     for label, client, small_path, full_path in growth_pairs(data):
-        counts = [len(runner.captured(Page(label, label, path, client=client))) for path in (small_path, full_path)]
-        growth.append({"label": label, "small": small_path, "full": full_path, "statements": counts,
-                       "grows": counts[0] != counts[1]})
+        counts = [
+            len(runner.captured(Page(label, label, path, client=client))) for path in (small_path, full_path)
+        ]
+        growth.append(
+            {
+                "label": label,
+                "small": small_path,
+                "full": full_path,
+                "statements": counts,
+                "grows": counts[0] != counts[1],
+            }
+        )
     return growth
 
 
@@ -845,25 +1120,41 @@ def measure_growth(runner, data):
 
 def print_report(results):
     machine, data, config = results["machine"], results["data"], results["config"]
-    print(f"\nMorning queue · {machine['cores']} cores ({machine['cpu']}) · Python {machine['python']} · "
-          f"Django {machine['django']} · PostgreSQL {machine['postgresql']}")
-    loaded = (f"loaded this run in {data['load_seconds']:.0f} s" if data["loaded_this_run"]
-              else f"reused, loaded {data['data_at'][:16]} in {data['load_seconds']:.0f} s")
-    statuses = ", ".join(f"{status} {count:,}" for status, count in sorted(data["statuses"].items(), key=lambda x: -x[1]))
+    print(
+        f"\nMorning queue · {machine['cores']} cores ({machine['cpu']}) · Python {machine['python']} · "
+        f"Django {machine['django']} · PostgreSQL {machine['postgresql']}"
+    )
+    loaded = (
+        f"loaded this run in {data['load_seconds']:.0f} s"
+        if data["loaded_this_run"]
+        else f"reused, loaded {data['data_at'][:16]} in {data['load_seconds']:.0f} s"
+    )
+    statuses = ", ".join(
+        f"{status} {count:,}" for status, count in sorted(data["statuses"].items(), key=lambda x: -x[1])
+    )
     print(f"{data['items']:,} items ({statuses}), {data['occurrences']:,} occurrences; {loaded}")
-    print(f"Busiest item {data['busy_item']}: {data['busy_item_events']:,} events; busiest service "
-          f"{data['busy_service']}: {data['busy_service_items']:,} items")
-    print("Tables: " + "; ".join(
-        f"{name} {t['heap_mb']} MB (+{t['toast_mb']} MB TOAST), {t['all_visible_percent']}% of pages all-visible"
-        for name, t in data["tables"].items()) + f" (the last {INTAKE_HOURS.total_seconds() / 3600:.0f} h of intake "
-        "came after the last VACUUM)")
+    print(
+        f"Busiest item {data['busy_item']}: {data['busy_item_events']:,} events; busiest service "
+        f"{data['busy_service']}: {data['busy_service_items']:,} items"
+    )
+    print(
+        "Tables: "
+        + "; ".join(
+            f"{name} {t['heap_mb']} MB (+{t['toast_mb']} MB TOAST), {t['all_visible_percent']}% of pages all-visible"
+            for name, t in data["tables"].items()
+        )
+        + f" (the last {INTAKE_HOURS.total_seconds() / 3600:.0f} h of intake "
+        "came after the last VACUUM)"
+    )
     busy = machine["busy_percent_before"]
     note = "  ← the machine was not idle: compare pages with the anchors of this run" if busy > 10 else ""
     print(f"CPU busy before the bench: {busy:.0f}%{note}")
     other = results["other_cpu_percent"]
-    print(f"In-process, Django test Client, DEBUG=0; {config['requests_per_page']} requests per page, in rounds; "
-          f"other processes took {other:.0f}% of the machine meanwhile"
-          + ("  ← noisy: tails (p95) suffer first" if other > 15 else ""))
+    print(
+        f"In-process, Django test Client, DEBUG=0; {config['requests_per_page']} requests per page, in rounds; "
+        f"other processes took {other:.0f}% of the machine meanwhile"
+        + ("  ← noisy: tails (p95) suffer first" if other > 15 else "")
+    )
     for statement in results["whatif"]:
         print(f"WHAT-IF, not in the project's migrations: {statement}")
     print()
@@ -874,7 +1165,9 @@ def print_report(results):
 
 
 def print_pages(measured):
-    print(f"  {'':58}{'p50 ms':>8}{'p95 ms':>8}{'mean':>8}{'SQL p50':>9}{'stmts':>7}{'rows read':>11}   verdict")
+    print(
+        f"  {'':58}{'p50 ms':>8}{'p95 ms':>8}{'mean':>8}{'SQL p50':>9}{'stmts':>7}{'rows read':>11}   verdict"
+    )
     for page in measured.values():
         if page["anchor"]:
             verdict, read = "", ""
@@ -882,19 +1175,25 @@ def print_pages(measured):
             verdict = "ok" if page["goal_met"] else f"SLOW (p95 ≥ {GOAL_P95_MS} ms)"
             read = f"{page['queries']['rows_read']:,.0f}"
         statements = "/".join(map(str, page["statement_counts_seen"]))
-        print(f"  {page['label'][:57]:58}{page['p50_ms']:>8.1f}{page['p95_ms']:>8.1f}{page['mean_ms']:>8.1f}"
-              f"{page['sql_p50_ms']:>9.1f}{statements:>7}{read:>11}   {verdict}")
-    print("  (SQL p50: time inside the database calls of a request. stmts: SQL statements per request.\n"
-          "   rows read: rows of the items, occurrences and activity tables its statements read, under EXPLAIN\n"
-          "   ANALYZE; in the tens of thousands, the page slows down as the tables grow. The test Client keeps\n"
-          "   the connection: behind gunicorn, CONN_HEALTH_CHECKS adds about one SELECT 1 anchor per request.)")
+        print(
+            f"  {page['label'][:57]:58}{page['p50_ms']:>8.1f}{page['p95_ms']:>8.1f}{page['mean_ms']:>8.1f}"
+            f"{page['sql_p50_ms']:>9.1f}{statements:>7}{read:>11}   {verdict}"
+        )
+    print(
+        "  (SQL p50: time inside the database calls of a request. stmts: SQL statements per request.\n"
+        "   rows read: rows of the items, occurrences and activity tables its statements read, under EXPLAIN\n"
+        "   ANALYZE; in the tens of thousands, the page slows down as the tables grow. The test Client keeps\n"
+        "   the connection: behind gunicorn, CONN_HEALTH_CHECKS adds about one SELECT 1 anchor per request.)"
+    )
 
 
 def print_goal(measured):
     real = [page for page in measured.values() if not page["anchor"]]
     slow = [page for page in real if not page["goal_met"]]
-    print(f"\nGoal: p95 < {GOAL_P95_MS} ms on every page: {len(real) - len(slow)} of {len(real)} pages met"
-          + (f"; {len(slow)} over it (SLOW above)" if slow else ""))
+    print(
+        f"\nGoal: p95 < {GOAL_P95_MS} ms on every page: {len(real) - len(slow)} of {len(real)} pages met"
+        + (f"; {len(slow)} over it (SLOW above)" if slow else "")
+    )
 
 
 def print_growth(measured, growth):
@@ -903,8 +1202,12 @@ def print_growth(measured, growth):
         small, full = pair["statements"]
         verdict = "GROWS with rows" if pair["grows"] else "constant"
         print(f"  {pair['label']:38}{small:>4} → {full:<4} {verdict}")
-    repeats = [(page["label"], shape_sql, count) for page in measured.values() if "queries" in page
-               for shape_sql, count in page["queries"]["repeated_shapes"].items()]
+    repeats = [
+        (page["label"], shape_sql, count)
+        for page in measured.values()
+        if "queries" in page
+        for shape_sql, count in page["queries"]["repeated_shapes"].items()
+    ]
     if repeats:
         print("  Statements repeated on one page (a query per row?):")
         for label, shape_sql, count in repeats:
@@ -922,7 +1225,9 @@ def print_slow_queries(measured):
                 seen.setdefault(shape(entry["sql"]), []).append((page["label"].split("  ")[0], entry))
     if not seen:
         print("  none")
-    for number, (_, found) in enumerate(sorted(seen.items(), key=lambda kv: -max(e["execution_ms"] for _, e in kv[1])), 1):
+    for number, (_, found) in enumerate(
+        sorted(seen.items(), key=lambda kv: -max(e["execution_ms"] for _, e in kv[1])), 1
+    ):
         worst = max(found, key=lambda pair: pair[1]["execution_ms"])[1]
         where = ", ".join(sorted({f"{label} ({entry['execution_ms']:.0f} ms)" for label, entry in found}))
         print(f"  [{number}] {worst['execution_ms']:.0f} ms  {summarize_sql(worst['sql'])}")
@@ -941,11 +1246,12 @@ def summarize_sql(sql, width=230):
         columns = columns if len(columns) <= 60 else f"{columns[:57]}…"
         joins = rest.count(" JOIN ")
         tail = re.search(r" (WHERE|GROUP BY|ORDER BY|LIMIT) .*$", rest)
-        compact = (f"SELECT {distinct or ''}{columns} FROM {table}" + (f" (+{joins} joins)" if joins else "")
-                   + (tail.group(0) if tail else ""))
+        compact = (
+            f"SELECT {distinct or ''}{columns} FROM {table}"
+            + (f" (+{joins} joins)" if joins else "")
+            + (tail.group(0) if tail else "")
+        )
     return compact[:width] + ("…" if len(compact) > width else "")
-
-
 
 
 if __name__ == "__main__":
@@ -954,5 +1260,8 @@ if __name__ == "__main__":
     except harness.BenchError as exc:
         sys.exit(f"bench/morning.py: {exc}")
     except KeyboardInterrupt:
-        print("bench/morning.py: interrupted (what-if indexes dropped; an unfinished load is rolled back)", file=sys.stderr)
+        print(
+            "bench/morning.py: interrupted (what-if indexes dropped; an unfinished load is rolled back)",
+            file=sys.stderr,
+        )
         sys.exit(130)

@@ -48,8 +48,21 @@ ROUNDS = 3
 ANCHOR_ROUNDS = 5_000
 GOAL_US = 1000
 SERVICES = [f"svc-{n:02d}" for n in range(50)]
-EXCEPTION_TYPES = [f"{word}Error" for word in ("Key", "Type", "Value", "Attribute", "Lookup", "Timeout", "Connection",
-                                                "Permission", "Validation", "Integrity")] + [f"App{n}Error" for n in range(190)]
+EXCEPTION_TYPES = [
+    f"{word}Error"
+    for word in (
+        "Key",
+        "Type",
+        "Value",
+        "Attribute",
+        "Lookup",
+        "Timeout",
+        "Connection",
+        "Permission",
+        "Validation",
+        "Integrity",
+    )
+] + [f"App{n}Error" for n in range(190)]
 ENVIRONMENTS = ["production", "staging", "development"]
 TIERS = ["gold", "silver", "bronze", "free"]
 
@@ -64,17 +77,26 @@ def main():
     call_command("migrate", verbosity=0, interactive=False)
     seed(random.Random(3))
     facts = intake_facts(random.Random(7), MATCHES)
-    results = {"machine": machine(), "config": {"runbooks": RUNBOOKS, "matchers": MATCHERS, "matches": len(facts)}}
+    results = {
+        "machine": machine(),
+        "config": {"runbooks": RUNBOOKS, "matchers": MATCHERS, "matches": len(facts)},
+    }
     results.update(measure(facts))
     print_report(results)
-    print(f"\nResults: {harness.save_results("runbook_match", results).relative_to(harness.ROOT)}")
+    print(f"\nResults: {harness.save_results('runbook_match', results).relative_to(harness.ROOT)}")
 
 
 def setup_django():
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "0", "SECRET_KEY": "bench-only-" + "not-a-secret-" * 4,
-        "DATABASE_URL": DATABASE_URL, "CELERY_BROKER_URL": "memory://", "SECURE_SSL_REDIRECT": "0",
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-only-" + "not-a-secret-" * 4,
+            "DATABASE_URL": DATABASE_URL,
+            "CELERY_BROKER_URL": "memory://",
+            "SECURE_SSL_REDIRECT": "0",
+        }
+    )
     import django
 
     django.setup()
@@ -95,22 +117,36 @@ def seed(rng):
     started = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE runbooks_runbookuse, runbooks_runbookfeedback, runbooks_runbookmatcher, "
-                           "runbooks_runbookversion, runbooks_runbook CASCADE")
+            cursor.execute(
+                "TRUNCATE runbooks_runbookuse, runbooks_runbookfeedback, runbooks_runbookmatcher, "
+                "runbooks_runbookversion, runbooks_runbook CASCADE"
+            )
         author, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
         runbooks = Runbook.objects.bulk_create(_runbook(n, rng) for n in range(RUNBOOKS))
         RunbookVersion.objects.bulk_create(
-            RunbookVersion(runbook=rb, number=1, body=_body(rb, rng), summary="seed", author=author) for rb in runbooks)
+            RunbookVersion(runbook=rb, number=1, body=_body(rb, rng), summary="seed", author=author)
+            for rb in runbooks
+        )
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE runbooks_runbook r SET current_version_id = v.id FROM runbooks_runbookversion v "
-                           "WHERE v.runbook_id = r.id")
+            cursor.execute(
+                "UPDATE runbooks_runbook r SET current_version_id = v.id FROM runbooks_runbookversion v "
+                "WHERE v.runbook_id = r.id"
+            )
         RunbookMatcher.objects.bulk_create(
-            (RunbookMatcher(runbook=rb, group=g, field=f, op=o, value=v) for rb in runbooks for g, f, o, v in _matchers(rb.pk, rng)),
-            batch_size=5000)
+            (
+                RunbookMatcher(runbook=rb, group=g, field=f, op=o, value=v)
+                for rb in runbooks
+                for g, f, o, v in _matchers(rb.pk, rng)
+            ),
+            batch_size=5000,
+        )
         search_document_refresh()
         matcher_index_touch()
     assert RunbookMatcher.objects.count() == MATCHERS, RunbookMatcher.objects.count()
-    print(f"  seeded {RUNBOOKS:,} runbooks and {MATCHERS:,} matchers in {time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"  seeded {RUNBOOKS:,} runbooks and {MATCHERS:,} matchers in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
 
 
 def _runbook(n, rng):
@@ -122,7 +158,18 @@ def _runbook(n, rng):
 
 
 def _body(runbook, rng):
-    words = ["retry", "timeout", "database", "cache", "queue", "customer", "order", "refund", "restart", "deploy"]
+    words = [
+        "retry",
+        "timeout",
+        "database",
+        "cache",
+        "queue",
+        "customer",
+        "order",
+        "refund",
+        "restart",
+        "deploy",
+    ]
     steps = "\n".join(f"{i}. {' '.join(rng.choices(words, k=8))}" for i in range(1, 6))
     return f"## Impact\n\n{runbook.title}\n\n## Steps\n\n{steps}\n\n## Prevention\n\nAdd a test.\n"
 
@@ -132,20 +179,40 @@ def _matchers(pk, rng):
     service, exc = SERVICES[pk % len(SERVICES)], rng.choice(EXCEPTION_TYPES)
     kind = pk % 20
     if kind < 8:  # the usual: this error in this service, or this message in this service
-        return [(0, "service", "equals", service), (0, "exception_type", "equals", exc),
-                (1, "service", "equals", service), (1, "exception_value", "contains", f"order {pk} failed")]
+        return [
+            (0, "service", "equals", service),
+            (0, "exception_type", "equals", exc),
+            (1, "service", "equals", service),
+            (1, "exception_value", "contains", f"order {pk} failed"),
+        ]
     if kind < 12:  # one noisy issue, or a kind of error in one environment
-        return [(0, "sentry_issue_id", "equals", str(900_000 + pk)), (1, "service", "equals", service),
-                (1, "exception_type", "equals", exc), (1, "environment", "equals", rng.choice(ENVIRONMENTS))]
+        return [
+            (0, "sentry_issue_id", "equals", str(900_000 + pk)),
+            (1, "service", "equals", service),
+            (1, "exception_type", "equals", exc),
+            (1, "environment", "equals", rng.choice(ENVIRONMENTS)),
+        ]
     if kind < 16:  # a code path for a customer tier
-        return [(0, "service", "equals", service), (0, "culprit", "glob", f"app.module{pk % 300}.*"),
-                (0, "level", "equals", "error"), (0, "tag:customer_tier", "equals", rng.choice(TIERS))]
+        return [
+            (0, "service", "equals", service),
+            (0, "culprit", "glob", f"app.module{pk % 300}.*"),
+            (0, "level", "equals", "error"),
+            (0, "tag:customer_tier", "equals", rng.choice(TIERS)),
+        ]
     if kind < 19:  # a message pattern
-        return [(0, "service", "equals", service), (0, "exception_value", "regex", rf"timeout after \d+ ms on {pk % 97}"),
-                (0, "exception_type", "glob", "*Error"), (0, "environment", "equals", "production")]
+        return [
+            (0, "service", "equals", service),
+            (0, "exception_value", "regex", rf"timeout after \d+ ms on {pk % 97}"),
+            (0, "exception_type", "glob", "*Error"),
+            (0, "environment", "equals", "production"),
+        ]
     # No equals at all: evaluated for every item (250 groups).
-    return [(0, "exception_value", "contains", f"rare failure {pk}"), (0, "culprit", "regex", rf"^app\.module{pk % 300}\b"),
-            (0, "exception_type", "glob", f"*{exc[-9:]}"), (0, "level", "glob", "err*")]
+    return [
+        (0, "exception_value", "contains", f"rare failure {pk}"),
+        (0, "culprit", "regex", rf"^app\.module{pk % 300}\b"),
+        (0, "exception_type", "glob", f"*{exc[-9:]}"),
+        (0, "level", "glob", "err*"),
+    ]
 
 
 def intake_facts(rng, count):
@@ -155,15 +222,32 @@ def intake_facts(rng, count):
     facts = []
     for n in range(count):
         pk = rng.randrange(1, RUNBOOKS + 1)
-        value = rng.choice([f"order {pk} failed", f"timeout after {rng.randrange(10, 9000)} ms on {pk % 97}",
-                            f"'sku' missing in cart {n}", f"rare failure {pk}", "connection reset by peer " * 3])
-        facts.append(MatchFacts(
-            service=rng.choice(SERVICES), exception_type=rng.choice(EXCEPTION_TYPES), exception_value=value,
-            culprit=f"app.module{rng.randrange(300)}.views in handle_{n % 40}", fingerprint=["{{ default }}"],
-            sentry_issue_id=str(900_000 + pk if rng.random() < 0.1 else 5_000_000 + n), level="error",
-            environment=rng.choice(ENVIRONMENTS),
-            tags={"customer_tier": rng.choice(TIERS), "release": f"1.{n % 30}.0", "browser": "Chrome 120"},
-        ))
+        value = rng.choice(
+            [
+                f"order {pk} failed",
+                f"timeout after {rng.randrange(10, 9000)} ms on {pk % 97}",
+                f"'sku' missing in cart {n}",
+                f"rare failure {pk}",
+                "connection reset by peer " * 3,
+            ]
+        )
+        facts.append(
+            MatchFacts(
+                service=rng.choice(SERVICES),
+                exception_type=rng.choice(EXCEPTION_TYPES),
+                exception_value=value,
+                culprit=f"app.module{rng.randrange(300)}.views in handle_{n % 40}",
+                fingerprint=["{{ default }}"],
+                sentry_issue_id=str(900_000 + pk if rng.random() < 0.1 else 5_000_000 + n),
+                level="error",
+                environment=rng.choice(ENVIRONMENTS),
+                tags={
+                    "customer_tier": rng.choice(TIERS),
+                    "release": f"1.{n % 30}.0",
+                    "browser": "Chrome 120",
+                },
+            )
+        )
     return facts
 
 
@@ -184,13 +268,16 @@ def measure(facts):
 
     # Rounds take turns so that other load on the machine falls on all of them alike; medians are reported.
     index, re_index = matching.current_index(), _plain_re_index(matching)
-    rounds = [{
-        "anchor_pk_select_us": _anchor_pk_select(connection),
-        "anchor_dict_lookups_us": _anchor_dict(facts),
-        "match": _timed(lambda one: matching.runbook_matches(facts=one), facts),
-        "in_memory": _timed(lambda one: index.matches(one, limit=10), facts),
-        "in_memory_re": _timed(lambda one: re_index.matches(one, limit=10), facts),
-    } for _ in range(ROUNDS)]
+    rounds = [
+        {
+            "anchor_pk_select_us": _anchor_pk_select(connection),
+            "anchor_dict_lookups_us": _anchor_dict(facts),
+            "match": _timed(lambda one: matching.runbook_matches(facts=one), facts),
+            "in_memory": _timed(lambda one: index.matches(one, limit=10), facts),
+            "in_memory_re": _timed(lambda one: re_index.matches(one, limit=10), facts),
+        }
+        for _ in range(ROUNDS)
+    ]
     out.update(_medians(rounds))
     out["matched_share"] = sum(bool(index.matches(one)) for one in facts) / len(facts)
     out["same_as_re"] = all(index.matches(one) == re_index.matches(one) for one in facts)
@@ -214,9 +301,14 @@ def measure(facts):
 
 def _medians(rounds):
     """Each figure's median over the rounds (the rounds themselves are kept in the results file)."""
-    anchors = {key: statistics.median(r[key] for r in rounds) for key in ("anchor_pk_select_us", "anchor_dict_lookups_us")}
-    timed = {key: {sub: statistics.median(r[key][sub] for r in rounds) for sub in rounds[0][key]}
-             for key in ("match", "in_memory", "in_memory_re")}
+    anchors = {
+        key: statistics.median(r[key] for r in rounds)
+        for key in ("anchor_pk_select_us", "anchor_dict_lookups_us")
+    }
+    timed = {
+        key: {sub: statistics.median(r[key][sub] for r in rounds) for sub in rounds[0][key]}
+        for key in ("match", "in_memory", "in_memory_re")
+    }
     return {**anchors, **timed, "rounds": rounds}
 
 
@@ -286,9 +378,18 @@ def _anchor_dict(facts):
     table = {(f"field{n}", f"value{n}"): n for n in range(20_000)}
     started = time.perf_counter_ns()
     for one in facts:
-        for key in (("service", one.service), ("exception_type", one.exception_type), ("level", one.level),
-                    ("environment", one.environment), ("culprit", one.culprit), ("sentry_issue_id", one.sentry_issue_id),
-                    ("exception_value", one.exception_value), ("fingerprint", "x"), ("tag:a", "b"), ("tag:c", "d")):
+        for key in (
+            ("service", one.service),
+            ("exception_type", one.exception_type),
+            ("level", one.level),
+            ("environment", one.environment),
+            ("culprit", one.culprit),
+            ("sentry_issue_id", one.sentry_issue_id),
+            ("exception_value", one.exception_value),
+            ("fingerprint", "x"),
+            ("tag:a", "b"),
+            ("tag:c", "d"),
+        ):
             table.get(key)
     return round((time.perf_counter_ns() - started) / len(facts) / 1000, 2)
 
@@ -311,14 +412,24 @@ def _reindex(matching, services, Runbook):
     author = Runbook.objects.first().current_version.author
     runbook = Runbook.objects.get(slug="rb-00042")
     started = time.perf_counter()
-    services.runbook_matchers_replace(runbook=runbook, user=author, matchers=[
-        MatcherSpec(0, "service", "equals", "svc-42"), MatcherSpec(0, "exception_type", "equals", "KeyError"),
-        MatcherSpec(1, "sentry_issue_id", "equals", "900042"), MatcherSpec(1, "level", "equals", "error")])
+    services.runbook_matchers_replace(
+        runbook=runbook,
+        user=author,
+        matchers=[
+            MatcherSpec(0, "service", "equals", "svc-42"),
+            MatcherSpec(0, "exception_type", "equals", "KeyError"),
+            MatcherSpec(1, "sentry_issue_id", "equals", "900042"),
+            MatcherSpec(1, "level", "equals", "error"),
+        ],
+    )
     changed = time.perf_counter()
     found = matching.runbook_matches(facts=matching.MatchFacts(sentry_issue_id="900042", level="error"))
     rebuilt = time.perf_counter()
     assert found and found[0].runbook.slug == "rb-00042", found
-    return {"change_ms": round((changed - started) * 1000, 1), "rebuild_ms": round((rebuilt - changed) * 1000, 1)}
+    return {
+        "change_ms": round((changed - started) * 1000, 1),
+        "rebuild_ms": round((rebuilt - changed) * 1000, 1),
+    }
 
 
 def _rematch(matching, facts):
@@ -341,26 +452,39 @@ def _search(search):
 
 
 def machine():
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": platform.platform(terse=True)}
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(terse=True),
+    }
 
 
 def print_report(r):
     m, match, memory, plain_re = r["machine"], r["match"], r["in_memory"], r["in_memory_re"]
     print(f"\nRunbook matching · {m['cores']} cores · {m['system']} · Python {m['python']} · PostgreSQL")
-    print(f"{RUNBOOKS:,} runbooks, {MATCHERS:,} matchers ({r['regex_matchers']:,} of them regexes; "
-          f"{r['unanchored_groups']} groups without an equals matcher, evaluated for every item); "
-          f"{r['config']['matches']:,} intake-like items, {r['matched_share']:.0%} of them matched\n")
+    print(
+        f"{RUNBOOKS:,} runbooks, {MATCHERS:,} matchers ({r['regex_matchers']:,} of them regexes; "
+        f"{r['unanchored_groups']} groups without an equals matcher, evaluated for every item); "
+        f"{r['config']['matches']:,} intake-like items, {r['matched_share']:.0%} of them matched\n"
+    )
     print(f"  medians of {ROUNDS} rounds, taking turns")
     print(f"  {'':46}{'per s':>9}{'mean µs':>9}{'p50 µs':>8}{'p99 µs':>8}{'max µs':>9}")
-    for label, row in (("RE2: runbook_matches (token check + match)", match), ("RE2: in memory only (index held)", memory),
-                       ("anchor: plain re.search, in memory", plain_re)):
-        print(f"  {label:46}{row['per_second']:>9,}{row['mean_us']:>9}{row['p50_us']:>8}{row['p99_us']:>8}{row['max_us']:>9}")
+    for label, row in (
+        ("RE2: runbook_matches (token check + match)", match),
+        ("RE2: in memory only (index held)", memory),
+        ("anchor: plain re.search, in memory", plain_re),
+    ):
+        print(
+            f"  {label:46}{row['per_second']:>9,}{row['mean_us']:>9}{row['p50_us']:>8}{row['p99_us']:>8}{row['max_us']:>9}"
+        )
     print(f"  anchor: one SELECT by primary key          {r['anchor_pk_select_us']:>8} µs")
     print(f"  anchor: ten dict lookups                   {r['anchor_dict_lookups_us']:>8} µs")
     print(f"  same runbooks found by RE2 and re for every item: {'yes' if r['same_as_re'] else 'NO'}")
-    print(f"  ^(?:a?){{40}}a{{40}} on {r['hostile']['chars']:,} characters, RE2          {r['hostile']['us']:>8} µs "
-          "(re: exponential, not run)")
+    print(
+        f"  ^(?:a?){{40}}a{{40}} on {r['hostile']['chars']:,} characters, RE2          {r['hostile']['us']:>8} µs "
+        "(re: exponential, not run)"
+    )
     print(f"  SQL statements per match: {r['queries_per_match']:.0f}")
     print(f"\n  cold index build (first match in a process)  {r['cold_build_s'] * 1000:>8.0f} ms")
     print(f"  index memory per process                     {r['index_mb']:>8.1f} MB")
@@ -369,13 +493,15 @@ def print_report(r):
     print(f"  re-match {RELINK_ITEMS:,} open items in one batch         {r['rematch_10k_s'] * 1000:>8.0f} ms")
     print(f"  full-text search over {RUNBOOKS:,} runbooks (median)  {r['search_ms']:>8.1f} ms")
     met = match["mean_us"] < GOAL_US
-    print(f"\nGoal: matching with RE2 adds < {GOAL_US} µs per webhook: mean {match['mean_us']} µs => "
-          f"{'goal met' if met else 'GOAL NOT MET'} (p50 {match['p50_us']}, p99 {match['p99_us']} µs; the token "
-          f"check is a database round trip, {r['anchor_pk_select_us']} µs here)")
-    print(f"  in memory, per webhook: RE2 p50 {memory['p50_us']} / p99 {memory['p99_us']} µs, "
-          f"plain re p50 {plain_re['p50_us']} / p99 {plain_re['p99_us']} µs")
-
-
+    print(
+        f"\nGoal: matching with RE2 adds < {GOAL_US} µs per webhook: mean {match['mean_us']} µs => "
+        f"{'goal met' if met else 'GOAL NOT MET'} (p50 {match['p50_us']}, p99 {match['p99_us']} µs; the token "
+        f"check is a database round trip, {r['anchor_pk_select_us']} µs here)"
+    )
+    print(
+        f"  in memory, per webhook: RE2 p50 {memory['p50_us']} / p99 {memory['p99_us']} µs, "
+        f"plain re p50 {plain_re['p50_us']} / p99 {plain_re['p99_us']} µs"
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,10 @@ class RedactingLogger(Logger):
 
     def setup(self, cfg):
         super().setup(cfg)
-        for log in (self.error_log, self.access_log):  # a filter on the logger: any handler, after a reload too
+        for log in (
+            self.error_log,
+            self.access_log,
+        ):  # a filter on the logger: any handler, after a reload too
             if not any(isinstance(existing, RedactingFilter) for existing in log.filters):
                 log.addFilter(RedactingFilter())
 

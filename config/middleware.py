@@ -38,4 +38,3 @@ class StorableTextMiddleware:
         if request.content_type in FORM_TYPES:
             request.POST = storable_query(request.POST)
         return self.get_response(request)
-

@@ -20,7 +20,9 @@ if not os.environ.get("DATABASE_URL") and _reachable("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/triage"
 if not os.environ.get("CELERY_BROKER_URL"):
     os.environ["CELERY_BROKER_URL"] = (
-        f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '15')}" if _reachable("127.0.0.1", 6379) else "memory://"
+        f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '15')}"
+        if _reachable("127.0.0.1", 6379)
+        else "memory://"
     )
 
 from .settings import *  # noqa: E402,F403

@@ -41,7 +41,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("api/trends/weekly/", WeeklyTrendsView.as_view(), name="api-trends-weekly"),  # issue 6
-    path("api/items/<int:id>/data-fixes/", ItemDataFixesView.as_view(), name="api-item-data-fixes"),  # issue 5
+    path(
+        "api/items/<int:id>/data-fixes/", ItemDataFixesView.as_view(), name="api-item-data-fixes"
+    ),  # issue 5
     path("api/", include(router.urls)),
     path("", include("triage.urls")),
     # --- runbooks (issue 3) ---

@@ -54,9 +54,16 @@ class ItemGroups:
         return len(self.groups) > 1
 
 
-def item_groups(*, since, scope: str = "all", after_id: int = 0, item_id: int | None = None) -> list[ItemGroups]:
-    params = {"since": since, "min_events": MIN_EVENTS, "min_share": MIN_SHARE, "after_id": after_id,
-              "item_id": item_id}
+def item_groups(
+    *, since, scope: str = "all", after_id: int = 0, item_id: int | None = None
+) -> list[ItemGroups]:
+    params = {
+        "since": since,
+        "min_events": MIN_EVENTS,
+        "min_share": MIN_SHARE,
+        "after_id": after_id,
+        "item_id": item_id,
+    }
     with connection.cursor() as cursor:
         cursor.execute(GROUPS_SQL.format(occurrences=OCCURRENCES, scope=SCOPES[scope]), params)
         return _by_item(cursor.fetchall())

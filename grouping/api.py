@@ -17,25 +17,37 @@ class SuggestionViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.suggestion_list(dismissed=None)
 
-    @extend_schema(summary="Grouping suggestions", tags=["grouping"],
-                   parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=["split", "merge"]),
-                               OpenApiParameter("item", OpenApiTypes.INT),
-                               OpenApiParameter("dismissed", OpenApiTypes.BOOL)],
-                   responses={200: SuggestionSerializer(many=True), 400: OpenApiResponse(description="Bad filter")})
+    @extend_schema(
+        summary="Grouping suggestions",
+        tags=["grouping"],
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=["split", "merge"]),
+            OpenApiParameter("item", OpenApiTypes.INT),
+            OpenApiParameter("dismissed", OpenApiTypes.BOOL),
+        ],
+        responses={200: SuggestionSerializer(many=True), 400: OpenApiResponse(description="Bad filter")},
+    )
     def list(self, request):
         query = SuggestionQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        suggestions = selectors.suggestion_list(kind=filters.get("kind"), item_id=filters.get("item"),
-                                                dismissed=filters["dismissed"])
+        suggestions = selectors.suggestion_list(
+            kind=filters.get("kind"), item_id=filters.get("item"), dismissed=filters["dismissed"]
+        )
         page = self.paginate_queryset(suggestions)
         return self.get_paginated_response(SuggestionSerializer(page, many=True).data)
 
-    @extend_schema(summary="Dismiss a suggestion until its mix changes materially", tags=["grouping"],
-                   request=DismissInput,
-                   responses={200: SuggestionSerializer, 400: OpenApiResponse(description="No reason, or too long"),
-                              403: OpenApiResponse(description="Not a developer"),
-                              409: OpenApiResponse(description="Already dismissed")})
+    @extend_schema(
+        summary="Dismiss a suggestion until its mix changes materially",
+        tags=["grouping"],
+        request=DismissInput,
+        responses={
+            200: SuggestionSerializer,
+            400: OpenApiResponse(description="No reason, or too long"),
+            403: OpenApiResponse(description="Not a developer"),
+            409: OpenApiResponse(description="Already dismissed"),
+        },
+    )
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         suggestion = self.get_object()

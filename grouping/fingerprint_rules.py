@@ -32,29 +32,44 @@ class Line:
     values: tuple[str, ...]
 
     def matches(self, group: Group) -> bool:
-        return group.exception_type == self.exception_type and self.message_template in (None, group.message_template)
+        return group.exception_type == self.exception_type and self.message_template in (
+            None,
+            group.message_template,
+        )
 
     def text(self, *, loose_spaces=False) -> str:
-        glob = None if self.message_template is None else template_glob(self.message_template, loose_spaces=loose_spaces)
-        if not self.exception_type:  # a captured message, no exception: `message` also checks exception values
+        glob = (
+            None
+            if self.message_template is None
+            else template_glob(self.message_template, loose_spaces=loose_spaces)
+        )
+        if (
+            not self.exception_type
+        ):  # a captured message, no exception: `message` also checks exception values
             matchers = [f"message:{quoted(glob or '*')}"]
         else:
-            matchers = [f"error.type:{quoted(self.exception_type)}"] + ([f"error.value:{quoted(glob)}"] if glob else [])
+            matchers = [f"error.type:{quoted(self.exception_type)}"] + (
+                [f"error.value:{quoted(glob)}"] if glob else []
+            )
         return f"{' '.join(matchers)} -> {', '.join(self.values)}"
 
 
 def split_lines(groups: list[Group]) -> list[Line]:
     """Lines giving each meaningful group its own issue; only what varies between them is added."""
     by_service = len({group.service for group in groups}) > 1
-    types = sorted({group.exception_type for group in groups})  # a stable order: the rule reads the same each night
+    types = sorted(
+        {group.exception_type for group in groups}
+    )  # a stable order: the rule reads the same each night
     lines = []
     for exception_type in types:
         head = (DEFAULT, SERVICE) if by_service else (DEFAULT,)
         typed = head + (_constant(exception_type),) if len(types) > 1 else head
         templates = sorted({g.message_template for g in groups if g.exception_type == exception_type})
         if len(templates) > 1:
-            lines += [Line(exception_type, template, typed + (template_label(template, n),))
-                      for n, template in enumerate(templates, 1)]
+            lines += [
+                Line(exception_type, template, typed + (template_label(template, n),))
+                for n, template in enumerate(templates, 1)
+            ]
         if typed != (DEFAULT,):  # `{{ default }}` alone is Sentry's own grouping: no line needed
             lines.append(Line(exception_type, None, typed))
     return lines
@@ -62,8 +77,10 @@ def split_lines(groups: list[Group]) -> list[Line]:
 
 def split_rule_text(*, lines: list[Line], heading: str, examples: dict[str, str]) -> str:
     """The rule as pasted into Sentry. `examples`: a raw message per template, to check spacing."""
-    body = [line.text(loose_spaces=_irregular_spaces(examples.get(line.message_template or "", "")))
-            for line in lines]
+    body = [
+        line.text(loose_spaces=_irregular_spaces(examples.get(line.message_template or "", "")))
+        for line in lines
+    ]
     return "\n".join([f"# {heading}", *dict.fromkeys(body)])
 
 
@@ -121,8 +138,10 @@ def _irregular_spaces(value: str) -> bool:
 
 def merge_rule_text(*, group: Group, labels: list[str], projects: list[str]) -> str:
     """One fingerprint for the error the merged issues share (Sentry merges the existing issues by hand)."""
-    heading = [f"# Merge {', '.join(labels)}: same service, inner exception, message and culprit: Triage Portal",
-               "# In Sentry select these issues in the issue list and Merge; this rule keeps new events together."]
+    heading = [
+        f"# Merge {', '.join(labels)}: same service, inner exception, message and culprit: Triage Portal",
+        "# In Sentry select these issues in the issue list and Merge; this rule keeps new events together.",
+    ]
     if len(projects) > 1:
         heading.append(f"# They are in {len(projects)} projects ({', '.join(projects)}): paste it in each.")
     values = (SERVICE, _constant(group.exception_type or "error"), template_label(group.message_template, 1))

@@ -21,7 +21,9 @@ class Suggestion(models.Model):
     key = models.CharField(max_length=80, unique=True)
     # The item to split; for a merge, its busiest item.
     item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
-    items = models.ManyToManyField("triage.TriageItem", through="SuggestionItem", related_name="grouping_suggestions")
+    items = models.ManyToManyField(
+        "triage.TriageItem", through="SuggestionItem", related_name="grouping_suggestions"
+    )
     # [{service, exception_type, message_template, events, share, example: {...}}], busiest first;
     # merges have one group per item (with item_id).
     groups = models.JSONField(default=list)
@@ -33,14 +35,21 @@ class Suggestion(models.Model):
     mix = models.JSONField(default=dict)
     signature = models.CharField(max_length=40)
     active = models.BooleanField(default=True)  # false once a recompute no longer finds it
-    dismissal = models.ForeignKey("Dismissal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    dismissal = models.ForeignKey(
+        "Dismissal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     found_at = models.DateTimeField(default=timezone.now)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-events", "-id"]
-        indexes = [models.Index(fields=["-events", "-id"], condition=models.Q(active=True, dismissal__isnull=True),
-                                name="suggestion_open_events")]
+        indexes = [
+            models.Index(
+                fields=["-events", "-id"],
+                condition=models.Q(active=True, dismissal__isnull=True),
+                name="suggestion_open_events",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.key}"
@@ -73,7 +82,9 @@ class Dismissal(models.Model):
 class ItemMix(models.Model):
     """An item's busiest (service, inner exception, template) over the last 30 days: merges compare these."""
 
-    item = models.OneToOneField("triage.TriageItem", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    item = models.OneToOneField(
+        "triage.TriageItem", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
     service = models.CharField(max_length=200)
     exception_type = models.CharField(max_length=200)
     message_template = models.CharField(max_length=500)
@@ -92,7 +103,9 @@ class RecomputeRun(models.Model):
         ITEM = "item"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    item = models.ForeignKey("triage.TriageItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    item = models.ForeignKey(
+        "triage.TriageItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     since_occurrence_id = models.BigIntegerField(default=0)
     watermark = models.BigIntegerField(default=0)  # the highest occurrence id when the run started
     items_examined = models.IntegerField(default=0)

@@ -15,8 +15,10 @@ class ExampleSerializer(serializers.Serializer):
 class GroupSerializer(serializers.Serializer):
     service = serializers.CharField(help_text="The event's `service` tag, else the Sentry project slug")
     exception_type = serializers.CharField(help_text="The innermost exception of the chain")
-    message_template = serializers.CharField(help_text="Its message with numbers, ids, UUIDs, hex, quoted strings, "
-                                             "paths, URLs and e-mails replaced by placeholders")
+    message_template = serializers.CharField(
+        help_text="Its message with numbers, ids, UUIDs, hex, quoted strings, "
+        "paths, URLs and e-mails replaced by placeholders"
+    )
     events = serializers.IntegerField(help_text="Events of the last 30 days")
     share = serializers.FloatField(help_text="Share of the suggestion's events, 0 to 1")
     example = ExampleSerializer(required=False)
@@ -38,8 +40,20 @@ class SuggestionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Suggestion
-        fields = ["id", "kind", "item_ids", "events", "groups", "other_events", "proposed_rule", "preview_issues",
-                  "signature", "dismissal", "found_at", "computed_at"]
+        fields = [
+            "id",
+            "kind",
+            "item_ids",
+            "events",
+            "groups",
+            "other_events",
+            "proposed_rule",
+            "preview_issues",
+            "signature",
+            "dismissal",
+            "found_at",
+            "computed_at",
+        ]
 
     def get_item_ids(self, suggestion) -> list[int]:
         return sorted(item.pk for item in suggestion.items.all())
@@ -47,9 +61,12 @@ class SuggestionSerializer(serializers.ModelSerializer):
 
 class SuggestionQuery(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Suggestion.Kind.choices, required=False)
-    item = serializers.IntegerField(required=False, min_value=1, help_text="Only suggestions involving this item")
-    dismissed = serializers.BooleanField(required=False, default=False,
-                                         help_text="true: the dismissed suggestions instead of the open ones")
+    item = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only suggestions involving this item"
+    )
+    dismissed = serializers.BooleanField(
+        required=False, default=False, help_text="true: the dismissed suggestions instead of the open ones"
+    )
 
 
 class DismissInput(serializers.Serializer):

@@ -22,18 +22,30 @@ def suggestion_list(request):
     kind = request.GET.get("kind") if request.GET.get("kind") in Suggestion.Kind.values else None
     dismissed = request.GET.get("show") == "dismissed"
     page = Paginator(selectors.suggestion_list(kind=kind, dismissed=dismissed), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    return render(request, "grouping/list.html", {
-        "page": page, "cards": [card(suggestion) for suggestion in page], "kind": kind, "dismissed": dismissed,
-        "counts": selectors.suggestion_counts(), "last_run": selectors.last_run(),
-        "may_dismiss": is_developer(request.user)})
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "grouping/list.html",
+        {
+            "page": page,
+            "cards": [card(suggestion) for suggestion in page],
+            "kind": kind,
+            "dismissed": dismissed,
+            "counts": selectors.suggestion_counts(),
+            "last_run": selectors.last_run(),
+            "may_dismiss": is_developer(request.user),
+        },
+    )
 
 
 @require_POST
 def suggestion_dismiss(request, suggestion_id):
     get_object_or_404(Suggestion, pk=suggestion_id)
     try:
-        services.suggestion_dismiss(suggestion_id=suggestion_id, user=request.user, reason=request.POST.get("reason"))
+        services.suggestion_dismiss(
+            suggestion_id=suggestion_id, user=request.user, reason=request.POST.get("reason")
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -54,11 +66,20 @@ def item_recompute(request, item_id):
 def card(suggestion: Suggestion) -> dict:
     """What a suggestion shows: its items, and each group with a link to its example event in Sentry."""
     items = {item.pk: item for item in suggestion.items.all()}
-    groups = [{**group, "item": items.get(group.get("item_id", suggestion.item_id)),
-               "event_url": _event_url(items.get(group.get("item_id", suggestion.item_id)), group)}
-              for group in suggestion.groups]
-    return {"suggestion": suggestion, "items": list(items.values()), "item": items.get(suggestion.item_id),
-            "groups": groups}
+    groups = [
+        {
+            **group,
+            "item": items.get(group.get("item_id", suggestion.item_id)),
+            "event_url": _event_url(items.get(group.get("item_id", suggestion.item_id)), group),
+        }
+        for group in suggestion.groups
+    ]
+    return {
+        "suggestion": suggestion,
+        "items": list(items.values()),
+        "item": items.get(suggestion.item_id),
+        "groups": groups,
+    }
 
 
 def _event_url(item, group) -> str:

@@ -33,8 +33,17 @@ class RunbookAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "team", "updated_at", "last_used_at"]
     list_filter = ["team"]
     search_fields = ["title", "slug"]
-    readonly_fields = ["slug", "title", "services", "team", "tags", "current_version", "created_at", "updated_at",
-                       "last_used_at"]
+    readonly_fields = [
+        "slug",
+        "title",
+        "services",
+        "team",
+        "tags",
+        "current_version",
+        "created_at",
+        "updated_at",
+        "last_used_at",
+    ]
     inlines = [MatcherInline, VersionInline]
 
     def has_add_permission(self, request):

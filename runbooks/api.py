@@ -58,8 +58,9 @@ class RunbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         params = self.request.query_params if self.action == "list" else {}
-        return selectors.runbook_search(q=params.get("q", ""), service=params.get("service", ""),
-                                        team=params.get("team", ""))
+        return selectors.runbook_search(
+            q=params.get("q", ""), service=params.get("service", ""), team=params.get("team", "")
+        )
 
     def get_serializer_class(self):
         return RunbookListSerializer if self.action == "list" else RunbookSerializer
@@ -70,18 +71,25 @@ class RunbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         except Runbook.DoesNotExist:
             raise Http404("No such runbook.") from None
 
-    @extend_schema(request=RunbookCreateInput, responses={201: RunbookSerializer},
-                   description="Create a runbook with its version 1. A bad matcher (e.g. a regex with "
-                   "lookaround, which RE2 cannot run) answers 400 naming it.")
+    @extend_schema(
+        request=RunbookCreateInput,
+        responses={201: RunbookSerializer},
+        description="Create a runbook with its version 1. A bad matcher (e.g. a regex with "
+        "lookaround, which RE2 cannot run) answers 400 naming it.",
+    )
     def create(self, request):
         data = _valid(RunbookCreateInput, request.data)
         runbook = services.runbook_create(user=request.user, **data)
-        return Response(RunbookSerializer(selectors.runbook_get(slug=runbook.slug)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            RunbookSerializer(selectors.runbook_get(slug=runbook.slug)).data, status=status.HTTP_201_CREATED
+        )
 
-    @extend_schema(request=RunbookPatchInput, responses=RunbookSerializer,
-                   description="A changed `body` inserts a new version (`version` in the answer); `matchers` "
-                   "replace all of them and re-link the open items they affect.")
+    @extend_schema(
+        request=RunbookPatchInput,
+        responses=RunbookSerializer,
+        description="A changed `body` inserts a new version (`version` in the answer); `matchers` "
+        "replace all of them and re-link the open items they affect.",
+    )
     def partial_update(self, request, slug=None):
         data = _valid(RunbookPatchInput, request.data)
         runbook = services.runbook_update(runbook=self.get_object(), user=request.user, **data)
@@ -95,29 +103,40 @@ class RunbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         parameters=[OpenApiParameter("from", int, required=True), OpenApiParameter("to", int, required=True)],
-        responses={200: DiffOutput, 400: OpenApiResponse(description="from/to missing or not numbers"),
-                   404: OpenApiResponse(description="no such version")},
+        responses={
+            200: DiffOutput,
+            400: OpenApiResponse(description="from/to missing or not numbers"),
+            404: OpenApiResponse(description="no such version"),
+        },
     )
     @action(detail=True, methods=["get"])
     def diff(self, request, slug=None):
         runbook = self.get_object()
         first, second = (_version_number(request.query_params, key) for key in ("from", "to"))
         old, new = _or_404(selectors.runbook_version_pair, runbook=runbook, first=first, second=second)
-        return Response({"from_version": old.number, "to_version": new.number, "unified": diffs.unified(old, new)})
+        return Response(
+            {"from_version": old.number, "to_version": new.number, "unified": diffs.unified(old, new)}
+        )
 
-    @extend_schema(request=RestoreInput, responses={201: RunbookSerializer, 404: OpenApiResponse(
-        description="no such version")}, description="Insert a copy of version N as the new current version.")
+    @extend_schema(
+        request=RestoreInput,
+        responses={201: RunbookSerializer, 404: OpenApiResponse(description="no such version")},
+        description="Insert a copy of version N as the new current version.",
+    )
     @action(detail=True, methods=["post"])
     def restore(self, request, slug=None):
         number = _valid(RestoreInput, request.data)["version"]
         runbook = self.get_object()
         _or_404(services.runbook_restore, runbook=runbook, user=request.user, number=number)
-        return Response(RunbookSerializer(selectors.runbook_get(slug=runbook.slug)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            RunbookSerializer(selectors.runbook_get(slug=runbook.slug)).data, status=status.HTTP_201_CREATED
+        )
 
-    @extend_schema(request=MatchInput, responses=inline_serializer(
-        "MatchResults", {"results": MatchOutput(many=True)}),
-        description="The runbooks matching an event-like object, most specific first.")
+    @extend_schema(
+        request=MatchInput,
+        responses=inline_serializer("MatchResults", {"results": MatchOutput(many=True)}),
+        description="The runbooks matching an event-like object, most specific first.",
+    )
     @action(detail=False, methods=["post"], pagination_class=None)
     def match(self, request):
         body = MatchInput(data=request.data)
@@ -148,6 +167,10 @@ def _or_404(function, **kwargs):
 
 def _match_row(match) -> dict:
     return {
-        "slug": match.runbook.slug, "title": match.runbook.title, "version": match.version.number,
-        "score": match.score, "group": match.group, "url": reverse("runbooks:detail", args=[match.runbook.slug]),
+        "slug": match.runbook.slug,
+        "title": match.runbook.title,
+        "version": match.version.number,
+        "score": match.score,
+        "group": match.group,
+        "url": reverse("runbooks:detail", args=[match.runbook.slug]),
     }

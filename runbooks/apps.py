@@ -12,4 +12,6 @@ class RunbooksConfig(AppConfig):
         from .models import Runbook
 
         # Deletion happens outside services (admin, cascades): the matcher index must still learn of it.
-        post_delete.connect(receivers.runbook_deleted, sender=Runbook, dispatch_uid="runbooks.runbook_deleted")
+        post_delete.connect(
+            receivers.runbook_deleted, sender=Runbook, dispatch_uid="runbooks.runbook_deleted"
+        )

@@ -17,8 +17,12 @@ class DiffLine:
 def unified(old, new) -> str:
     """A unified diff of two RunbookVersions' bodies, headed with their version numbers."""
     lines = difflib.unified_diff(
-        old.body.splitlines(), new.body.splitlines(),
-        fromfile=f"v{old.number}", tofile=f"v{new.number}", lineterm="", n=CONTEXT,
+        old.body.splitlines(),
+        new.body.splitlines(),
+        fromfile=f"v{old.number}",
+        tofile=f"v{new.number}",
+        lineterm="",
+        n=CONTEXT,
     )
     return "\n".join(lines)
 
@@ -43,7 +47,9 @@ def _hunk(group) -> DiffLine:
 
 def _opcode_lines(tag, a, b, i1, i2, j1, j2):
     if tag == "equal":
-        return [DiffLine("context", a[i], i + 1, j + 1) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)]
+        return [
+            DiffLine("context", a[i], i + 1, j + 1) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+        ]
     removed = [DiffLine("removed", a[i], old_number=i + 1) for i in range(i1, i2)]
     added = [DiffLine("added", b[j], new_number=j + 1) for j in range(j1, j2)]
     return removed + added

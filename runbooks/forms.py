@@ -15,16 +15,26 @@ def _split(text: str) -> list[str]:
 
 class RunbookForm(forms.Form):
     title = forms.CharField(max_length=200)
-    slug = forms.SlugField(max_length=100, help_text="Its address: /runbooks/<slug>/. It cannot change later.")
+    slug = forms.SlugField(
+        max_length=100, help_text="Its address: /runbooks/<slug>/. It cannot change later."
+    )
     services = forms.CharField(required=False, help_text="Service slugs, separated by commas.")
     team = forms.SlugField(required=False, max_length=100, help_text="Slug of the owning team.")
     tags = forms.CharField(required=False, help_text="Separated by commas.")
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 22, "class": "md-source"}), required=False,
-                           help_text="Markdown (CommonMark with tables).")
-    summary = forms.CharField(max_length=300, required=False, label="Change summary",
-                              help_text="What changed and why, for the history.")
-    matchers = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "class": "matchers"}), required=False,
-                               help_text=MATCHERS_HELP)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 22, "class": "md-source"}),
+        required=False,
+        help_text="Markdown (CommonMark with tables).",
+    )
+    summary = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Change summary",
+        help_text="What changed and why, for the history.",
+    )
+    matchers = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "class": "matchers"}), required=False, help_text=MATCHERS_HELP
+    )
 
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,7 +55,9 @@ class RunbookForm(forms.Form):
             raise ValidationError(str(exc)) from None
         specs = [spec for _, spec in found]
         lines = [number for number, _ in found]
-        problems = matcher_rules.check_all(specs, name=lambda i, spec: f"Line {lines[i]} ({spec.field} {spec.op} {spec.value!r})")
+        problems = matcher_rules.check_all(
+            specs, name=lambda i, spec: f"Line {lines[i]} ({spec.field} {spec.op} {spec.value!r})"
+        )
         if problems:
             raise ValidationError(problems)
         return specs
@@ -58,5 +70,9 @@ class RunbookForm(forms.Form):
 
 class FeedbackForm(forms.Form):
     kind = forms.ChoiceField(choices=RunbookFeedback.Kind.choices)
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, required=False,
-                              help_text="What was unclear or out of date?")
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+        help_text="What was unclear or out of date?",
+    )

@@ -27,15 +27,30 @@ from dataclasses import dataclass
 
 import re2
 
-FIELDS = ("service", "exception_type", "exception_value", "culprit", "fingerprint", "sentry_issue_id",
-          "level", "environment")
+FIELDS = (
+    "service",
+    "exception_type",
+    "exception_value",
+    "culprit",
+    "fingerprint",
+    "sentry_issue_id",
+    "level",
+    "environment",
+)
 TAG_PREFIX = "tag:"
 OPS = ("equals", "contains", "glob", "regex")
 TAG_KEY = re.compile(r"[A-Za-z0-9_.:\-]{1,100}")
 
 FIELD_WEIGHTS = {
-    "sentry_issue_id": 100_000, "fingerprint": 1_000, "exception_type": 100, "culprit": 40,
-    "exception_value": 30, "tag": 20, "service": 10, "environment": 5, "level": 2,
+    "sentry_issue_id": 100_000,
+    "fingerprint": 1_000,
+    "exception_type": 100,
+    "culprit": 40,
+    "exception_value": 30,
+    "tag": 20,
+    "service": 10,
+    "environment": 5,
+    "level": 2,
 }
 OP_FACTORS = {"equals": 3, "glob": 2, "contains": 2, "regex": 1}
 
@@ -45,7 +60,9 @@ MAX_PER_GROUP = 10
 MAX_PER_RUNBOOK = 50
 MAX_GROUP = 99
 INPUT_LIMIT = 1000
-REGEX_MAX_MEM = 1 << 20  # bytes per compiled regex, an eighth of RE2's default: an index holds a thousand of them
+REGEX_MAX_MEM = (
+    1 << 20
+)  # bytes per compiled regex, an eighth of RE2's default: an index holds a thousand of them
 COMPILED_CACHE = 4096  # more than the regexes of any real index, so a rebuild recompiles none
 
 
@@ -124,9 +141,15 @@ def _check_value(spec: MatcherSpec) -> None:
 
 NO_BACKTRACKING = "runbook regexes run on RE2, which has no backtracking"
 # The fragment RE2's error quotes → the construct a person wrote.
-UNSUPPORTED_GROUPS = {"(?=": "lookaround (?=…)", "(?!": "lookaround (?!…)", "(?<=": "lookaround (?<=…)",
-                      "(?<!": "lookaround (?<!…)", "(?>": "atomic group (?>…)", "(?P": "backreference (?P=…)",
-                      "(?(": "conditional (?(…)…)"}
+UNSUPPORTED_GROUPS = {
+    "(?=": "lookaround (?=…)",
+    "(?!": "lookaround (?!…)",
+    "(?<=": "lookaround (?<=…)",
+    "(?<!": "lookaround (?<!…)",
+    "(?>": "atomic group (?>…)",
+    "(?P": "backreference (?P=…)",
+    "(?(": "conditional (?(…)…)",
+}
 
 
 def regex_compile(pattern: str):
@@ -136,7 +159,9 @@ def regex_compile(pattern: str):
     except re2.error as exc:
         raise MatcherError(_refusal(_error_text(exc))) from None
     except UnicodeEncodeError:
-        raise MatcherError("invalid regex: it holds a character that is not valid text (a lone surrogate)") from None
+        raise MatcherError(
+            "invalid regex: it holds a character that is not valid text (a lone surrogate)"
+        ) from None
 
 
 @functools.lru_cache(maxsize=COMPILED_CACHE)  # re2's own cache keeps 128 patterns
@@ -169,8 +194,10 @@ def _refusal(error: str) -> str:
     if fragment == "\\Z":
         return "\\Z is not supported on RE2: write \\z for the end of the text"
     if kind.startswith("pattern too large"):
-        return (f"regex is too large: RE2 would need more than {REGEX_MAX_MEM >> 10} KiB for it; "
-                "use smaller repeat counts")
+        return (
+            f"regex is too large: RE2 would need more than {REGEX_MAX_MEM >> 10} KiB for it; "
+            "use smaller repeat counts"
+        )
     return f"invalid regex: {error}"
 
 

@@ -12,8 +12,10 @@ from itertools import groupby
 
 from .matcher_rules import MatcherError, MatcherSpec
 
-HELP = ("One matcher per line: field operator value. All lines of a block must match; "
-        "a blank line starts another block. Regexes use RE2 syntax: no lookaround or backreferences.")
+HELP = (
+    "One matcher per line: field operator value. All lines of a block must match; "
+    "a blank line starts another block. Regexes use RE2 syntax: no lookaround or backreferences."
+)
 
 
 def parse_matchers(text: str) -> list[tuple[int, MatcherSpec]]:
@@ -34,7 +36,9 @@ def parse_matchers(text: str) -> list[tuple[int, MatcherSpec]]:
 def _spec(number, line, group) -> MatcherSpec:
     parts = line.split(None, 2)
     if len(parts) < 3:
-        raise MatcherError(f"Line {number}: write `field operator value`, e.g. `exception_type equals KeyError`.")
+        raise MatcherError(
+            f"Line {number}: write `field operator value`, e.g. `exception_type equals KeyError`."
+        )
     field, op, value = parts
     return MatcherSpec(group=group, field=field, op=op.lower(), value=value)
 

@@ -59,7 +59,9 @@ class MatchFacts:
 
 def _fingerprint_parts(fingerprint) -> tuple[str, ...]:
     """Each part, and for a composite fingerprint also the parts joined by spaces."""
-    parts = (fingerprint,) if isinstance(fingerprint, str) else tuple(str(part) for part in fingerprint if part)
+    parts = (
+        (fingerprint,) if isinstance(fingerprint, str) else tuple(str(part) for part in fingerprint if part)
+    )
     return parts + ((" ".join(parts),) if len(parts) > 1 else ())
 
 
@@ -191,11 +193,15 @@ def stored_token() -> str:
 def build_index(token: str) -> MatcherIndex:
     runbooks = {
         pk: (RunbookRef(pk, slug, title, team), VersionRef(version_id, number, pk))
-        for pk, slug, title, team, version_id, number in Runbook.objects.filter(current_version__isnull=False)
-        .values_list("pk", "slug", "title", "team", "current_version_id", "current_version__number")
+        for pk, slug, title, team, version_id, number in Runbook.objects.filter(
+            current_version__isnull=False
+        ).values_list("pk", "slug", "title", "team", "current_version_id", "current_version__number")
     }
-    rows = (RunbookMatcher.objects.filter(runbook_id__in=runbooks).order_by("runbook_id", "group", "id")
-            .values_list("runbook_id", "group", "field", "op", "value"))
+    rows = (
+        RunbookMatcher.objects.filter(runbook_id__in=runbooks)
+        .order_by("runbook_id", "group", "id")
+        .values_list("runbook_id", "group", "field", "op", "value")
+    )
     by_group = defaultdict(list)
     for runbook_id, number, name, op, value in rows.iterator(chunk_size=5000):
         by_group[(runbook_id, number)].append((name, op, value))
@@ -204,12 +210,20 @@ def build_index(token: str) -> MatcherIndex:
 
 def _filed(token, runbooks, by_group) -> MatcherIndex:
     """File each group under its rarest equals-matcher: the lookup then reads as few groups as the data allows."""
-    keys = {group: {(name, value) for name, op, value in specs if op == "equals"} for group, specs in by_group.items()}
+    keys = {
+        group: {(name, value) for name, op, value in specs if op == "equals"}
+        for group, specs in by_group.items()
+    }
     filed = Counter(key for group_keys in keys.values() for key in group_keys)
     anchored, unanchored = defaultdict(list), []
     for (runbook_id, number), specs in by_group.items():
         anchor = min(keys[(runbook_id, number)], key=lambda key: (filed[key], key), default=None)
-        group = _Group(runbook_id, number, sum(matcher_rules.score(name, op) for name, op, _ in specs), _checks(specs, anchor))
+        group = _Group(
+            runbook_id,
+            number,
+            sum(matcher_rules.score(name, op) for name, op, _ in specs),
+            _checks(specs, anchor),
+        )
         (anchored[anchor] if anchor else unanchored).append(group)
     return MatcherIndex(token, runbooks, dict(anchored), unanchored)
 
@@ -219,8 +233,10 @@ CHEAP_FIRST = {"equals": 0, "contains": 1, "glob": 2, "regex": 3}
 
 def _checks(specs, anchor) -> tuple:
     """The group's checks without its anchor (the lookup found it), cheapest first."""
-    rest = sorted((spec for spec in specs if spec[1] != "equals" or (spec[0], spec[2]) != anchor),
-                  key=lambda spec: CHEAP_FIRST[spec[1]])
+    rest = sorted(
+        (spec for spec in specs if spec[1] != "equals" or (spec[0], spec[2]) != anchor),
+        key=lambda spec: CHEAP_FIRST[spec[1]],
+    )
     return tuple((op == "contains", name, _predicate(name, op, value)) for name, op, value in rest)
 
 

@@ -25,8 +25,9 @@ class Runbook(models.Model):
     team = models.SlugField(max_length=100, blank=True, help_text="Slug of the owning team.")
     tags = models.JSONField(default=list, blank=True)
     # Always the newest version: every edit and every restore inserts one (Wagtail's latest_revision).
-    current_version = models.ForeignKey("RunbookVersion", null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+")
+    current_version = models.ForeignKey(
+        "RunbookVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -58,8 +59,9 @@ class RunbookVersion(models.Model):
     number = models.PositiveIntegerField()
     body = models.TextField(blank=True)
     summary = models.CharField(max_length=300, blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     restored_from = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -116,15 +118,19 @@ class RunbookFeedback(models.Model):
         OUTDATED = "outdated"
 
     runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="feedback")
-    version = models.ForeignKey(RunbookVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(
+        RunbookVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     comment = models.TextField(blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

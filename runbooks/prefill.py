@@ -5,8 +5,8 @@ triage links to /runbooks/new/?title=…&service=…&exception_type=…&exceptio
 
 from django.utils.text import slugify
 
-from .matcher_text import format_matchers
 from .matcher_rules import MatcherSpec
+from .matcher_text import format_matchers
 
 SECTIONS = ("Impact", "Is action needed?", "Steps", "Data fix (ops)", "Prevention")
 HINTS = {

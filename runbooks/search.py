@@ -38,25 +38,35 @@ def runbook_search(*, q: str = "", service: str = "", team: str = "") -> QuerySe
 
 def listed() -> QuerySet:
     """Every runbook with what a list row shows (its current version, without the body) and its use count."""
-    return (Runbook.objects.select_related("current_version").defer("search_document", "current_version__body")
-            .annotate(use_count=Count("uses")))
+    return (
+        Runbook.objects.select_related("current_version")
+        .defer("search_document", "current_version__body")
+        .annotate(use_count=Count("uses"))
+    )
 
 
 def _full_text(runbooks, q):
     query = SearchQuery(q, search_type="websearch", config=CONFIG)
-    return (runbooks.filter(search_document__matches=query)
-            .annotate(rank=SearchRank(F("search_document"), query))
-            .order_by("-rank", "-use_count", "title", "id"))
+    return (
+        runbooks.filter(search_document__matches=query)
+        .annotate(rank=SearchRank(F("search_document"), query))
+        .order_by("-rank", "-use_count", "title", "id")
+    )
 
 
 def _words(runbooks, q):
     """SQLite: every word in the title, slug or body; title hits first."""
     words = q.split()[:10]
     for word in words:
-        runbooks = runbooks.filter(Q(title__icontains=word) | Q(slug__icontains=word)
-                                   | Q(current_version__body__icontains=word))
-    in_title = Case(When(title__icontains=q, then=Value(2)), When(title__icontains=words[0], then=Value(1)),
-                    default=Value(0), output_field=IntegerField())
+        runbooks = runbooks.filter(
+            Q(title__icontains=word) | Q(slug__icontains=word) | Q(current_version__body__icontains=word)
+        )
+    in_title = Case(
+        When(title__icontains=q, then=Value(2)),
+        When(title__icontains=words[0], then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
     return runbooks.annotate(rank=in_title).order_by("-rank", "-use_count", "title", "id")
 
 

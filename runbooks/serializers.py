@@ -9,8 +9,11 @@ from .models import Runbook, RunbookMatcher, RunbookVersion
 
 class MatcherSerializer(serializers.Serializer):
     group = serializers.IntegerField(min_value=0, max_value=matcher_rules.MAX_GROUP, default=0)
-    field = serializers.CharField(max_length=120, help_text="service, exception_type, exception_value, culprit, "
-                                  "fingerprint, sentry_issue_id, level, environment, or tag:<key>")
+    field = serializers.CharField(
+        max_length=120,
+        help_text="service, exception_type, exception_value, culprit, "
+        "fingerprint, sentry_issue_id, level, environment, or tag:<key>",
+    )
     op = serializers.ChoiceField(choices=matcher_rules.OPS, default="equals")
     value = serializers.CharField(max_length=matcher_rules.MAX_VALUE_LENGTH, trim_whitespace=False)
 
@@ -36,8 +39,18 @@ class RunbookListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Runbook
-        fields = ["slug", "title", "services", "team", "tags", "version", "changed_at", "use_count",
-                  "created_at", "last_used_at"]
+        fields = [
+            "slug",
+            "title",
+            "services",
+            "team",
+            "tags",
+            "version",
+            "changed_at",
+            "use_count",
+            "created_at",
+            "last_used_at",
+        ]
 
 
 class RunbookSerializer(RunbookListSerializer):
@@ -48,7 +61,11 @@ class RunbookSerializer(RunbookListSerializer):
 
     class Meta(RunbookListSerializer.Meta):
         fields = [f for f in RunbookListSerializer.Meta.fields if f != "use_count"] + [
-            "body", "summary", "author", "matchers"]
+            "body",
+            "summary",
+            "author",
+            "matchers",
+        ]
 
     def get_author(self, runbook) -> str | None:
         author = runbook.current_version.author
@@ -68,11 +85,13 @@ class RunbookCreateInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=200_000)
     summary = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    services = serializers.ListField(child=serializers.SlugField(max_length=100), max_length=20, required=False,
-                                     default=list)
+    services = serializers.ListField(
+        child=serializers.SlugField(max_length=100), max_length=20, required=False, default=list
+    )
     team = serializers.SlugField(max_length=100, required=False, allow_blank=True, default="")
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20, required=False,
-                                 default=list)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=20, required=False, default=list
+    )
     matchers = MatcherListField(required=False, default=list)
 
 
@@ -80,7 +99,9 @@ class RunbookPatchInput(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     body = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=200_000, required=False)
     summary = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    services = serializers.ListField(child=serializers.SlugField(max_length=100), max_length=20, required=False)
+    services = serializers.ListField(
+        child=serializers.SlugField(max_length=100), max_length=20, required=False
+    )
     team = serializers.SlugField(max_length=100, required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20, required=False)
     matchers = MatcherListField(required=False)
@@ -114,9 +135,13 @@ class MatchInput(serializers.Serializer):
     project = serializers.CharField(required=False, allow_blank=True, max_length=200)
     exception_type = serializers.CharField(required=False, allow_blank=True, max_length=500)
     exception_value = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    exception = serializers.JSONField(required=False, help_text='Sentry\'s {"values": [{"type", "value"}, …]}')
+    exception = serializers.JSONField(
+        required=False, help_text='Sentry\'s {"values": [{"type", "value"}, …]}'
+    )
     culprit = serializers.CharField(required=False, allow_blank=True, max_length=1000)
-    fingerprint = serializers.ListField(child=serializers.CharField(max_length=1000), max_length=50, required=False)
+    fingerprint = serializers.ListField(
+        child=serializers.CharField(max_length=1000), max_length=50, required=False
+    )
     sentry_issue_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     issue_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     level = serializers.CharField(required=False, allow_blank=True, max_length=32)
@@ -133,7 +158,9 @@ class MatchInput(serializers.Serializer):
     def validate_tags(self, value) -> dict:
         pairs = list(value.items()) if isinstance(value, dict) else value
         if not isinstance(pairs, list) or any(_tag_pair(pair) is None for pair in pairs):
-            raise serializers.ValidationError('Expected {key: value}, [[key, value], …] or [{"key": …, "value": …}].')
+            raise serializers.ValidationError(
+                'Expected {key: value}, [[key, value], …] or [{"key": …, "value": …}].'
+            )
         # Sentry sends null for a tag without a value: such a tag matches nothing.
         return {str(key): str(tag) for key, tag in map(_tag_pair, pairs) if tag is not None}
 

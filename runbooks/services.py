@@ -33,12 +33,27 @@ MAX_LIST = 20
 
 
 @transaction.atomic
-def runbook_create(*, user, slug: str, title: str, body: str, summary: str = "", services: Iterable[str] = (),
-                   team: str = "", tags: Iterable[str] = (), matchers: Iterable = ()) -> Runbook:
+def runbook_create(
+    *,
+    user,
+    slug: str,
+    title: str,
+    body: str,
+    summary: str = "",
+    services: Iterable[str] = (),
+    team: str = "",
+    tags: Iterable[str] = (),
+    matchers: Iterable = (),
+) -> Runbook:
     require_editor(user)
     specs = matcher_specs(matchers)
-    runbook = Runbook(slug=_clean_slug(slug), title=_clean_title(title), services=_slugs(services, "services"),
-                      team=_team(team), tags=_tags(tags))
+    runbook = Runbook(
+        slug=_clean_slug(slug),
+        title=_clean_title(title),
+        services=_slugs(services, "services"),
+        team=_team(team),
+        tags=_tags(tags),
+    )
     try:
         with transaction.atomic():
             runbook.save(force_insert=True)
@@ -53,9 +68,18 @@ def runbook_create(*, user, slug: str, title: str, body: str, summary: str = "",
 
 
 @transaction.atomic
-def runbook_update(*, runbook: Runbook, user, body: str | None = None, summary: str = "", title: str | None = None,
-                   services: Iterable[str] | None = None, team: str | None = None, tags: Iterable[str] | None = None,
-                   matchers: Iterable | None = None) -> Runbook:
+def runbook_update(
+    *,
+    runbook: Runbook,
+    user,
+    body: str | None = None,
+    summary: str = "",
+    title: str | None = None,
+    services: Iterable[str] | None = None,
+    team: str | None = None,
+    tags: Iterable[str] | None = None,
+    matchers: Iterable | None = None,
+) -> Runbook:
     """Change what was given. A changed body inserts a new version; matchers given replace all of them."""
     require_editor(user)
     specs = None if matchers is None else matcher_specs(matchers)
@@ -95,8 +119,9 @@ def runbook_restore(*, runbook: Runbook, user, number: int) -> RunbookVersion:
     old = RunbookVersion.objects.filter(runbook=locked, number=number).first()
     if old is None:
         raise RunbookVersion.DoesNotExist(f"{locked.slug} has no version {number}.")
-    version = _version_insert(locked, body=old.body, summary=f"Restored version {number}", user=user,
-                              restored_from=number)
+    version = _version_insert(
+        locked, body=old.body, summary=f"Restored version {number}", user=user, restored_from=number
+    )
     search_document_refresh(runbook_ids=[locked.pk])
     matcher_index_touch()
     return version
@@ -106,7 +131,11 @@ def _version_insert(runbook, *, body, summary, user, restored_from=None) -> Runb
     """The next number under the runbook's row lock (the unique constraint backs it up)."""
     latest = runbook.versions.aggregate(latest=Max("number"))["latest"] or 0
     version = RunbookVersion.objects.create(
-        runbook=runbook, number=latest + 1, body=body, summary=summary[:300], author=user,
+        runbook=runbook,
+        number=latest + 1,
+        body=body,
+        summary=summary[:300],
+        author=user,
         restored_from=restored_from,
     )
     runbook.current_version = version
@@ -150,8 +179,12 @@ def matcher_specs(matchers: Iterable) -> list[matcher_rules.MatcherSpec]:
 def _as_spec(matcher) -> matcher_rules.MatcherSpec:
     if isinstance(matcher, matcher_rules.MatcherSpec):
         return matcher
-    return matcher_rules.MatcherSpec(group=matcher.get("group", 0), field=str(matcher.get("field", "")),
-                             op=str(matcher.get("op", "equals")), value=matcher.get("value", ""))
+    return matcher_rules.MatcherSpec(
+        group=matcher.get("group", 0),
+        field=str(matcher.get("field", "")),
+        op=str(matcher.get("op", "equals")),
+        value=matcher.get("value", ""),
+    )
 
 
 def _normalized(spec: matcher_rules.MatcherSpec) -> matcher_rules.MatcherSpec:
@@ -175,8 +208,13 @@ def runbook_feedback_add(*, runbook: Runbook, user, kind: str, comment: str = ""
     """Anyone logged in may flag a runbook as unclear or outdated."""
     if kind not in RunbookFeedback.Kind.values:
         raise ValidationError({"kind": [f"Choose one of {', '.join(RunbookFeedback.Kind.values)}."]})
-    return RunbookFeedback.objects.create(runbook=runbook, version_id=runbook.current_version_id, kind=kind,
-                                          comment=comment.strip()[:5000], author=user)
+    return RunbookFeedback.objects.create(
+        runbook=runbook,
+        version_id=runbook.current_version_id,
+        kind=kind,
+        comment=comment.strip()[:5000],
+        author=user,
+    )
 
 
 def runbook_feedback_resolve(*, feedback: RunbookFeedback, user) -> RunbookFeedback:
@@ -193,8 +231,17 @@ KEEP = object()  # runbook_use_update: leave this field as it is
 
 
 @transaction.atomic
-def runbook_use_record(*, version, item_ref: int, item_title: str, item_url: str, linked_at,
-                       decided_at=None, resolved_at=None, helped: bool | None = None) -> RunbookUse:
+def runbook_use_record(
+    *,
+    version,
+    item_ref: int,
+    item_title: str,
+    item_url: str,
+    linked_at,
+    decided_at=None,
+    resolved_at=None,
+    helped: bool | None = None,
+) -> RunbookUse:
     """Upsert the use of `version`'s runbook by item `item_ref`.
 
     `version` is a RunbookVersion or a match's VersionRef (both have pk and runbook_id). Until
@@ -205,16 +252,21 @@ def runbook_use_record(*, version, item_ref: int, item_title: str, item_url: str
     use.item_title, use.item_url = item_title[:300], item_url[:500]
     if use.decided_at is None:
         use.version_id = version.pk
-    _use_apply(use, decided_at=decided_at or KEEP, resolved_at=resolved_at or KEEP,
-               helped=KEEP if helped is None else helped)
+    _use_apply(
+        use,
+        decided_at=decided_at or KEEP,
+        resolved_at=resolved_at or KEEP,
+        helped=KEEP if helped is None else helped,
+    )
     use.save()
     _runbook_used(use.runbook_id, linked_at)
     return use
 
 
 @transaction.atomic
-def runbook_use_update(*, runbook_id: int, item_ref: int, decided_at=KEEP, resolved_at=KEEP,
-                       helped=KEEP) -> RunbookUse | None:
+def runbook_use_update(
+    *, runbook_id: int, item_ref: int, decided_at=KEEP, resolved_at=KEEP, helped=KEEP
+) -> RunbookUse | None:
     """Record a decision, a resolution (None: reopened) or whether it helped; None when no such use.
 
     The first decision pins the runbook's version current at that moment.
@@ -231,7 +283,9 @@ def runbook_use_update(*, runbook_id: int, item_ref: int, decided_at=KEEP, resol
 
 def runbook_use_forget(*, runbook_id: int, item_ref: int) -> bool:
     """Drop a use not decided yet (the item was re-linked to another runbook); decided uses stay history."""
-    deleted, _ = RunbookUse.objects.filter(runbook_id=runbook_id, item_ref=item_ref, decided_at__isnull=True).delete()
+    deleted, _ = RunbookUse.objects.filter(
+        runbook_id=runbook_id, item_ref=item_ref, decided_at__isnull=True
+    ).delete()
     return bool(deleted)
 
 
@@ -253,7 +307,9 @@ def _use_apply(use, *, decided_at, resolved_at, helped):
 
 
 def _runbook_used(runbook_id, at):
-    Runbook.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=at), pk=runbook_id).update(last_used_at=at)
+    Runbook.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=at), pk=runbook_id).update(
+        last_used_at=at
+    )
 
 
 # --- Field checks ----------------------------------------------------------------------------------
@@ -278,7 +334,9 @@ def _clean_title(title) -> str:
 def _slugs(values, name) -> list[str]:
     slugs = list(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
     if len(slugs) > MAX_LIST or not all(SLUG.fullmatch(s) and len(s) <= 100 for s in slugs):
-        raise ValidationError({name: [f"Give at most {MAX_LIST} slugs (lower-case letters, digits, - and _)."]})
+        raise ValidationError(
+            {name: [f"Give at most {MAX_LIST} slugs (lower-case letters, digits, - and _)."]}
+        )
     return slugs
 
 

@@ -70,11 +70,15 @@ def _on_postgresql(uses):
 
 def _in_python(uses):
     rows = uses.values("version__number").annotate(**COUNTS).order_by("-version__number")
-    sample = list(uses.order_by("-linked_at").values_list("version__number", "linked_at", "decided_at",
-                                                            "resolved_at")[:SQLITE_MEDIAN_SAMPLE])
+    sample = list(
+        uses.order_by("-linked_at").values_list("version__number", "linked_at", "decided_at", "resolved_at")[
+            :SQLITE_MEDIAN_SAMPLE
+        ]
+    )
     per_version = [
         _row(row, number, *_medians(s for s in sample if s[0] == number))
-        for row in rows for number in [row["version__number"]]
+        for row in rows
+        for number in [row["version__number"]]
     ]
     return _total(per_version, *_medians(sample)), per_version
 
@@ -83,12 +87,16 @@ def _medians(sample) -> tuple[timedelta | None, timedelta | None]:
     sample = list(sample)
     decided = [decided - linked for _, linked, decided, _ in sample if decided]
     resolved = [resolved - linked for _, linked, _, resolved in sample if resolved]
-    return (statistics.median(decided) if decided else None, statistics.median(resolved) if resolved else None)
+    return (
+        statistics.median(decided) if decided else None,
+        statistics.median(resolved) if resolved else None,
+    )
 
 
 def _row(row, number, to_decision=None, to_resolution=None) -> Usefulness:
     return Usefulness(
-        version=number, **{key: row[key] for key in COUNTS},
+        version=number,
+        **{key: row[key] for key in COUNTS},
         median_to_decision=row.get("median_to_decision", to_decision),
         median_to_resolution=row.get("median_to_resolution", to_resolution),
     )
@@ -96,4 +104,6 @@ def _row(row, number, to_decision=None, to_resolution=None) -> Usefulness:
 
 def _total(per_version, to_decision, to_resolution) -> Usefulness:
     sums = {key: sum(getattr(one, key) for one in per_version) for key in COUNTS}
-    return Usefulness(version=None, **sums, median_to_decision=to_decision, median_to_resolution=to_resolution)
+    return Usefulness(
+        version=None, **sums, median_to_decision=to_decision, median_to_resolution=to_resolution
+    )

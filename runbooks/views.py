@@ -10,11 +10,11 @@ from django.views.decorators.http import require_POST
 from . import diffs, selectors, services, stats
 from .forms import FeedbackForm, RunbookForm
 from .markdown import render as render_markdown
+from .matcher_rules import MatcherSpec
 from .matcher_text import format_matchers
 from .models import Runbook, RunbookFeedback, RunbookVersion
 from .permissions import can_edit, require_editor
 from .prefill import initial_from_item, template_body
-from .matcher_rules import MatcherSpec
 
 PAGE_SIZE = 50
 
@@ -23,27 +23,39 @@ def runbook_list(request):
     q, service, team = (request.GET.get(key, "").strip() for key in ("q", "service", "team"))
     found = selectors.runbook_search(q=q, service=service, team=team)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "runbooks/list.html", {
-        "page": page, "runbooks": page.object_list, "q": q, "service": service, "team": team,
-        "can_edit": can_edit(request.user),
-    })
+    return render(
+        request,
+        "runbooks/list.html",
+        {
+            "page": page,
+            "runbooks": page.object_list,
+            "q": q,
+            "service": service,
+            "team": team,
+            "can_edit": can_edit(request.user),
+        },
+    )
 
 
 def runbook_detail(request, slug):
     runbook = _runbook(slug)
     overall, per_version = stats.runbook_usefulness(runbook=runbook)
-    return render(request, "runbooks/detail.html", {
-        "runbook": runbook,
-        "body": render_markdown(runbook.current_version.body),
-        "overall": overall,
-        "per_version": per_version,
-        "uses": selectors.runbook_recent_uses(runbook=runbook),
-        "matchers": selectors.runbook_matchers(runbook=runbook),
-        "feedback": selectors.runbook_open_feedback(runbook=runbook),
-        "feedback_form": FeedbackForm(),
-        "stale": runbook.is_stale(),
-        "can_edit": can_edit(request.user),
-    })
+    return render(
+        request,
+        "runbooks/detail.html",
+        {
+            "runbook": runbook,
+            "body": render_markdown(runbook.current_version.body),
+            "overall": overall,
+            "per_version": per_version,
+            "uses": selectors.runbook_recent_uses(runbook=runbook),
+            "matchers": selectors.runbook_matchers(runbook=runbook),
+            "feedback": selectors.runbook_open_feedback(runbook=runbook),
+            "feedback_form": FeedbackForm(),
+            "stale": runbook.is_stale(),
+            "can_edit": can_edit(request.user),
+        },
+    )
 
 
 def runbook_new(request):
@@ -81,26 +93,43 @@ def runbook_edit(request, slug):
 
 
 def _initial(runbook) -> dict:
-    specs = [MatcherSpec(m.group, m.field, m.op, m.value) for m in selectors.runbook_matchers(runbook=runbook)]
+    specs = [
+        MatcherSpec(m.group, m.field, m.op, m.value) for m in selectors.runbook_matchers(runbook=runbook)
+    ]
     return {
-        "title": runbook.title, "services": ", ".join(runbook.services), "team": runbook.team,
-        "tags": ", ".join(runbook.tags), "body": runbook.current_version.body, "matchers": format_matchers(specs),
+        "title": runbook.title,
+        "services": ", ".join(runbook.services),
+        "team": runbook.team,
+        "tags": ", ".join(runbook.tags),
+        "body": runbook.current_version.body,
+        "matchers": format_matchers(specs),
     }
 
 
 def _form_page(request, form, runbook):
     body = form.data.get("body") if form.is_bound else None
-    return render(request, "runbooks/form.html", {
-        "form": form, "runbook": runbook,
-        "preview": render_markdown(body) if body is not None and "preview" in request.POST else None,
-    })
+    return render(
+        request,
+        "runbooks/form.html",
+        {
+            "form": form,
+            "runbook": runbook,
+            "preview": render_markdown(body) if body is not None and "preview" in request.POST else None,
+        },
+    )
 
 
 def runbook_history(request, slug):
     runbook = _runbook(slug)
-    return render(request, "runbooks/history.html", {
-        "runbook": runbook, "versions": selectors.runbook_versions(runbook=runbook), "can_edit": can_edit(request.user),
-    })
+    return render(
+        request,
+        "runbooks/history.html",
+        {
+            "runbook": runbook,
+            "versions": selectors.runbook_versions(runbook=runbook),
+            "can_edit": can_edit(request.user),
+        },
+    )
 
 
 def runbook_version(request, slug, number):
@@ -109,9 +138,16 @@ def runbook_version(request, slug, number):
         version = selectors.runbook_version(runbook=runbook, number=number)
     except RunbookVersion.DoesNotExist:
         raise Http404("No such version.") from None
-    return render(request, "runbooks/version.html", {
-        "runbook": runbook, "version": version, "body": render_markdown(version.body), "can_edit": can_edit(request.user),
-    })
+    return render(
+        request,
+        "runbooks/version.html",
+        {
+            "runbook": runbook,
+            "version": version,
+            "body": render_markdown(version.body),
+            "can_edit": can_edit(request.user),
+        },
+    )
 
 
 def runbook_diff(request, slug):
@@ -121,9 +157,16 @@ def runbook_diff(request, slug):
         old, new = selectors.runbook_version_pair(runbook=runbook, first=first, second=second)
     except RunbookVersion.DoesNotExist as exc:
         raise Http404(str(exc)) from None
-    return render(request, "runbooks/diff.html", {
-        "runbook": runbook, "old": old, "new": new, "lines": diffs.diff_lines(old, new),
-    })
+    return render(
+        request,
+        "runbooks/diff.html",
+        {
+            "runbook": runbook,
+            "old": old,
+            "new": new,
+            "lines": diffs.diff_lines(old, new),
+        },
+    )
 
 
 def _number(value) -> int:

@@ -14,12 +14,26 @@ _ids = itertools.count(1)
 
 def chain(inner_type, inner_value, outer_type="RequestFailed", outer_value="request failed"):
     """An exception chain as Sentry sends it: the innermost first, the outermost last."""
-    return {"values": [
-        {"type": inner_type, "value": inner_value,
-         "stacktrace": {"frames": [{"filename": "app/db.py", "function": "query", "lineno": 10, "in_app": True}]}},
-        {"type": outer_type, "value": outer_value,
-         "stacktrace": {"frames": [{"filename": "app/views.py", "function": "handle", "lineno": 3, "in_app": True}]}},
-    ]}
+    return {
+        "values": [
+            {
+                "type": inner_type,
+                "value": inner_value,
+                "stacktrace": {
+                    "frames": [{"filename": "app/db.py", "function": "query", "lineno": 10, "in_app": True}]
+                },
+            },
+            {
+                "type": outer_type,
+                "value": outer_value,
+                "stacktrace": {
+                    "frames": [
+                        {"filename": "app/views.py", "function": "handle", "lineno": 3, "in_app": True}
+                    ]
+                },
+            },
+        ]
+    }
 
 
 def send_events(client, *, issue_id, service, inner_type, value, count, hours_ago=1, **event):
@@ -27,9 +41,14 @@ def send_events(client, *, issue_id, service, inner_type, value, count, hours_ag
     at = datetime.now(UTC) - timedelta(hours=hours_ago)
     for n in range(count):
         value_n = value.format(n=n, id=f"{next(_ids):08x}-7425-40de-944b-e07dc4f1d8b0")
-        payload = event_payload(f"ev-{next(_ids)}", issue_id=issue_id, exception=chain(inner_type, value_n),
-                                tags=[["service", service], ["level", "error"]],
-                                timestamp=(at + timedelta(seconds=n)).isoformat(), **event)
+        payload = event_payload(
+            f"ev-{next(_ids)}",
+            issue_id=issue_id,
+            exception=chain(inner_type, value_n),
+            tags=[["service", service], ["level", "error"]],
+            timestamp=(at + timedelta(seconds=n)).isoformat(),
+            **event,
+        )
         assert post_webhook(client, "event_alert", payload).status_code == 202
     process_pending()
 
@@ -40,7 +59,9 @@ def split_issue(client, issue_id) -> TriageItem:
 
     for service in ("checkout-api", "billing-worker"):
         for inner in ("KeyError", "TimeoutError"):
-            send_events(client, issue_id=issue_id, service=service, inner_type=inner, value="'sku-{n}'", count=5)
+            send_events(
+                client, issue_id=issue_id, service=service, inner_type=inner, value="'sku-{n}'", count=5
+            )
     suggestions_recompute(full=True)
     return item_of(issue_id)
 
@@ -54,10 +75,18 @@ def bulk_occurrences(item, *, service, exception_type, template, count, at=None)
     """Many occurrences at once, for volume (the columns as intake would compute them)."""
     at = at or datetime.now(UTC) - timedelta(hours=2)
     Occurrence.objects.bulk_create(
-        Occurrence(event_id=f"bulk-{next(_ids)}", item=item, timestamp=at, service_key=service,
-                   inner_exception_type=exception_type, exception_type=exception_type, message_template=template,
-                   exception_value=template)
-        for _ in range(count))
+        Occurrence(
+            event_id=f"bulk-{next(_ids)}",
+            item=item,
+            timestamp=at,
+            service_key=service,
+            inner_exception_type=exception_type,
+            exception_type=exception_type,
+            message_template=template,
+            exception_value=template,
+        )
+        for _ in range(count)
+    )
 
 
 def item_of(issue_id) -> TriageItem:

@@ -77,7 +77,9 @@ def send_webhook(base_url, resource, payload):
     import requests
 
     body = compact(payload)
-    response = requests.post(base_url + WEBHOOK_URL, data=body, timeout=10, headers=wire_headers(body, resource))
+    response = requests.post(
+        base_url + WEBHOOK_URL, data=body, timeout=10, headers=wire_headers(body, resource)
+    )
     assert response.status_code == 202, response.text
     return response.json()["delivery"]
 
@@ -95,21 +97,42 @@ CHAINED_EXCEPTION = {
         {
             "type": "KeyError",
             "value": "'sku'",
-            "stacktrace": {"frames": [
-                {"filename": "checkout/cart.py", "function": "line_price", "lineno": 88, "in_app": True,
-                 "module": "checkout.cart", "context_line": "    return PRICES[line['sku']]"},
-            ]},
+            "stacktrace": {
+                "frames": [
+                    {
+                        "filename": "checkout/cart.py",
+                        "function": "line_price",
+                        "lineno": 88,
+                        "in_app": True,
+                        "module": "checkout.cart",
+                        "context_line": "    return PRICES[line['sku']]",
+                    },
+                ]
+            },
         },
         {
             "type": "PricingError",
             "value": "cannot price cart 42",
-            "stacktrace": {"frames": [
-                {"filename": "django/core/handlers/base.py", "function": "_get_response", "lineno": 197,
-                 "in_app": False, "module": "django.core.handlers.base",
-                 "context_line": "response = wrapped_callback(request, *callback_args, **callback_kwargs)"},
-                {"filename": "checkout/views.py", "function": "place_order", "lineno": 42, "in_app": True,
-                 "module": "checkout.views", "context_line": "    total = price_cart(cart)"},
-            ]},
+            "stacktrace": {
+                "frames": [
+                    {
+                        "filename": "django/core/handlers/base.py",
+                        "function": "_get_response",
+                        "lineno": 197,
+                        "in_app": False,
+                        "module": "django.core.handlers.base",
+                        "context_line": "response = wrapped_callback(request, *callback_args, **callback_kwargs)",
+                    },
+                    {
+                        "filename": "checkout/views.py",
+                        "function": "place_order",
+                        "lineno": 42,
+                        "in_app": True,
+                        "module": "checkout.views",
+                        "context_line": "    total = price_cart(cart)",
+                    },
+                ]
+            },
         },
     ]
 }

@@ -31,8 +31,13 @@ def database_url_for_tests():
 
 
 def process_env(**overrides):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test", "DATABASE_URL": database_url_for_tests(),
-           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": database_url_for_tests(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
     return {**env, **overrides}
 
 
@@ -46,8 +51,21 @@ def flush_broker():
 def celery_worker(tmp_path, concurrency=1, **env):
     """A real `celery worker` process (prefork) consuming from the test broker."""
     log = tmp_path / "worker.log"
-    command = [str(BIN / "celery"), "-A", "config", "worker", "-P", "prefork", "-c", str(concurrency),
-               "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
+    command = [
+        str(BIN / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "-P",
+        "prefork",
+        "-c",
+        str(concurrency),
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "INFO",
+    ]
     with _running(command, log, process_env(**env)) as process:
         wait_for(lambda: "ready." in log.read_text(), timeout=30, message=f"worker ready ({log})")
         yield process
@@ -71,8 +89,9 @@ def pool_children(process):
 @contextmanager
 def _running(command, log_path, env):
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             yield process
         finally:

@@ -28,8 +28,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 EXAMPLES = 3  # per operation, persona and kind of data: 30 × 2 × 3 × 3 is at most 540 requests
 MIN_REQUESTS = 200
-CORPUS = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                  phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+CORPUS = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @pytest.fixture
@@ -47,10 +53,19 @@ def existing(alice):
     """One of each thing the API can change, to be found again after the corpus."""
     service = Service.objects.create(slug="checkout", name="Checkout")
     now = timezone.now()
-    item = TriageItem.objects.create(sentry_issue_id="4242", short_id="CHK-1", title="KeyError: 'sku'", service=service,
-                                     first_seen=now, last_seen=now, sentry_url="https://sentry.io/issues/4242/",
-                                     classification=TriageItem.Classification.DATA_FIX)
-    runbook = runbook_services.runbook_create(user=alice, slug="cart", title="Cart errors", body="## Steps\n\n1. Look.")
+    item = TriageItem.objects.create(
+        sentry_issue_id="4242",
+        short_id="CHK-1",
+        title="KeyError: 'sku'",
+        service=service,
+        first_seen=now,
+        last_seen=now,
+        sentry_url="https://sentry.io/issues/4242/",
+        classification=TriageItem.Classification.DATA_FIX,
+    )
+    runbook = runbook_services.runbook_create(
+        user=alice, slug="cart", title="Cart errors", body="## Steps\n\n1. Look."
+    )
     comment = actions.item_comment(item=item, user=alice, body="Seen on staging")
     fix = datafix_create(item=item, user=alice, description="Reset the cart")
     return {"item": item, "runbook": runbook, "comment": comment, "fix": fix}
@@ -80,8 +95,10 @@ def _nul(value):
 
 def hostile_strategies(operation, existing) -> list:
     fixed = path_parameters(operation, existing)
-    positive, negative = (operation.as_strategy(generation_mode=mode, path_parameters=fixed)
-                          for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE))
+    positive, negative = (
+        operation.as_strategy(generation_mode=mode, path_parameters=fixed)
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    )
     return [positive, negative, positive.map(with_nul)]
 
 
@@ -103,7 +120,9 @@ def corpus_run(strategy, token) -> int:
 
 def test_it_answers_hostile_api_requests_without_a_server_error(portal, existing, alice, bob):
     tokens = [Token.objects.create(user=user).key for user in (alice, bob)]
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", portal, headers={"Authorization": f"Token {tokens[0]}"})
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/schema/", portal, headers={"Authorization": f"Token {tokens[0]}"}
+    )
     operations = [result.ok() for result in schema.get_all_operations()]
     sent = 0
 

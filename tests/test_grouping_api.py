@@ -19,7 +19,9 @@ def suggestions(client):
     for service in ("checkout-api", "billing-worker"):
         send_events(client, issue_id="9001", service=service, inner_type="KeyError", value="'sku'", count=5)
     for issue_id in ("9002", "9003"):
-        send_events(client, issue_id=issue_id, service="search-api", inner_type="OSError", value="disk full", count=5)
+        send_events(
+            client, issue_id=issue_id, service="search-api", inner_type="OSError", value="disk full", count=5
+        )
     services.suggestions_recompute(full=True)
     return {s.kind: s for s in Suggestion.objects.all()}
 
@@ -37,8 +39,12 @@ def test_it_lists_kinds_items_groups_and_rules(alice, suggestions):
     split, merge = by_kind["split"], by_kind["merge"]
     assert split["item_ids"] == [item_of("9001").pk]
     assert sorted((g["service"], g["exception_type"], g["events"]) for g in split["groups"]) == [
-        ("billing-worker", "KeyError", 5), ("checkout-api", "KeyError", 5)]
-    assert split["proposed_rule"].splitlines()[1] == 'error.type:"KeyError" -> {{ default }}, {{ tags.service }}'
+        ("billing-worker", "KeyError", 5),
+        ("checkout-api", "KeyError", 5),
+    ]
+    assert (
+        split["proposed_rule"].splitlines()[1] == 'error.type:"KeyError" -> {{ default }}, {{ tags.service }}'
+    )
     assert split["preview_issues"] == 2 and split["dismissal"] is None
     assert merge["item_ids"] == sorted([item_of("9002").pk, item_of("9003").pk])
     assert [g["message_template"] for g in merge["groups"]] == ["disk full", "disk full"]
@@ -53,7 +59,8 @@ def test_it_filters_by_kind_item_and_dismissal(alice, suggestions):
     assert [r["kind"] for r in api.get(URL).json()["results"]] == ["merge"]
     dismissed = api.get(URL, {"dismissed": "true"}).json()["results"]
     assert [(r["kind"], r["dismissal"]["reason"], r["dismissal"]["by"]) for r in dismissed] == [
-        ("split", "fine as is", "alice")]
+        ("split", "fine as is", "alice")
+    ]
 
 
 @pytest.mark.parametrize("query", [{"kind": "splat"}, {"item": "abc"}, {"item": "0"}, {"dismissed": "maybe"}])
@@ -69,8 +76,9 @@ def test_it_needs_a_token(suggestions):
 
 
 def test_it_dismisses_and_answers_the_suggestion(alice, suggestions):
-    response = api_for(alice).post(f"{URL}{suggestions['split'].pk}/dismiss/", {"reason": "one handler"},
-                                   format="json")
+    response = api_for(alice).post(
+        f"{URL}{suggestions['split'].pk}/dismiss/", {"reason": "one handler"}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["dismissal"]["reason"] == "one handler"
     assert Suggestion.objects.get(pk=suggestions["split"].pk).dismissal.by == alice
@@ -83,8 +91,9 @@ def test_it_refuses_a_second_dismissal_with_409(alice, suggestions):
     assert response.status_code == 409 and "already dismissed" in response.json()["error"]
 
 
-@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": 42}, {"reason": "x" * 1001},
-                                  ["reason"]])
+@pytest.mark.parametrize(
+    "body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": 42}, {"reason": "x" * 1001}, ["reason"]]
+)
 def test_it_refuses_a_dismissal_without_a_proper_reason(alice, suggestions, body):
     response = api_for(alice).post(f"{URL}{suggestions['split'].pk}/dismiss/", body, format="json")
     assert response.status_code == 400 and "reason" in response.json()["error"]
@@ -92,14 +101,17 @@ def test_it_refuses_a_dismissal_without_a_proper_reason(alice, suggestions, body
 
 
 def test_it_refuses_malformed_json(alice, suggestions):
-    response = api_for(alice).post(f"{URL}{suggestions['split'].pk}/dismiss/", data="{not json",
-                                   content_type="application/json")
+    response = api_for(alice).post(
+        f"{URL}{suggestions['split'].pk}/dismiss/", data="{not json", content_type="application/json"
+    )
     assert response.status_code == 400 and response.json()["error"]
 
 
 def test_it_lets_only_developers_dismiss(bob, charlie, suggestions):
     for user in (bob, charlie):
-        response = api_for(user).post(f"{URL}{suggestions['split'].pk}/dismiss/", {"reason": "no"}, format="json")
+        response = api_for(user).post(
+            f"{URL}{suggestions['split'].pk}/dismiss/", {"reason": "no"}, format="json"
+        )
         assert response.status_code == 403 and response.json()["error"]
 
 
@@ -121,7 +133,9 @@ def test_it_lists_with_a_fixed_number_of_queries(alice, client, suggestions, dja
         api.get(URL)
     for issue_id in ("9004", "9005"):
         for service in ("a-api", "b-api"):
-            send_events(client, issue_id=issue_id, service=service, inner_type="KeyError", value="'x'", count=5)
+            send_events(
+                client, issue_id=issue_id, service=service, inner_type="KeyError", value="'x'", count=5
+            )
     services.suggestions_recompute(full=True)
     with django_assert_num_queries(4):
         assert api.get(URL).json()["count"] == 4

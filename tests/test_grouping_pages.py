@@ -30,7 +30,7 @@ def test_it_lists_a_split_with_breakdown_example_and_rule(alice_client, split_it
     suggestion = Suggestion.objects.get()
     assert f'id="suggestion-{suggestion.pk}"' in html
     assert html.count("<code>&#x27;&lt;str&gt;&#x27;</code>") == 4
-    assert 'error.type:&quot;KeyError&quot; -&gt; {{ default }}, {{ tags.service }}, KeyError' in html
+    assert "error.type:&quot;KeyError&quot; -&gt; {{ default }}, {{ tags.service }}, KeyError" in html
     assert f'data-copy="rule-{suggestion.pk}"' in html and "Dismiss suggestion" in html
     assert "/events/" + suggestion.groups[0]["example"]["event_id"] + "/" in html
     assert 'href="/grouping/"' in html and ">Grouping</a>" in html  # the nav link
@@ -38,22 +38,29 @@ def test_it_lists_a_split_with_breakdown_example_and_rule(alice_client, split_it
 
 def test_it_ranks_suggestions_by_events_in_30_days(alice_client, client, split_item):
     send_events(client, issue_id="8002", service="search-api", inner_type="KeyError", value="'a'", count=30)
-    bulk_occurrences(item_of("8002"), service="search-worker", exception_type="OSError", template="disk full",
-                     count=30)
+    bulk_occurrences(
+        item_of("8002"), service="search-worker", exception_type="OSError", template="disk full", count=30
+    )
     services.suggestions_recompute(full=True)
     html = alice_client.get("/grouping/").content.decode()
     first, second = (Suggestion.objects.get(item=item_of(i)).pk for i in ("8002", "8001"))
     assert html.index(f'id="suggestion-{first}"') < html.index(f'id="suggestion-{second}"')
 
 
-def test_it_loads_the_page_in_a_fixed_number_of_queries(alice_client, client, split_item, django_assert_num_queries):
+def test_it_loads_the_page_in_a_fixed_number_of_queries(
+    alice_client, client, split_item, django_assert_num_queries
+):
     with django_assert_num_queries(PAGE_QUERIES):
         assert alice_client.get("/grouping/").status_code == 200
     for issue_id in ("8003", "8004", "8005"):
         for service in ("a-api", "b-api"):
-            send_events(client, issue_id=issue_id, service=service, inner_type="KeyError", value="'x'", count=5)
+            send_events(
+                client, issue_id=issue_id, service=service, inner_type="KeyError", value="'x'", count=5
+            )
     for issue_id in ("8006", "8007"):
-        send_events(client, issue_id=issue_id, service="c-api", inner_type="OSError", value="disk full", count=5)
+        send_events(
+            client, issue_id=issue_id, service="c-api", inner_type="OSError", value="disk full", count=5
+        )
     services.suggestions_recompute(full=True)
     assert sorted(Suggestion.objects.values_list("kind", flat=True)) == ["merge"] + ["split"] * 4
     with django_assert_num_queries(PAGE_QUERIES):
@@ -92,16 +99,20 @@ def test_the_item_page_shows_a_banner_for_a_split(alice_client, alice, split_ite
     assert "looks like" not in alice_client.get(split_item.get_absolute_url()).content.decode()
 
 
-def test_it_queues_an_item_recompute_for_developers(alice_client, client, charlie, split_item,
-                                                    django_capture_on_commit_callbacks, monkeypatch):
+def test_it_queues_an_item_recompute_for_developers(
+    alice_client, client, charlie, split_item, django_capture_on_commit_callbacks, monkeypatch
+):
     from grouping import tasks
 
     queued = []
     monkeypatch.setattr(tasks.recompute_item_grouping, "delay", lambda item_id: queued.append(item_id))
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(f"/grouping/items/{split_item.pk}/recompute/")
-    assert (response.status_code, response["Location"], queued) == (302, split_item.get_absolute_url(),
-                                                                    [split_item.pk])
+    assert (response.status_code, response["Location"], queued) == (
+        302,
+        split_item.get_absolute_url(),
+        [split_item.pk],
+    )
     assert alice_client.post("/grouping/items/999999/recompute/").status_code == 404
     client.force_login(charlie)
     assert client.post(f"/grouping/items/{split_item.pk}/recompute/").status_code == 403

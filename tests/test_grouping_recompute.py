@@ -32,9 +32,15 @@ def test_it_suggests_one_split_with_four_groups_and_the_rule(mixed_item):
     run = services.suggestions_recompute(full=True)
     suggestion = Suggestion.objects.get()
     assert (run.splits, run.merges, suggestion.kind, suggestion.item_id) == (1, 0, "split", mixed_item.pk)
-    groups = {(g["service"], g["exception_type"], g["message_template"]): g["events"] for g in suggestion.groups}
-    assert groups == {("checkout-api", "KeyError", "'<str>'"): 6, ("checkout-api", "TimeoutError", "timed out after <n> ms"): 6,
-                      ("billing-worker", "KeyError", "'<str>'"): 6, ("billing-worker", "TimeoutError", "timed out after <n> ms"): 6}
+    groups = {
+        (g["service"], g["exception_type"], g["message_template"]): g["events"] for g in suggestion.groups
+    }
+    assert groups == {
+        ("checkout-api", "KeyError", "'<str>'"): 6,
+        ("checkout-api", "TimeoutError", "timed out after <n> ms"): 6,
+        ("billing-worker", "KeyError", "'<str>'"): 6,
+        ("billing-worker", "TimeoutError", "timed out after <n> ms"): 6,
+    }
     assert suggestion.rule.splitlines()[1:] == [
         'error.type:"KeyError" -> {{ default }}, {{ tags.service }}, KeyError',
         'error.type:"TimeoutError" -> {{ default }}, {{ tags.service }}, TimeoutError',
@@ -45,49 +51,94 @@ def test_it_suggests_one_split_with_four_groups_and_the_rule(mixed_item):
 
 
 def test_it_suggests_nothing_for_a_uniform_item_whose_messages_differ_only_in_ids(client):
-    send_events(client, issue_id="7002", service="checkout-api", inner_type="LookupError",
-                value="order {n} of customer {id} not found at 0x{n}f3a9b2c", count=30)
+    send_events(
+        client,
+        issue_id="7002",
+        service="checkout-api",
+        inner_type="LookupError",
+        value="order {n} of customer {id} not found at 0x{n}f3a9b2c",
+        count=30,
+    )
     services.suggestions_recompute(full=True)
     assert not Suggestion.objects.exists()
     mix = ItemMix.objects.get()
-    assert (mix.message_template, mix.events, mix.split) == ("order <n> of customer <uuid> not found at <hex>", 30, False)
+    assert (mix.message_template, mix.events, mix.split) == (
+        "order <n> of customer <uuid> not found at <hex>",
+        30,
+        False,
+    )
 
 
 def test_it_ignores_groups_below_a_tenth_or_five_events(client):
     send_events(client, issue_id="7003", service="checkout-api", inner_type="KeyError", value="'a'", count=40)
-    send_events(client, issue_id="7003", service="billing-worker", inner_type="KeyError", value="'a'", count=4)
+    send_events(
+        client, issue_id="7003", service="billing-worker", inner_type="KeyError", value="'a'", count=4
+    )
     services.suggestions_recompute(full=True)
     assert not Suggestion.objects.exists()
 
 
 def test_it_counts_only_the_last_30_days(client):
     send_events(client, issue_id="7004", service="checkout-api", inner_type="KeyError", value="'a'", count=6)
-    send_events(client, issue_id="7004", service="billing-worker", inner_type="KeyError", value="'a'", count=6,
-                hours_ago=24 * 31)
+    send_events(
+        client,
+        issue_id="7004",
+        service="billing-worker",
+        inner_type="KeyError",
+        value="'a'",
+        count=6,
+        hours_ago=24 * 31,
+    )
     services.suggestions_recompute(full=True)
     assert not Suggestion.objects.exists()
 
 
 def test_it_splits_by_message_template_when_only_the_template_differs(client):
-    send_events(client, issue_id="7005", service="checkout-api", inner_type="ValueError",
-                value="invalid card {n}", count=8)
-    send_events(client, issue_id="7005", service="checkout-api", inner_type="ValueError",
-                value='currency "XYZ" not supported for order {n}', count=8)
+    send_events(
+        client,
+        issue_id="7005",
+        service="checkout-api",
+        inner_type="ValueError",
+        value="invalid card {n}",
+        count=8,
+    )
+    send_events(
+        client,
+        issue_id="7005",
+        service="checkout-api",
+        inner_type="ValueError",
+        value='currency "XYZ" not supported for order {n}',
+        count=8,
+    )
     services.suggestions_recompute(full=True)
     lines = Suggestion.objects.get().rule.splitlines()[1:]
     assert lines == [
         'error.type:"ValueError" error.value:"currency \\"*\\" not supported for order *" -> {{ default }}, '
-        'currency-not-supported-for-order',
+        "currency-not-supported-for-order",
         'error.type:"ValueError" error.value:"invalid card *" -> {{ default }}, invalid-card',
     ]
 
 
 def test_it_suggests_one_merge_for_two_issues_of_the_same_template(client):
     for issue_id in ("7010", "7011"):
-        send_events(client, issue_id=issue_id, service="checkout-api", inner_type="ConnectionError",
-                    value="connect to 10.0.0.{n}:5432 refused", count=5, culprit="app.db in connect")
-    send_events(client, issue_id="7012", service="checkout-api", inner_type="ConnectionError",
-                value="connect to 10.0.0.{n}:5432 refused", count=5, culprit="app.cache in connect")
+        send_events(
+            client,
+            issue_id=issue_id,
+            service="checkout-api",
+            inner_type="ConnectionError",
+            value="connect to 10.0.0.{n}:5432 refused",
+            count=5,
+            culprit="app.db in connect",
+        )
+    send_events(
+        client,
+        issue_id="7012",
+        service="checkout-api",
+        inner_type="ConnectionError",
+        value="connect to 10.0.0.{n}:5432 refused",
+        count=5,
+        culprit="app.cache in connect",
+    )
     services.suggestions_recompute(full=True)
     suggestion = Suggestion.objects.get()
     assert suggestion.kind == "merge"
@@ -95,7 +146,8 @@ def test_it_suggests_one_merge_for_two_issues_of_the_same_template(client):
     assert [g["events"] for g in suggestion.groups] == [5, 5] and suggestion.events == 10
     assert suggestion.rule.splitlines()[-1] == (
         'error.type:"ConnectionError" error.value:"connect to * refused" -> {{ tags.service }}, ConnectionError, '
-        'connect-to-refused')
+        "connect-to-refused"
+    )
     assert suggestion.preview_issues == 1
 
 
@@ -120,7 +172,9 @@ def test_it_lifts_a_dismissal_when_shares_shift(mixed_item, alice):
     services.suggestions_recompute(full=True)
     suggestion = Suggestion.objects.get()
     services.suggestion_dismiss(suggestion_id=suggestion.pk, user=alice, reason="known")
-    bulk_occurrences(mixed_item, service="checkout-api", exception_type="KeyError", template="'<str>'", count=30)
+    bulk_occurrences(
+        mixed_item, service="checkout-api", exception_type="KeyError", template="'<str>'", count=30
+    )
     services.suggestions_recompute(full=True)
     suggestion.refresh_from_db()
     assert suggestion.dismissal is None
@@ -133,7 +187,9 @@ def test_an_incremental_recompute_touches_only_items_with_new_events(client, mix
     send_events(client, issue_id="7020", service="checkout-api", inner_type="KeyError", value="'b'", count=1)
     later = datetime.now(UTC) + timedelta(seconds=1)
     second = services.suggestions_recompute(now=later)
-    assert second.kind == "incremental" and second.items_examined == 2  # re-reads the last ids, see REREAD_IDS
+    assert (
+        second.kind == "incremental" and second.items_examined == 2
+    )  # re-reads the last ids, see REREAD_IDS
     assert second.since_occurrence_id == max(first.watermark - services.REREAD_IDS, 0)
     quiet = services.suggestions_recompute(now=later + timedelta(seconds=1))
     assert quiet.kind == "incremental"
@@ -160,8 +216,12 @@ def test_a_full_run_is_due_a_week_after_the_last(mixed_item):
 
 def test_it_retires_a_split_once_the_item_is_uniform_again(mixed_item):
     services.suggestions_recompute(full=True)
-    Occurrence.objects.filter(item=mixed_item).exclude(service_key="checkout-api", inner_exception_type="KeyError").delete()
-    run = services.item_suggestions_recompute(item_id=mixed_item.pk, now=datetime.now(UTC) + timedelta(seconds=1))
+    Occurrence.objects.filter(item=mixed_item).exclude(
+        service_key="checkout-api", inner_exception_type="KeyError"
+    ).delete()
+    run = services.item_suggestions_recompute(
+        item_id=mixed_item.pk, now=datetime.now(UTC) + timedelta(seconds=1)
+    )
     assert (run.kind, run.splits) == ("item", 0)
     assert not Suggestion.objects.get().active
 

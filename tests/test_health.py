@@ -72,4 +72,3 @@ def test_it_refuses_other_methods_with_405(client, method):
 @pytest.mark.django_db
 def test_it_answers_head_for_load_balancer_probes(client):
     assert client.head("/healthz").status_code == 200
-

@@ -6,14 +6,22 @@ from reports.charts import OTHER, service_series, services_chart
 
 STARTS = [date(2026, 11, 16) - timedelta(weeks=k) for k in range(3, -1, -1)]
 NAMES = {1: "api", 2: "web", 3: "jobs", 4: "mail"}
-HISTORY = {1: {STARTS[0]: 10, STARTS[3]: 50}, 2: {STARTS[1]: 30}, 3: {STARTS[2]: 5}, 4: {STARTS[3]: 4},
-           9: {STARTS[0]: 1}}  # 9: a service no longer listed this week
+HISTORY = {
+    1: {STARTS[0]: 10, STARTS[3]: 50},
+    2: {STARTS[1]: 30},
+    3: {STARTS[2]: 5},
+    4: {STARTS[3]: 4},
+    9: {STARTS[0]: 1},
+}  # 9: a service no longer listed this week
 
 
 def test_it_keeps_the_top_services_and_adds_up_the_rest_as_other():
     series = service_series(HISTORY, NAMES, STARTS, top=2)
-    assert [(s.name, s.values) for s in series] == [("api", [10, 0, 0, 50]), ("web", [0, 30, 0, 0]),
-                                                    (OTHER, [1, 0, 5, 4])]
+    assert [(s.name, s.values) for s in series] == [
+        ("api", [10, 0, 0, 50]),
+        ("web", [0, 30, 0, 0]),
+        (OTHER, [1, 0, 5, 4]),
+    ]
 
 
 def test_it_draws_no_other_line_when_every_service_is_shown():

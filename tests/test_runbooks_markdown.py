@@ -28,7 +28,7 @@ PAYLOADS = [
     "![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
     "![x](javascript:alert(1))",
     '![x](https://example.com/a.png"onerror="alert(1))',
-    "[x](https://example.com/ \"title\" onmouseover=alert(1))",
+    '[x](https://example.com/ "title" onmouseover=alert(1))',
     "<details open ontoggle=alert(1)>",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     "<<script>alert(1)//<</script>",
@@ -36,8 +36,35 @@ PAYLOADS = [
     "<form action=javascript:alert(1)><button>go</button></form>",
 ]
 
-SAFE_TAGS = {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre",
-             "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td"}
+SAFE_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "del",
+    "s",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 
@@ -61,8 +88,11 @@ def dangers(html) -> list[str]:
     for tag, attrs in Elements(html).found:
         if tag not in SAFE_TAGS:
             problems.append(f"<{tag}>")
-        problems += [f"{tag}[{name}]" for name in attrs if name.startswith("on") or name in ("style", "class")
-                     and tag not in ("th", "td")]
+        problems += [
+            f"{tag}[{name}]"
+            for name in attrs
+            if name.startswith("on") or name in ("style", "class") and tag not in ("th", "td")
+        ]
         for name in ("href", "src", "action", "formaction"):
             url = "".join((attrs.get(name) or "").split()).lower()
             if ":" in url.split("/")[0] and not url.startswith(SAFE_SCHEMES):
@@ -87,18 +117,26 @@ def test_the_sanitizer_alone_also_stops_them(payload):
 
 def test_the_check_itself_finds_live_payloads():
     assert dangers('<img src=x onerror=alert(1)><a href=" JavaScript:alert(1)">x</a><script></script>') == [
-        "img[onerror]", "a[href=javascript:alert(1)]", "<script>"]
+        "img[onerror]",
+        "a[href=javascript:alert(1)]",
+        "<script>",
+    ]
     assert dangers("&lt;img src=x onerror=alert(1)&gt;") == []
 
 
 def test_raw_html_shows_as_text():
     assert str(render("<b>bold</b> <img src=x onerror=alert(1)>")) == (
-        "<p>&lt;b&gt;bold&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;</p>\n")
+        "<p>&lt;b&gt;bold&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;</p>\n"
+    )
 
 
 def test_it_renders_commonmark_with_tables():
-    html = str(render("## Steps\n\n1. Check `orders`\n2. **Retry**\n\n| a | b |\n|--:|---|\n| 1 | 2 |\n\n"
-                      "```sql\nSELECT 1;\n```\n\n> note"))
+    html = str(
+        render(
+            "## Steps\n\n1. Check `orders`\n2. **Retry**\n\n| a | b |\n|--:|---|\n| 1 | 2 |\n\n"
+            "```sql\nSELECT 1;\n```\n\n> note"
+        )
+    )
 
     assert "<h2>Steps</h2>" in html
     assert "<ol>\n<li>Check <code>orders</code></li>\n<li><strong>Retry</strong></li>\n</ol>" in html
@@ -109,8 +147,12 @@ def test_it_renders_commonmark_with_tables():
 
 
 def test_it_keeps_safe_links_with_noopener():
-    html = str(render("[docs](https://example.com/x) [mail](mailto:ops@example.com) [page](/runbooks/x/) "
-                      "![chart](https://example.com/c.png)"))
+    html = str(
+        render(
+            "[docs](https://example.com/x) [mail](mailto:ops@example.com) [page](/runbooks/x/) "
+            "![chart](https://example.com/c.png)"
+        )
+    )
 
     assert '<a href="https://example.com/x" rel="noopener noreferrer">docs</a>' in html
     assert '<a href="mailto:ops@example.com" rel="noopener noreferrer">mail</a>' in html
@@ -119,8 +161,10 @@ def test_it_keeps_safe_links_with_noopener():
 
 
 def test_the_sanitizer_drops_other_schemes_and_css():
-    html = sanitize('<a href="ftp://x/">f</a><td style="color:red;text-align:center">c</td><p class="flash">p</p>'
-                    '<table><tr><td class="align-left flash">d</td></tr></table>')
+    html = sanitize(
+        '<a href="ftp://x/">f</a><td style="color:red;text-align:center">c</td><p class="flash">p</p>'
+        '<table><tr><td class="align-left flash">d</td></tr></table>'
+    )
 
     assert 'href="ftp' not in html
     assert "style=" not in html

@@ -6,23 +6,31 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from runbooks import matching, matcher_rules, services
+from runbooks import matcher_rules, matching, services
+from runbooks.matcher_rules import MatcherSpec
 from runbooks.matching import MatchFacts, runbook_matches, runbook_matches_many
 from runbooks.models import Runbook
-from runbooks.matcher_rules import MatcherSpec
 
 pytestmark = pytest.mark.django_db
 
 CART_ERROR = MatchFacts(
-    service="checkout-api", exception_type="KeyError", exception_value="'sku' missing in cart 42",
-    culprit="checkout.cart in line_price", fingerprint=["{{ default }}", "cart"], sentry_issue_id="4242",
-    level="error", environment="production", tags={"customer_tier": "gold", "release": "1.5.0"},
+    service="checkout-api",
+    exception_type="KeyError",
+    exception_value="'sku' missing in cart 42",
+    culprit="checkout.cart in line_price",
+    fingerprint=["{{ default }}", "cart"],
+    sentry_issue_id="4242",
+    level="error",
+    environment="production",
+    tags={"customer_tier": "gold", "release": "1.5.0"},
 )
 
 
 def make(user, slug, *matchers, title=None):
     specs = [MatcherSpec(*m) if isinstance(m, tuple) else m for m in matchers]
-    return services.runbook_create(user=user, slug=slug, title=title or slug, body=f"# {slug}", matchers=specs)
+    return services.runbook_create(
+        user=user, slug=slug, title=title or slug, body=f"# {slug}", matchers=specs
+    )
 
 
 def slugs(facts=CART_ERROR, **kwargs):
@@ -34,29 +42,36 @@ def slugs(facts=CART_ERROR, **kwargs):
 
 def test_it_matches_when_every_matcher_of_one_group_matches(alice):
     make(alice, "both", (0, "service", "equals", "checkout-api"), (0, "exception_type", "equals", "KeyError"))
-    make(alice, "half", (0, "service", "equals", "checkout-api"), (0, "exception_type", "equals", "TypeError"))
-    make(alice, "second-group", (0, "service", "equals", "billing"), (1, "environment", "equals", "production"))
+    make(
+        alice, "half", (0, "service", "equals", "checkout-api"), (0, "exception_type", "equals", "TypeError")
+    )
+    make(
+        alice, "second-group", (0, "service", "equals", "billing"), (1, "environment", "equals", "production")
+    )
 
     assert sorted(slugs()) == ["both", "second-group"]
 
 
-@pytest.mark.parametrize("field,op,value,matches", [
-    ("exception_value", "contains", "SKU' MISSING", True),  # contains ignores case
-    ("exception_value", "contains", "basket", False),
-    ("culprit", "glob", "checkout.*", True),
-    ("culprit", "glob", "Checkout.*", False),  # glob is exact about case
-    ("exception_value", "regex", r"cart \d+$", True),
-    ("exception_value", "regex", r"^cart", False),
-    ("exception_type", "equals", "keyerror", False),
-    ("level", "equals", "ERROR", True),  # levels are lowered on save, as Sentry sends them
-    ("tag:customer_tier", "equals", "gold", True),
-    ("tag:customer_tier", "glob", "sil*", False),
-    ("tag:region", "equals", "eu", False),  # an absent tag matches nothing
-    ("fingerprint", "equals", "cart", True),  # any part
-    ("fingerprint", "equals", "{{ default }} cart", True),  # or the whole
-    ("sentry_issue_id", "equals", "4242", True),
-    ("environment", "contains", "staging", False),
-])
+@pytest.mark.parametrize(
+    "field,op,value,matches",
+    [
+        ("exception_value", "contains", "SKU' MISSING", True),  # contains ignores case
+        ("exception_value", "contains", "basket", False),
+        ("culprit", "glob", "checkout.*", True),
+        ("culprit", "glob", "Checkout.*", False),  # glob is exact about case
+        ("exception_value", "regex", r"cart \d+$", True),
+        ("exception_value", "regex", r"^cart", False),
+        ("exception_type", "equals", "keyerror", False),
+        ("level", "equals", "ERROR", True),  # levels are lowered on save, as Sentry sends them
+        ("tag:customer_tier", "equals", "gold", True),
+        ("tag:customer_tier", "glob", "sil*", False),
+        ("tag:region", "equals", "eu", False),  # an absent tag matches nothing
+        ("fingerprint", "equals", "cart", True),  # any part
+        ("fingerprint", "equals", "{{ default }} cart", True),  # or the whole
+        ("sentry_issue_id", "equals", "4242", True),
+        ("environment", "contains", "staging", False),
+    ],
+)
 def test_it_applies_each_operator(alice, field, op, value, matches):
     make(alice, "one", (0, field, op, value))
 
@@ -81,7 +96,12 @@ def test_it_matches_a_group_without_any_equals_matcher(alice):
 
 def test_it_ranks_issue_id_over_service_and_type_over_service_alone(alice):
     make(alice, "service-only", (0, "service", "equals", "checkout-api"))
-    make(alice, "service-and-type", (0, "service", "equals", "checkout-api"), (0, "exception_type", "equals", "KeyError"))
+    make(
+        alice,
+        "service-and-type",
+        (0, "service", "equals", "checkout-api"),
+        (0, "exception_type", "equals", "KeyError"),
+    )
     make(alice, "this-issue", (0, "sentry_issue_id", "equals", "4242"))
 
     found = runbook_matches(facts=CART_ERROR)
@@ -99,7 +119,9 @@ def test_it_ranks_exact_over_glob_over_regex_on_the_same_field(alice):
 
 
 def test_it_keeps_the_best_group_of_a_runbook_once(alice):
-    make(alice, "two-ways", (0, "service", "equals", "checkout-api"), (1, "sentry_issue_id", "equals", "4242"))
+    make(
+        alice, "two-ways", (0, "service", "equals", "checkout-api"), (1, "sentry_issue_id", "equals", "4242")
+    )
 
     (match,) = runbook_matches(facts=CART_ERROR)
 
@@ -107,7 +129,11 @@ def test_it_keeps_the_best_group_of_a_runbook_once(alice):
 
 
 def test_no_group_of_ordinary_matchers_outranks_an_issue_id():
-    strongest = max(matcher_rules.score(field, "equals") for field in (*matcher_rules.FIELDS, "tag:x") if field != "sentry_issue_id")
+    strongest = max(
+        matcher_rules.score(field, "equals")
+        for field in (*matcher_rules.FIELDS, "tag:x")
+        if field != "sentry_issue_id"
+    )
 
     assert strongest * matcher_rules.MAX_PER_GROUP < matcher_rules.score("sentry_issue_id", "regex")
 
@@ -121,7 +147,10 @@ def test_it_tells_the_version_and_breaks_ties_by_slug(alice):
     assert [m.runbook.slug for m in found] == ["a-runbook", "b-runbook"]
     runbook = Runbook.objects.get(slug="a-runbook")
     assert (found[0].runbook.id, found[0].version.id, found[0].version.number) == (
-        runbook.pk, runbook.current_version_id, 1)
+        runbook.pk,
+        runbook.current_version_id,
+        1,
+    )
 
 
 def test_it_limits_the_matches(alice):
@@ -135,8 +164,19 @@ def test_it_limits_the_matches(alice):
 # --- Regexes on RE2 ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a*)*b", r"(a|aa)+$", r"(\w+\s?)*$", r".*.*x", r"\w+\s*\w+x",
-                                     r"(?:x{1,90}){2,}", r"^.*a.*b.*c"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(a+)+$",
+        r"(a*)*b",
+        r"(a|aa)+$",
+        r"(\w+\s?)*$",
+        r".*.*x",
+        r"\w+\s*\w+x",
+        r"(?:x{1,90}){2,}",
+        r"^.*a.*b.*c",
+    ],
+)
 def test_it_accepts_the_nested_repeats_the_backtracking_check_refused(pattern):
     matcher_rules.check(MatcherSpec(0, "exception_value", "regex", pattern))
 
@@ -155,24 +195,30 @@ def test_it_names_the_bad_matcher(alice):
     with pytest.raises(Exception) as caught:
         make(alice, "bad", (0, "service", "equals", "x"), (0, "exception_value", "regex", r"(a)\1"))
 
-    assert caught.value.message_dict["matchers"] == [(
-        "matcher 2 (group 0: exception_value regex '(a)\\\\1'): backreference \\1 is not supported: "
-        "runbook regexes run on RE2, which has no backtracking")]
+    assert caught.value.message_dict["matchers"] == [
+        (
+            "matcher 2 (group 0: exception_value regex '(a)\\\\1'): backreference \\1 is not supported: "
+            "runbook regexes run on RE2, which has no backtracking"
+        )
+    ]
     assert not Runbook.objects.exists()
 
 
-@pytest.mark.parametrize("spec,problem", [
-    (MatcherSpec(0, "stack", "equals", "x"), "unknown field"),
-    (MatcherSpec(0, "tag:", "equals", "x"), "tag field"),
-    (MatcherSpec(0, "service", "like", "x"), "unknown operator"),
-    (MatcherSpec(0, "service", "equals", ""), "empty"),
-    (MatcherSpec(100, "service", "equals", "x"), "group"),
-    (MatcherSpec(0, "culprit", "regex", "(unclosed"), "invalid regex: missing \\)"),
-    (MatcherSpec(0, "culprit", "regex", "^app(?=\\.)"), "lookaround"),
-    (MatcherSpec(0, "culprit", "regex", r"\pL{1000}"), "too large"),
-    (MatcherSpec(0, "culprit", "regex", r"(?:x{1,900}){2,}"), "at most 1000, nested counts multiplied"),
-    (MatcherSpec(0, "culprit", "regex", "a" * 201), "longer than 200"),
-])
+@pytest.mark.parametrize(
+    "spec,problem",
+    [
+        (MatcherSpec(0, "stack", "equals", "x"), "unknown field"),
+        (MatcherSpec(0, "tag:", "equals", "x"), "tag field"),
+        (MatcherSpec(0, "service", "like", "x"), "unknown operator"),
+        (MatcherSpec(0, "service", "equals", ""), "empty"),
+        (MatcherSpec(100, "service", "equals", "x"), "group"),
+        (MatcherSpec(0, "culprit", "regex", "(unclosed"), "invalid regex: missing \\)"),
+        (MatcherSpec(0, "culprit", "regex", "^app(?=\\.)"), "lookaround"),
+        (MatcherSpec(0, "culprit", "regex", r"\pL{1000}"), "too large"),
+        (MatcherSpec(0, "culprit", "regex", r"(?:x{1,900}){2,}"), "at most 1000, nested counts multiplied"),
+        (MatcherSpec(0, "culprit", "regex", "a" * 201), "longer than 200"),
+    ],
+)
 def test_it_explains_what_is_wrong_with_a_matcher(spec, problem):
     with pytest.raises(matcher_rules.MatcherError, match=problem):
         matcher_rules.check(spec)
@@ -195,7 +241,9 @@ def test_it_checks_the_index_with_one_query_and_rebuilds_after_a_change(alice):
         assert slugs() == ["one"]
     assert len(queries) == 1  # the token: nothing else while it is unchanged
 
-    services.runbook_matchers_replace(runbook=runbook, user=alice, matchers=[MatcherSpec(0, "service", "equals", "billing")])
+    services.runbook_matchers_replace(
+        runbook=runbook, user=alice, matchers=[MatcherSpec(0, "service", "equals", "billing")]
+    )
     assert slugs() == []
     assert slugs(MatchFacts(service="billing")) == ["one"]
 
@@ -250,9 +298,17 @@ def test_it_files_each_group_under_its_rarest_equals_matcher(alice):
 
     index = matching.current_index()
 
-    assert [g.runbook_id for g in index.by_anchor[("sentry_issue_id", "4242")]] == [Runbook.objects.get(slug="narrow").pk]
+    assert [g.runbook_id for g in index.by_anchor[("sentry_issue_id", "4242")]] == [
+        Runbook.objects.get(slug="narrow").pk
+    ]
     # service=checkout-api is shared by four groups, level=error by three: the three are filed under the level.
     assert len(index.by_anchor[("level", "error")]) == 3
     assert ("service", "checkout-api") not in index.by_anchor
     assert [g.runbook_id for g in index.unanchored] == [Runbook.objects.get(slug="loose").pk]
-    assert slugs() == ["narrow", "loose", "svc-0", "svc-1", "svc-2"]  # a message (60) outweighs service + level (36)
+    assert slugs() == [
+        "narrow",
+        "loose",
+        "svc-0",
+        "svc-1",
+        "svc-2",
+    ]  # a message (60) outweighs service + level (36)

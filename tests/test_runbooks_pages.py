@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from runbooks import selectors, services
+from runbooks.matcher_rules import MatcherSpec
 from runbooks.models import (
     Runbook,
     RunbookFeedback,
@@ -16,7 +17,6 @@ from runbooks.models import (
     RunbookUse,
     RunbookVersion,
 )
-from runbooks.matcher_rules import MatcherSpec
 
 pytestmark = pytest.mark.django_db
 
@@ -30,27 +30,39 @@ LIST_QUERIES = 5
 # Pinned: session, user, runbook, both versions.
 DIFF_QUERIES = 4
 
-START_URL = ("/runbooks/new/?title=KeyError%3A+%27sku%27&service=checkout-api&exception_type=KeyError"
-             "&exception_value=%27sku%27&issue=4242424242")
+START_URL = (
+    "/runbooks/new/?title=KeyError%3A+%27sku%27&service=checkout-api&exception_type=KeyError"
+    "&exception_value=%27sku%27&issue=4242424242"
+)
 
 
 def create(user, slug="cart", body="## Steps\n\n1. Look at the cart", **kwargs):
-    return services.runbook_create(user=user, slug=slug, title=kwargs.pop("title", slug.title()), body=body, **kwargs)
+    return services.runbook_create(
+        user=user, slug=slug, title=kwargs.pop("title", slug.title()), body=body, **kwargs
+    )
 
 
 def link_items(runbook, count, *, start=0):
     version = Runbook.objects.get(pk=runbook.pk).current_version
     for ref in range(start, start + count):
-        services.runbook_use_record(version=version, item_ref=ref, item_title=f"Item {ref}", item_url=f"/items/{ref}/",
-                                    linked_at=timezone.now() - timedelta(hours=2),
-                                    decided_at=timezone.now() - timedelta(hours=1), helped=ref % 2 == 0)
+        services.runbook_use_record(
+            version=version,
+            item_ref=ref,
+            item_title=f"Item {ref}",
+            item_url=f"/items/{ref}/",
+            linked_at=timezone.now() - timedelta(hours=2),
+            decided_at=timezone.now() - timedelta(hours=1),
+            helped=ref % 2 == 0,
+        )
 
 
 def text(response):
     return response.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/runbooks/", "/runbooks/new/", "/runbooks/cart/", "/runbooks/cart/history/"])
+@pytest.mark.parametrize(
+    "path", ["/runbooks/", "/runbooks/new/", "/runbooks/cart/", "/runbooks/cart/history/"]
+)
 def test_it_sends_anonymous_visitors_to_log_in(client, alice, path):
     create(alice)
 
@@ -144,14 +156,19 @@ def test_it_shows_the_body_items_usefulness_and_matchers(client, alice):
     assert "<h2>Steps</h2>" in page and "<li>Look at the cart</li>" in page
     assert '<a href="/items/1/">Item 1</a>' in page
     assert '<dd class="rb-used">2 items</dd>' in page
-    assert re.search(r'<tr data-version="1"><td>v1</td><td class="num">2</td><td class="num">2</td>\s*'
-                     r'<td class="num">1 h</td><td class="num">—</td>\s*<td class="num">50%', page)
+    assert re.search(
+        r'<tr data-version="1"><td>v1</td><td class="num">2</td><td class="num">2</td>\s*'
+        r'<td class="num">1 h</td><td class="num">—</td>\s*<td class="num">50%',
+        page,
+    )
     assert "<code>service</code></td><td>equals</td><td><code>checkout-api</code>" in page
     assert 'href="/runbooks/cart/edit/"' in page
 
 
 def test_it_renders_a_hostile_body_inert(client, alice):
-    create(alice, body="<script>alert('x')</script>\n\n[go](javascript:alert(1))\n\n<img src=x onerror=alert(1)>")
+    create(
+        alice, body="<script>alert('x')</script>\n\n[go](javascript:alert(1))\n\n<img src=x onerror=alert(1)>"
+    )
     client.force_login(alice)
 
     page = text(client.get("/runbooks/cart/"))
@@ -182,7 +199,9 @@ def test_it_marks_a_runbook_stale(client, alice):
     assert "rb-stale" in text(client.get("/runbooks/cart/"))
 
 
-def test_the_detail_page_takes_the_same_queries_for_more_versions_and_uses(client, alice, django_assert_num_queries):
+def test_the_detail_page_takes_the_same_queries_for_more_versions_and_uses(
+    client, alice, django_assert_num_queries
+):
     runbook = create(alice, matchers=[MatcherSpec(0, "service", "equals", "checkout-api")])
     client.force_login(alice)
     for rounds in range(2):
@@ -196,7 +215,9 @@ def test_the_detail_page_takes_the_same_queries_for_more_versions_and_uses(clien
         assert response.status_code == 200
 
 
-def test_the_history_and_diff_take_the_same_queries_for_more_versions(client, alice, django_assert_num_queries):
+def test_the_history_and_diff_take_the_same_queries_for_more_versions(
+    client, alice, django_assert_num_queries
+):
     runbook = create(alice)
     client.force_login(alice)
     for rounds in range(2):
@@ -231,35 +252,57 @@ def test_it_prefills_a_new_runbook_from_an_item(client, alice):
     for section in ("## Impact", "## Is action needed?", "## Steps", "## Data fix (ops)", "## Prevention"):
         assert section in page
     assert "&gt; `KeyError: &#x27;sku&#x27;`" in page
-    assert ("service equals checkout-api\nexception_type equals KeyError\n\nsentry_issue_id equals 4242424242"
-            in page)
+    assert (
+        "service equals checkout-api\nexception_type equals KeyError\n\nsentry_issue_id equals 4242424242"
+        in page
+    )
 
 
 def test_it_creates_the_prefilled_runbook_with_its_matchers(client, alice):
     client.force_login(alice)
-    form = {"title": "KeyError: 'sku'", "slug": "keyerror-sku", "services": "checkout-api", "team": "checkout",
-            "tags": "cart, pricing", "body": "## Impact\n\nOrders fail.", "summary": "From the item",
-            "matchers": "service equals checkout-api\nexception_type equals KeyError\n\nsentry_issue_id equals 42"}
+    form = {
+        "title": "KeyError: 'sku'",
+        "slug": "keyerror-sku",
+        "services": "checkout-api",
+        "team": "checkout",
+        "tags": "cart, pricing",
+        "body": "## Impact\n\nOrders fail.",
+        "summary": "From the item",
+        "matchers": "service equals checkout-api\nexception_type equals KeyError\n\nsentry_issue_id equals 42",
+    }
 
     response = client.post("/runbooks/new/", form)
 
     assert response.status_code == 302 and response["Location"] == "/runbooks/keyerror-sku/"
     runbook = Runbook.objects.get()
     assert (runbook.services, runbook.tags, runbook.current_version.summary) == (
-        ["checkout-api"], ["cart", "pricing"], "From the item")
+        ["checkout-api"],
+        ["cart", "pricing"],
+        "From the item",
+    )
     assert list(RunbookMatcher.objects.values_list("group", "field", "value")) == [
-        (0, "service", "checkout-api"), (0, "exception_type", "KeyError"), (1, "sentry_issue_id", "42")]
+        (0, "service", "checkout-api"),
+        (0, "exception_type", "KeyError"),
+        (1, "sentry_issue_id", "42"),
+    ]
 
 
 def test_a_bad_matcher_is_a_form_error_naming_its_line(client, alice):
     client.force_login(alice)
-    form = {"title": "T", "slug": "t", "body": "x", "matchers": "service equals a\nexception_value regex (a)\\1"}
+    form = {
+        "title": "T",
+        "slug": "t",
+        "body": "x",
+        "matchers": "service equals a\nexception_value regex (a)\\1",
+    }
 
     response = client.post("/runbooks/new/", form)
 
     assert response.status_code == 200
-    assert ("Line 2 (exception_value regex &#x27;(a)\\\\1&#x27;): backreference \\1 is not supported: "
-            "runbook regexes run on RE2, which has no backtracking") in text(response)
+    assert (
+        "Line 2 (exception_value regex &#x27;(a)\\\\1&#x27;): backreference \\1 is not supported: "
+        "runbook regexes run on RE2, which has no backtracking"
+    ) in text(response)
     assert not Runbook.objects.exists()
 
 
@@ -275,10 +318,14 @@ def test_a_taken_slug_is_a_form_error(client, alice):
 def test_preview_renders_without_saving(client, alice):
     client.force_login(alice)
 
-    response = client.post("/runbooks/new/", {"title": "T", "slug": "t", "body": "**bold** <script>x</script>",
-                                              "preview": "1"})
+    response = client.post(
+        "/runbooks/new/", {"title": "T", "slug": "t", "body": "**bold** <script>x</script>", "preview": "1"}
+    )
 
-    assert '<div class="card markdown" id="preview"><p><strong>bold</strong> &lt;script&gt;x&lt;/script&gt;</p>' in text(response)
+    assert (
+        '<div class="card markdown" id="preview"><p><strong>bold</strong> &lt;script&gt;x&lt;/script&gt;</p>'
+        in text(response)
+    )
     assert not Runbook.objects.exists()
 
 
@@ -305,8 +352,15 @@ def test_it_edits_into_a_new_version_with_a_summary(client, alice):
     assert "## Steps\n\n1. Look at the cart</textarea>" in page
     assert "service equals checkout-api</textarea>" in page
 
-    response = client.post("/runbooks/cart/edit/", {"title": "Cart", "body": "## Steps\n\n1. Look twice",
-                                                    "summary": "Look twice", "matchers": "level equals fatal"})
+    response = client.post(
+        "/runbooks/cart/edit/",
+        {
+            "title": "Cart",
+            "body": "## Steps\n\n1. Look twice",
+            "summary": "Look twice",
+            "matchers": "level equals fatal",
+        },
+    )
 
     assert response["Location"] == "/runbooks/cart/"
     version = Runbook.objects.get().current_version
@@ -322,10 +376,16 @@ def test_the_diff_highlights_changed_lines(client, alice):
     page = text(client.get("/runbooks/cart/diff/?from=1&to=2"))
 
     assert '<tr class="hunk"><td colspan="3">@@ -1,3 +1,4 @@</td></tr>' in page
-    assert re.search(r'<tr class="removed"><td class="ln">2</td><td class="ln"></td><td class="code">'
-                     r'<span class="mark">−</span>two</td></tr>', page)
-    assert re.search(r'<tr class="added"><td class="ln"></td><td class="ln">2</td><td class="code">'
-                     r'<span class="mark">\+</span>2</td></tr>', page)
+    assert re.search(
+        r'<tr class="removed"><td class="ln">2</td><td class="ln"></td><td class="code">'
+        r'<span class="mark">−</span>two</td></tr>',
+        page,
+    )
+    assert re.search(
+        r'<tr class="added"><td class="ln"></td><td class="ln">2</td><td class="code">'
+        r'<span class="mark">\+</span>2</td></tr>',
+        page,
+    )
     assert re.search(r'<tr class="added">.*<span class="mark">\+</span>four</td>', page)
     assert re.search(r'<tr class="context"><td class="ln">1</td><td class="ln">1</td>', page)
 

@@ -10,14 +10,15 @@ import signal
 from contextlib import contextmanager
 
 import pytest
+
 from integrations import drain
 from integrations.models import WebhookDelivery
 from integrations.services import deliveries_process
 from integrations.tasks import drain_deliveries
 from runbooks import matching, services
+from runbooks.matcher_rules import MatcherSpec
 from runbooks.matching import MatchFacts, runbook_matches
 from runbooks.models import Runbook
-from runbooks.matcher_rules import MatcherSpec
 from triage.models import TriageItem
 
 from .helpers import event_payload, post_webhook
@@ -33,6 +34,7 @@ def stops_instead_of_hanging(seconds=20):
 
     The alarm repeats each second: the drain redoes a failed batch one delivery at a time.
     """
+
     def give_up(signum, frame):
         raise AssertionError(f"still matching after {seconds} s")
 
@@ -46,13 +48,22 @@ def stops_instead_of_hanging(seconds=20):
 
 
 def runbook_body(slug, pattern):
-    return {"slug": slug, "title": f"Runbook {slug}", "body": "## Steps\n\n1. Look",
-            "matchers": [{"group": 0, "field": "exception_value", "op": "regex", "value": pattern}]}
+    return {
+        "slug": slug,
+        "title": f"Runbook {slug}",
+        "body": "## Steps\n\n1. Look",
+        "matchers": [{"group": 0, "field": "exception_value", "op": "regex", "value": pattern}],
+    }
 
 
 def make(user, slug, *matchers):
-    return services.runbook_create(user=user, slug=slug, title=slug, body=f"# {slug}",
-                                   matchers=[MatcherSpec(*matcher) for matcher in matchers])
+    return services.runbook_create(
+        user=user,
+        slug=slug,
+        title=slug,
+        body=f"# {slug}",
+        matchers=[MatcherSpec(*matcher) for matcher in matchers],
+    )
 
 
 # --- The issue's pattern ------------------------------------------------------------------------------
@@ -60,7 +71,10 @@ def make(user, slug, *matchers):
 
 @pytest.mark.django_db
 def test_it_answers_the_match_api_for_the_issues_pattern(alice, bob):
-    assert api_for(alice).post("/api/runbooks/", runbook_body("hostile", HOSTILE), format="json").status_code == 201
+    assert (
+        api_for(alice).post("/api/runbooks/", runbook_body("hostile", HOSTILE), format="json").status_code
+        == 201
+    )
 
     with stops_instead_of_hanging():
         matched = api_for(bob).post("/api/runbooks/match/", {"exception_value": "a" * 40}, format="json")
@@ -75,7 +89,9 @@ def test_it_answers_the_match_api_for_the_issues_pattern(alice, bob):
 def published(monkeypatch):
     """The drain's follow-up tasks, recorded instead of sent: the test runs the drain itself."""
     sent = []
-    monkeypatch.setattr(drain_deliveries, "apply_async", lambda *args, **kwargs: sent.append(kwargs["kwargs"]))
+    monkeypatch.setattr(
+        drain_deliveries, "apply_async", lambda *args, **kwargs: sent.append(kwargs["kwargs"])
+    )
     return sent
 
 
@@ -85,8 +101,10 @@ def test_the_drain_links_the_issues_value_and_processes_the_deliveries_after_it(
     make(alice, "hostile", (0, "exception_value", "regex", HOSTILE))
     hostile = {"values": [{"type": "ValueError", "value": "a" * 40}]}
     post_webhook(client, "event_alert", event_payload("hostile", "1001", exception=hostile))
-    later = [post_webhook(client, "event_alert", event_payload(f"later-{n}", "1002")).json()["delivery"]
-             for n in range(2)]
+    later = [
+        post_webhook(client, "event_alert", event_payload(f"later-{n}", "1002")).json()["delivery"]
+        for n in range(2)
+    ]
 
     with stops_instead_of_hanging():
         assert drain.deliveries_drain(process=deliveries_process) == 3
@@ -124,12 +142,19 @@ def test_the_api_refuses_what_re2_cannot_run_and_says_why(alice, pattern, messag
 @pytest.mark.django_db
 @pytest.mark.parametrize("pattern,message", REFUSED[:2])  # backreferences: tests/test_runbooks_pages.py
 def test_the_form_refuses_lookaround_naming_the_line(alice_client, pattern, message):
-    form = {"title": "T", "slug": "t", "body": "x", "matchers": f"service equals checkout-api\nexception_value regex {pattern}"}
+    form = {
+        "title": "T",
+        "slug": "t",
+        "body": "x",
+        "matchers": f"service equals checkout-api\nexception_value regex {pattern}",
+    }
 
     response = alice_client.post("/runbooks/new/", form)
 
     assert response.status_code == 200
-    assert f"Line 2 (exception_value regex {pattern!r}): {message}" in html.unescape(response.content.decode())
+    assert f"Line 2 (exception_value regex {pattern!r}): {message}" in html.unescape(
+        response.content.decode()
+    )
     assert not Runbook.objects.exists()
 
 
@@ -139,15 +164,23 @@ def test_it_refuses_a_pattern_past_re2s_memory_budget_with_a_message(alice):
     response = api_for(alice).post("/api/runbooks/", runbook_body("huge", r"\pL{1000}"), format="json")
 
     assert response.status_code == 400
-    assert ("matchers[0] (group 0: exception_value regex '\\\\pL{1000}'): regex is too large: RE2 would need more "
-            "than 1024 KiB for it; use smaller repeat counts") in response.json()["error"]
+    assert (
+        "matchers[0] (group 0: exception_value regex '\\\\pL{1000}'): regex is too large: RE2 would need more "
+        "than 1024 KiB for it; use smaller repeat counts"
+    ) in response.json()["error"]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("pattern,value", [
-    (r"(a+)+b", "a" * 900 + "b"), (r"(\w+\s?)*$", "word " * 200), (r"^.*a.*b.*c", "a" * 900 + "bc"),
-    (r"\pL+Error", "ÜberError"), (r"failed\z", "order 7 failed"),
-])
+@pytest.mark.parametrize(
+    "pattern,value",
+    [
+        (r"(a+)+b", "a" * 900 + "b"),
+        (r"(\w+\s?)*$", "word " * 200),
+        (r"^.*a.*b.*c", "a" * 900 + "bc"),
+        (r"\pL+Error", "ÜberError"),
+        (r"failed\z", "order 7 failed"),
+    ],
+)
 def test_it_saves_and_matches_patterns_the_backtracking_check_refused(alice, pattern, value):
     make(alice, "now-allowed", (0, "exception_value", "regex", pattern))
 
@@ -164,7 +197,9 @@ def test_it_saves_and_matches_patterns_the_backtracking_check_refused(alice, pat
 def test_a_stored_pattern_re2_refuses_matches_nothing_and_is_logged_once(alice, caplog):
     make(alice, "fine", (0, "exception_value", "contains", "sku"))
     legacy = make(alice, "legacy", (0, "service", "equals", "checkout-api"))
-    legacy.matchers.update(op="regex", field="exception_value", value=r"(?<=')sku")  # valid in re, saved before RE2
+    legacy.matchers.update(
+        op="regex", field="exception_value", value=r"(?<=')sku"
+    )  # valid in re, saved before RE2
     services.matcher_index_touch()
     matching._log_unusable.cache_clear()  # logged once per process: start this test's process afresh
     facts = MatchFacts(service="checkout-api", exception_value="'sku' missing")
@@ -175,5 +210,6 @@ def test_a_stored_pattern_re2_refuses_matches_nothing_and_is_logged_once(alice, 
         assert [match.runbook.slug for match in runbook_matches(facts=facts)] == ["fine"]
 
     assert [record.getMessage() for record in caplog.records] == [
-        f"runbook matcher exception_value regex \"(?<=')sku\" matches nothing: lookaround (?<=…) is not supported: "
-        f"{NO_BACKTRACKING}"]
+        f'runbook matcher exception_value regex "(?<=\')sku" matches nothing: lookaround (?<=…) is not supported: '
+        f"{NO_BACKTRACKING}"
+    ]

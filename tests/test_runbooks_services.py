@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from runbooks import services
-from runbooks.models import Runbook, RunbookFeedback, RunbookMatcher, RunbookVersion
 from runbooks.matcher_rules import MatcherSpec
+from runbooks.models import Runbook, RunbookFeedback, RunbookMatcher, RunbookVersion
 from runbooks.signals import runbook_matchers_changed
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,12 @@ def test_it_creates_version_one_and_points_at_it(alice):
     runbook = create(alice, services=["checkout-api"], team="checkout", tags=["cart"], summary="First cut")
 
     version = runbook.current_version
-    assert (version.number, version.body, version.summary, version.author) == (1, "## Steps\n\n1. Look", "First cut", alice)
+    assert (version.number, version.body, version.summary, version.author) == (
+        1,
+        "## Steps\n\n1. Look",
+        "First cut",
+        alice,
+    )
     assert (runbook.services, runbook.team, runbook.tags) == (["checkout-api"], "checkout", ["cart"])
 
 
@@ -47,8 +52,16 @@ def test_it_inserts_a_version_per_changed_body_and_none_for_the_same_body(alice)
     services.runbook_update(runbook=runbook, user=alice, body="v2 text", summary="no change")
     services.runbook_update(runbook=runbook, user=alice, body="v3 text")
 
-    versions = list(RunbookVersion.objects.filter(runbook=runbook).order_by("number").values_list("number", "body", "summary"))
-    assert versions == [(1, "## Steps\n\n1. Look", "Created"), (2, "v2 text", "Clearer steps"), (3, "v3 text", "")]
+    versions = list(
+        RunbookVersion.objects.filter(runbook=runbook)
+        .order_by("number")
+        .values_list("number", "body", "summary")
+    )
+    assert versions == [
+        (1, "## Steps\n\n1. Look", "Created"),
+        (2, "v2 text", "Clearer steps"),
+        (3, "v3 text", ""),
+    ]
     assert Runbook.objects.get().current_version.number == 3
 
 
@@ -70,7 +83,10 @@ def test_it_restores_by_inserting_a_copy(alice, bob):
     assert (restored.number, restored.body, restored.restored_from) == (3, "## Steps\n\n1. Look", 1)
     assert restored.summary == "Restored version 1"
     assert list(RunbookVersion.objects.order_by("number").values_list("body", flat=True)) == [
-        "## Steps\n\n1. Look", "bad edit", "## Steps\n\n1. Look"]
+        "## Steps\n\n1. Look",
+        "bad edit",
+        "## Steps\n\n1. Look",
+    ]
     assert Runbook.objects.get().current_version == restored
 
 
@@ -82,7 +98,9 @@ def test_it_refuses_to_restore_a_version_that_does_not_exist(alice):
     assert RunbookVersion.objects.count() == 1
 
 
-@pytest.mark.parametrize("slug,problem", [("new", "reserved"), ("Has Spaces", "lower-case"), ("", "lower-case")])
+@pytest.mark.parametrize(
+    "slug,problem", [("new", "reserved"), ("Has Spaces", "lower-case"), ("", "lower-case")]
+)
 def test_it_refuses_bad_slugs(alice, slug, problem):
     with pytest.raises(ValidationError, match=problem):
         create(alice, slug=slug)
@@ -101,10 +119,12 @@ def test_only_dev_and_admin_may_write(request, alice, persona):
     user = request.getfixturevalue(persona)
     runbook = create(alice)
 
-    for write in (lambda: create(user, slug="other"),
-                  lambda: services.runbook_update(runbook=runbook, user=user, body="x"),
-                  lambda: services.runbook_restore(runbook=runbook, user=user, number=1),
-                  lambda: services.runbook_matchers_replace(runbook=runbook, user=user, matchers=[])):
+    for write in (
+        lambda: create(user, slug="other"),
+        lambda: services.runbook_update(runbook=runbook, user=user, body="x"),
+        lambda: services.runbook_restore(runbook=runbook, user=user, number=1),
+        lambda: services.runbook_matchers_replace(runbook=runbook, user=user, matchers=[]),
+    ):
         with pytest.raises(PermissionDenied):
             write()
     assert (Runbook.objects.count(), RunbookVersion.objects.count()) == (1, 1)
@@ -117,18 +137,26 @@ def test_an_admin_may_write(db):
     assert create(admin).current_version.author == admin
 
 
-def test_it_replaces_matchers_and_signals_after_commit(alice, matcher_signals, django_capture_on_commit_callbacks):
+def test_it_replaces_matchers_and_signals_after_commit(
+    alice, matcher_signals, django_capture_on_commit_callbacks
+):
     runbook = create(alice, matchers=[MatcherSpec(0, "service", "equals", "checkout-api")])
     with django_capture_on_commit_callbacks(execute=True):
-        services.runbook_update(runbook=runbook, user=alice, matchers=[
-            {"group": 0, "field": "exception_type", "op": "equals", "value": "KeyError"},
-            {"group": 1, "field": "level", "op": "equals", "value": "FATAL"},
-        ])
+        services.runbook_update(
+            runbook=runbook,
+            user=alice,
+            matchers=[
+                {"group": 0, "field": "exception_type", "op": "equals", "value": "KeyError"},
+                {"group": 1, "field": "level", "op": "equals", "value": "FATAL"},
+            ],
+        )
         assert matcher_signals == []  # not before the commit
 
     assert matcher_signals == [runbook.pk]
     assert list(RunbookMatcher.objects.values_list("group", "field", "value")) == [
-        (0, "exception_type", "KeyError"), (1, "level", "fatal")]
+        (0, "exception_type", "KeyError"),
+        (1, "level", "fatal"),
+    ]
 
 
 def test_a_body_edit_does_not_signal_matchers(alice, matcher_signals, django_capture_on_commit_callbacks):
@@ -143,26 +171,38 @@ def test_it_refuses_a_bad_matcher_and_keeps_the_old_ones(alice):
     runbook = create(alice, matchers=[MatcherSpec(0, "service", "equals", "checkout-api")])
 
     with pytest.raises(ValidationError) as caught:
-        services.runbook_update(runbook=runbook, user=alice, body="changed", matchers=[
-            MatcherSpec(0, "exception_value", "regex", "x++y")])
+        services.runbook_update(
+            runbook=runbook,
+            user=alice,
+            body="changed",
+            matchers=[MatcherSpec(0, "exception_value", "regex", "x++y")],
+        )
 
     assert caught.value.message_dict["matchers"] == [
         "matcher 1 (group 0: exception_value regex 'x++y'): possessive quantifier ++ is not supported: "
-        "runbook regexes run on RE2, which has no backtracking"]
+        "runbook regexes run on RE2, which has no backtracking"
+    ]
     assert list(RunbookMatcher.objects.values_list("field", flat=True)) == ["service"]
     assert RunbookVersion.objects.count() == 1
 
 
 def test_anyone_may_flag_and_editors_resolve(alice, bob, charlie):
     runbook = create(alice)
-    flag = services.runbook_feedback_add(runbook=runbook, user=charlie, kind="outdated", comment=" Step 2 is gone ")
+    flag = services.runbook_feedback_add(
+        runbook=runbook, user=charlie, kind="outdated", comment=" Step 2 is gone "
+    )
 
     with pytest.raises(PermissionDenied):
         services.runbook_feedback_resolve(feedback=flag, user=bob)
     services.runbook_feedback_resolve(feedback=flag, user=alice)
 
     flag = RunbookFeedback.objects.get()
-    assert (flag.kind, flag.comment, flag.version.number, flag.resolved_by) == ("outdated", "Step 2 is gone", 1, alice)
+    assert (flag.kind, flag.comment, flag.version.number, flag.resolved_by) == (
+        "outdated",
+        "Step 2 is gone",
+        1,
+        alice,
+    )
     with pytest.raises(ValidationError):
         services.runbook_feedback_add(runbook=runbook, user=charlie, kind="rude")
 

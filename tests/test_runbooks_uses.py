@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from runbooks import services, stats
+from runbooks.matcher_rules import MatcherSpec
 from runbooks.matching import MatchFacts, runbook_matches
 from runbooks.models import Runbook, RunbookUse
-from runbooks.matcher_rules import MatcherSpec
 
 pytestmark = pytest.mark.django_db
 T0 = timezone.now().replace(microsecond=0) - timedelta(days=10)
@@ -20,9 +20,14 @@ def runbook(alice):
 
 
 def link(runbook, item_ref, *, at=T0, **kwargs):
-    return services.runbook_use_record(version=Runbook.objects.get(pk=runbook.pk).current_version, item_ref=item_ref,
-                                       item_title=f"Item {item_ref}", item_url=f"/items/{item_ref}/", linked_at=at,
-                                       **kwargs)
+    return services.runbook_use_record(
+        version=Runbook.objects.get(pk=runbook.pk).current_version,
+        item_ref=item_ref,
+        item_title=f"Item {item_ref}",
+        item_url=f"/items/{item_ref}/",
+        linked_at=at,
+        **kwargs,
+    )
 
 
 def test_it_records_one_use_per_item_and_updates_it(runbook):
@@ -35,11 +40,14 @@ def test_it_records_one_use_per_item_and_updates_it(runbook):
 
 
 def test_it_records_a_use_from_a_match(runbook, alice):
-    services.runbook_matchers_replace(runbook=runbook, user=alice, matchers=[MatcherSpec(0, "service", "equals", "cart")])
+    services.runbook_matchers_replace(
+        runbook=runbook, user=alice, matchers=[MatcherSpec(0, "service", "equals", "cart")]
+    )
     (match,) = runbook_matches(facts=MatchFacts(service="cart"))
 
-    use = services.runbook_use_record(version=match.version, item_ref=9, item_title="Item 9", item_url="/items/9/",
-                                      linked_at=T0)
+    use = services.runbook_use_record(
+        version=match.version, item_ref=9, item_title="Item 9", item_url="/items/9/", linked_at=T0
+    )
 
     assert (use.runbook_id, use.version.number) == (runbook.pk, 1)
 
@@ -50,7 +58,9 @@ def test_the_use_follows_the_current_version_until_decided_then_stays(alice, run
     link(runbook, 7)  # re-linked on a later event: still undecided, so it moves to v2
     assert RunbookUse.objects.get().version.number == 2
 
-    decided = services.runbook_use_update(runbook_id=runbook.pk, item_ref=7, decided_at=T0 + timedelta(hours=2))
+    decided = services.runbook_use_update(
+        runbook_id=runbook.pk, item_ref=7, decided_at=T0 + timedelta(hours=2)
+    )
     services.runbook_update(runbook=runbook, user=alice, body="v3")
     link(runbook, 7)
     services.runbook_use_update(runbook_id=runbook.pk, item_ref=7, decided_at=T0 + timedelta(hours=5))
@@ -94,8 +104,13 @@ def hours_after_link(hours):
 
 
 def handled(runbook, item_ref, *, decide_h=None, resolve_h=None, helped=None):
-    link(runbook, item_ref, decided_at=hours_after_link(decide_h), resolved_at=hours_after_link(resolve_h),
-         helped=helped)
+    link(
+        runbook,
+        item_ref,
+        decided_at=hours_after_link(decide_h),
+        resolved_at=hours_after_link(resolve_h),
+        helped=helped,
+    )
 
 
 @pytest.fixture
@@ -116,8 +131,15 @@ def in_hours(duration):
 
 
 def figures(row):
-    return (row.version, row.linked, row.handled, row.resolved, in_hours(row.median_to_decision),
-            in_hours(row.median_to_resolution), row.helped_ratio)
+    return (
+        row.version,
+        row.linked,
+        row.handled,
+        row.resolved,
+        in_hours(row.median_to_decision),
+        in_hours(row.median_to_resolution),
+        row.helped_ratio,
+    )
 
 
 def test_it_measures_usefulness_per_version_and_overall(history):
@@ -135,7 +157,10 @@ def test_the_python_medians_agree_with_the_database(history):
     uses = RunbookUse.objects.filter(runbook=history)
     overall, per_version = stats._in_python(uses)
 
-    assert [figures(row) for row in per_version] == [(2, 2, 2, 2, 2.0, 3.0, 1.0), (1, 4, 3, 2, 20.0, 35.0, 0.5)]
+    assert [figures(row) for row in per_version] == [
+        (2, 2, 2, 2, 2.0, 3.0, 1.0),
+        (1, 4, 3, 2, 20.0, 35.0, 0.5),
+    ]
     assert figures(overall) == (None, 6, 5, 4, 10.0, 17.0, 0.75)
 
 
@@ -146,12 +171,15 @@ def test_a_runbook_without_uses_has_no_figures(runbook):
     assert figures(overall) == (None, 0, 0, 0, None, None, None)
 
 
-@pytest.mark.parametrize("changed_days,used_days,stale", [(120, 2, True), (120, 60, False), (10, 2, False),
-                                                         (120, None, False)])
+@pytest.mark.parametrize(
+    "changed_days,used_days,stale", [(120, 2, True), (120, 60, False), (10, 2, False), (120, None, False)]
+)
 def test_it_marks_a_runbook_stale_when_unchanged_while_items_arrive(runbook, changed_days, used_days, stale):
     now = timezone.now()
     runbook = Runbook.objects.select_related("current_version").get()
-    runbook.current_version.created_at = now - timedelta(days=changed_days)  # in memory only: versions are immutable
+    runbook.current_version.created_at = now - timedelta(
+        days=changed_days
+    )  # in memory only: versions are immutable
     runbook.last_used_at = None if used_days is None else now - timedelta(days=used_days)
 
     assert runbook.is_stale(now) is stale

@@ -10,14 +10,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "triage.example.com",
-              "DJANGO_SETTINGS_MODULE": "config.settings"}
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "triage.example.com",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+}
 
 
 def run(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL", "CELERY_BROKER_URL")}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=60)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL", "CELERY_BROKER_URL")
+    }
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def setting(name, **env):
@@ -28,7 +37,15 @@ def setting(name, **env):
 
 
 def test_it_passes_the_deploy_check_with_debug_off(tmp_path):
-    result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", TRIAGE_VAR_DIR=str(tmp_path), **PRODUCTION)
+    result = run(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        TRIAGE_VAR_DIR=str(tmp_path),
+        **PRODUCTION,
+    )
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
@@ -42,7 +59,9 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
 
 
 def test_it_keeps_postgres_connections_open_between_requests():
-    assert setting('DATABASES["default"]["CONN_MAX_AGE"]', DATABASE_URL="postgres://u@db:5432/triage") == "600"
+    assert (
+        setting('DATABASES["default"]["CONN_MAX_AGE"]', DATABASE_URL="postgres://u@db:5432/triage") == "600"
+    )
 
 
 def test_it_defaults_to_embedded_sqlite_in_wal_mode_and_a_filesystem_broker(tmp_path):
@@ -98,7 +117,9 @@ def test_it_gives_the_api_docs_their_own_policy_and_no_inline_script(alice_clien
     assert "/api/schema/" in script.content.decode()
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
+@pytest.mark.parametrize(
+    "template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES))
+)
 def test_it_keeps_script_and_style_out_of_the_templates(template):
     text = template.read_text()
 

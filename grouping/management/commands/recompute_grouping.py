@@ -11,7 +11,12 @@ class Command(BaseCommand):
         parser.add_argument("--item", type=int, help="one item")
 
     def handle(self, *args, full=False, item=None, **options):
-        run = (services.item_suggestions_recompute(item_id=item) if item
-               else services.suggestions_recompute(full=True if full else None))
-        self.stdout.write(f"{run.kind}: {run.items_examined} items examined, {run.splits} splits, "
-                          f"{run.merges} merges in {(run.finished_at - run.started_at).total_seconds():.2f} s")
+        run = (
+            services.item_suggestions_recompute(item_id=item)
+            if item
+            else services.suggestions_recompute(full=True if full else None)
+        )
+        self.stdout.write(
+            f"{run.kind}: {run.items_examined} items examined, {run.splits} splits, "
+            f"{run.merges} merges in {(run.finished_at - run.started_at).total_seconds():.2f} s"
+        )
