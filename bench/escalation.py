@@ -1,4 +1,5 @@
-"""Data fixes: creation-to-notification latency through a real worker, and the escalation scan at 100,000 requests.
+"""Data fixes: creation-to-notification latency through a real worker, and the escalation scan at 100,000
+requests.
 
 1. Latency. A real Celery worker (prefork, Redis broker) sends the signed webhook of each new request to a
    local HTTP server in this process. From just before `datafix_create` to the server's receipt: p50/p95
@@ -128,7 +129,7 @@ def measure_latency(env, hook_url):
     with harness.celery_worker(env, concurrency=2):
         _file_and_wait(item, user)  # warm-up: the pool's first task pays for imports and connections
         Receiver.arrivals.clear()
-        created = {request_id: at for request_id, at in (_file_and_wait(item, user) for _ in range(REQUESTS))}
+        created = dict(_file_and_wait(item, user) for _ in range(REQUESTS))
     delays = [(Receiver.arrivals[pk] - at) * 1000 for pk, at in created.items()]
     return {"create_to_received_ms": _percentiles(delays), "anchor_direct_post_ms": _percentiles(anchor)}
 
@@ -211,10 +212,12 @@ def ensure_open_requests():
     with harness.connect(DATABASE_URL) as conn:
         conn.execute("DELETE FROM ops_datafixrequest WHERE description = 'bench-open'")
         conn.execute(
-            "INSERT INTO ops_datafixrequest (item_id, description, environment, customer, tenant, runbook_section,"
+            "INSERT INTO ops_datafixrequest (item_id, description, environment, customer, tenant,"
+            " runbook_section,"
             " urgency, parameters, state, result, created_at, due_at, escalation_level, next_escalation_at,"
             " requested_by_id)"
-            " SELECT (SELECT id FROM triage_triageitem WHERE sentry_issue_id = 'bench-escalation'), 'bench-open',"
+            " SELECT (SELECT id FROM triage_triageitem WHERE sentry_issue_id = 'bench-escalation'),"
+            " 'bench-open',"
             " 'production', '', '', '', (ARRAY['high','normal','low'])[1 + mod(g, 3)], '{}', 'requested', '',"
             " now(), now() + interval '1 day' + g * interval '1 second', 0,"
             " now() + interval '1 day' + g * interval '1 second', NULL FROM generate_series(1, %(n)s) g",
@@ -300,11 +303,13 @@ def report(figures):
     )
     print(f"\nEscalation scan with {scan['open_requests']:,} open requests:")
     print(
-        f"  nothing due   p50 {scan['nothing_due_ms']['p50']:8.1f} ms   p95 {scan['nothing_due_ms']['p95']:8.1f} ms"
+        f"  nothing due   p50 {scan['nothing_due_ms']['p50']:8.1f} ms   p95"
+        f" {scan['nothing_due_ms']['p95']:8.1f} ms"
         f"   {scan['nothing_due_queries']} queries"
     )
     print(
-        f"  {DUE} due       p50 {scan[f'{DUE}_due_ms']['p50']:8.1f} ms   p95 {scan[f'{DUE}_due_ms']['p95']:8.1f} ms"
+        f"  {DUE} due       p50 {scan[f'{DUE}_due_ms']['p50']:8.1f} ms   p95"
+        f" {scan[f'{DUE}_due_ms']['p95']:8.1f} ms"
         f"   {scan[f'{DUE}_due_queries']} queries"
     )
     print(f"  anchor: primary-key SELECT p50 {scan['anchor_pk_select_ms']['p50']:.2f} ms")

@@ -31,7 +31,10 @@ ITEMS = int(os.environ.get("BENCH_GROUPING_ITEMS", "10000"))
 RUNS = int(os.environ.get("BENCH_GROUPING_RUNS", "3"))
 NEW_EVENTS, NEW_EVENT_ITEMS = 10_000, 1_000  # what a night brings, for the incremental run
 GOAL_S = 30.0
-TYPES = "ARRAY['KeyError','TimeoutError','ValueError','OSError','IntegrityError','ConnectionError','TypeError','HTTPError']"
+TYPES = (
+    "ARRAY['KeyError','TimeoutError','ValueError','OSError','IntegrityError','ConnectionError',"
+    "'TypeError','HTTPError']"
+)
 
 
 def main():
@@ -106,23 +109,28 @@ def load_statements():
         ),
         "INSERT INTO triage_service (slug, name, created_at) VALUES ('bench', 'Bench', now())",
         (
-            "INSERT INTO triage_triageitem (sentry_issue_id, short_id, title, culprit, level, platform, project_slug,"
+            "INSERT INTO triage_triageitem (sentry_issue_id, short_id, title, culprit, level, platform,"
+            " project_slug,"
             " service_id, environment, first_seen, last_seen, event_count, user_count, status, sentry_status,"
-            " sentry_substatus, sentry_assignee, sentry_url, tags, latest_event, resolved_in_release, classification,"
+            " sentry_substatus, sentry_assignee, sentry_url, tags, latest_event, resolved_in_release,"
+            " classification,"
             " pinned_note, ignore_condition, sentry_sync_state, sentry_sync_error, created_at, updated_at)"
             " SELECT 'g' || i, 'G-' || i, 'Error ' || i, 'app.module' || "
             + key
             + " || ' in handle', 'error', 'python',"
             " 'bench', 1, 'production', now() - interval '30 days', now(), 0, 0, 'new', '', '', '',"
-            " 'https://sentry.example/issues/' || i || '/', '{}', '{}', '', '', '', '{}', '', '', now(), now()"
+            " 'https://sentry.example/issues/' || i || '/', '{}', '{}', '', '', '', '{}', '', '', now(),"
+            " now()"
             " FROM generate_series(1, %(items)s) i"
         ),
         # v: which of 20 variants an event is. Mixed items (i mod 10 = 0): service by v's low bit, inner
         # type by the next; template items (i mod 20 = 5): template by v's low bit; v = 19: the rare tail.
         (
-            "INSERT INTO triage_occurrence (event_id, item_id, timestamp, received_at, environment, release, level,"
+            "INSERT INTO triage_occurrence (event_id, item_id, timestamp, received_at, environment, release,"
+            " level,"
             " exception_type, exception_value, tags, service_key, inner_exception_type, message_template)"
-            " SELECT 'o' || g, i, now() - (mod(g, 29 * 24 * 60) + 1) * interval '1 minute', now(), 'production', '',"
+            " SELECT 'o' || g, i, now() - (mod(g, 29 * 24 * 60) + 1) * interval '1 minute', now(),"
+            " 'production', '',"
             " 'error', 'RequestFailed', 'request failed', '{}',"
             " 'svc-' || mod(" + key + " + CASE WHEN mod(i, 10) = 0 AND mod(v, 2) = 1 THEN 1 ELSE 0 END, 100),"
             " CASE WHEN v = 19 THEN 'RareError' ELSE ("

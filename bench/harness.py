@@ -117,7 +117,8 @@ def gunicorn(name, env, *, ready_path, workers=2):
 
 @contextmanager
 def celery_worker(env, *, concurrency=2, name="celery-worker"):
-    """A real `celery worker` (prefork), yielded once it reports ready; it logs to bench/results/logs/NAME.log."""
+    """A real `celery worker` (prefork), yielded once it reports ready; it logs to
+    bench/results/logs/NAME.log."""
     command = [
         str(BIN / "celery"),
         "-A",
@@ -165,7 +166,8 @@ def require_wrk():
 
 
 def wrk(url, requests_file, *, seconds, connections, server=None):
-    """POST the requests of `requests_file` to `url` for `seconds`; wrk's figures (and CPU use, given `server`)."""
+    """POST the requests of `requests_file` to `url` for `seconds`; wrk's figures (and CPU use, given
+    `server`)."""
     command = [
         "wrk",
         "--threads",

@@ -167,7 +167,8 @@ def write_signed_requests(path, *, count, first):
 
 
 def with_event_id(payload, index, issue_id=None):
-    """The payload as event `index`, by default of one of ISSUES issues (changed in place: dump it at once)."""
+    """The payload as event `index`, by default of one of ISSUES issues (changed in place: dump it at
+    once)."""
     event_id, issue_id = f"{index:032x}", issue_id or str(FIRST_ISSUE_ID + index % ISSUES)
     payload["data"]["error"].update(
         event_id=event_id,
@@ -302,7 +303,8 @@ def measure_worker(intake_rate, *, concurrency=WORKER_CONCURRENCY, name="celery-
 
 
 def measure_new_issues(intake_rate):
-    """A burst of NEW_ISSUES issue.created deliveries for issues never seen, drained by 1 process, then another by 2."""
+    """A burst of NEW_ISSUES issue.created deliveries for issues never seen, drained by 1 process, then
+    another by 2."""
     setup_django()
     drains = {}
     for run, concurrency in enumerate((1, 2)):
@@ -314,7 +316,8 @@ def measure_new_issues(intake_rate):
 
 
 def store_new_issues(*, first, count):
-    """As the intake stores them, in one transaction: its commit wakes one drain, which waits for the worker."""
+    """As the intake stores them, in one transaction: its commit wakes one drain, which waits for the
+    worker."""
     from django.db import transaction
 
     print(f"  storing {count:,} issue.created deliveries of new issues", flush=True)
@@ -390,7 +393,8 @@ def measure_queries(samples=10):
 
 
 def batch_queries(store):
-    """Statements per delivery when the drain applies a batch: events spread over the ISSUES issues, or new issues."""
+    """Statements per delivery when the drain applies a batch: events spread over the ISSUES issues, or new
+    issues."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -476,7 +480,9 @@ def goal(runs):
     """The issue's goal. The ratio is the median of the rounds' ratios: in every round the intake
     and the one-INSERT view run back to back, so each pair saw about the same machine."""
     intake, insert = runs["intake"], runs["insert"]
-    per_round = [i["per_second"] / a["per_second"] for i, a in zip(intake["rounds"], insert["rounds"])]
+    per_round = [
+        i["per_second"] / a["per_second"] for i, a in zip(intake["rounds"], insert["rounds"], strict=True)
+    ]
     ratio = statistics.median(per_round)
     result = {
         "ratio": round(ratio, 2),
@@ -573,7 +579,8 @@ def print_goal(goal):
     )
     print(
         f"  intake p99                 {goal['p99_ms']:>6.1f} ms   {_ok(goal['p99_ok'])}   "
-        f"(the one-INSERT view's: {goal['anchor_p99_ms']:.1f} ms, {goal['p99_ms'] / goal['anchor_p99_ms']:.2f} ×)"
+        f"(the one-INSERT view's: {goal['anchor_p99_ms']:.1f} ms,"
+        f" {goal['p99_ms'] / goal['anchor_p99_ms']:.2f} ×)"
     )
     print(f"  => {'goal met' if goal['met'] else 'GOAL NOT MET'}")
 
@@ -608,7 +615,8 @@ def print_drains(drains, intake_rate):
                 f"  ! {key}: " + ", ".join(f"{status} {count:,}" for status, count in run["statuses"].items())
             )
     print(
-        f"  PostgreSQL connections opened per delivery (events): {drains['events']['connections_per_delivery']:.2f}"
+        "  PostgreSQL connections opened per delivery (events):"
+        f" {drains['events']['connections_per_delivery']:.2f}"
         "   (1.00 = a new connection for every task)"
     )
 
@@ -622,7 +630,8 @@ def print_drain_goal(goal, machine):
     print(f"  events (2 processes) / intake       {goal['events']:>6.2f}   {_ok(goal['events_ok'])}")
     print(f"  new issues, 2 processes / 1         {goal['scaling']:>6.2f}   {_ok(goal['scaling_ok'])}")
     print(
-        f"  => {'goal met' if goal['met'] else 'GOAL NOT MET'}   (load average before {_load(machine['load_before'])}, "
+        f"  => {'goal met' if goal['met'] else 'GOAL NOT MET'}   (load average before"
+        f" {_load(machine['load_before'])}, "
         f"after {_load(machine['load_after'])}, on {machine['cores']} cores)"
     )
 

@@ -59,7 +59,8 @@ REQUESTS = int(os.environ.get("BENCH_MORNING_REQUESTS", "50"))
 BUDGET_SECONDS = float(os.environ.get("BENCH_MORNING_BUDGET", "150"))
 MIN_REQUESTS = 20
 WARMUP_REQUESTS = 2
-# Indexes to try before writing a migration, e.g. "CREATE INDEX whatif_a ON triage_triageitem (last_seen DESC)";
+# Indexes to try before writing a migration, e.g. "CREATE INDEX whatif_a ON triage_triageitem (last_seen
+# DESC)";
 # several separated by ";". Created for this run only, dropped after it (and at the start of the next run).
 WHATIF = [
     statement.strip()
@@ -261,14 +262,18 @@ def reload_reason(meta, items, occurrences):
     if (items, occurrences) != (ITEMS, OCCURRENCES) or (meta_items, meta_occurrences) != (ITEMS, OCCURRENCES):
         return f"the database holds {items:,} items and {occurrences:,} occurrences"
     if datetime.now(UTC) - data_at > MAX_DATA_AGE:
-        return f"the data is from {data_at:%Y-%m-%d %H:%M}, older than {MAX_DATA_AGE.total_seconds() / 3600:.0f} h"
+        return (
+            f"the data is from {data_at:%Y-%m-%d %H:%M},"
+            f" older than {MAX_DATA_AGE.total_seconds() / 3600:.0f} h"
+        )
     if os.environ.get("BENCH_MORNING_RELOAD") == "1":
         return "BENCH_MORNING_RELOAD=1"
     return None
 
 
 def load():
-    """History in one transaction, VACUUM (the last autovacuum), then the last INTAKE_HOURS of intake in another.
+    """History in one transaction, VACUUM (the last autovacuum), then the last INTAKE_HOURS of intake in
+    another.
 
     The meta row is written with the last step: an interrupted load is redone by the next run.
     """
@@ -322,7 +327,8 @@ def load_rows(conn, *, data_at, started):
     """Everything up to INTAKE_HOURS ago."""
     conn.execute(
         "TRUNCATE triage_triageitem, triage_occurrence, triage_activity, triage_service, triage_team, "
-        "triage_queuevisit, triage_ownershiprule, triage_digestsent, bench_morning_meta RESTART IDENTITY CASCADE"
+        "triage_queuevisit, triage_ownershiprule, triage_digestsent, bench_morning_meta RESTART IDENTITY"
+        " CASCADE"
     )
     users = bench_users(conn)
     conn.execute(
@@ -385,7 +391,8 @@ def load_recent_intake(conn, *, data_at, started):
     ).rowcount
     touched = conn.execute(RECENT_TOTALS_SQL, {"cutoff": data_at - INTAKE_HOURS}).rowcount
     conn.execute(
-        "SELECT setval(pg_get_serial_sequence('triage_occurrence', 'id'), (SELECT max(id) FROM triage_occurrence))"
+        "SELECT setval(pg_get_serial_sequence('triage_occurrence', 'id'), (SELECT max(id) FROM"
+        " triage_occurrence))"
     )
     conn.execute(
         "INSERT INTO bench_morning_meta VALUES (%s, %s, %s, %s, 0)",
@@ -399,7 +406,8 @@ def load_recent_intake(conn, *, data_at, started):
 
 
 class dropped_indexes:
-    """Secondary indexes (not backing a constraint) dropped for the load and rebuilt after, in the same transaction."""
+    """Secondary indexes (not backing a constraint) dropped for the load and rebuilt after, in the same
+    transaction."""
 
     def __init__(self, conn, tables, step):
         self.conn, self.tables, self.step = conn, tables, step
@@ -513,10 +521,14 @@ WITH frames AS MATERIALIZED (
   SELECT noun, k - 1 AS k, replace(template, '__NOUN__', noun)::jsonb AS frames
   FROM unnest(%(nouns)s::text[]) AS noun, unnest(%(frame_sets)s::text[]) WITH ORDINALITY AS f(template, k)
 )
-INSERT INTO triage_triageitem (id, sentry_issue_id, short_id, title, culprit, level, platform, project_slug, service_id,
-  environment, first_seen, last_seen, event_count, counted_until, user_count, status, sentry_status, sentry_substatus,
-  sentry_assignee, sentry_url, tags, latest_event, latest_event_at, regressed_at, resolved_at, resolved_in_release,
-  classification, duplicate_of_id, team_id, ownership_rule_id, owner_id, pinned_note, ignore_condition, woke_at,
+INSERT INTO triage_triageitem (id, sentry_issue_id, short_id, title, culprit, level, platform, project_slug, \
+service_id,
+  environment, first_seen, last_seen, event_count, counted_until, user_count, status, sentry_status, \
+sentry_substatus,
+  sentry_assignee, sentry_url, tags, latest_event, latest_event_at, regressed_at, resolved_at, \
+resolved_in_release,
+  classification, duplicate_of_id, team_id, ownership_rule_id, owner_id, pinned_note, ignore_condition, \
+woke_at,
   triaged_at, sentry_sync_state, sentry_sync_error, created_at, updated_at)
 SELECT s.id, (4000000000 + s.id)::text, upper(svc.slug) || '-' || upper(to_hex(s.id)), t.exc || ': ' || t.msg,
   'app.' || t.noun || '.handlers in ' || t.func, t.level, 'python', svc.slug, svc.id, t.env, f.first_seen,
@@ -528,9 +540,11 @@ SELECT s.id, (4000000000 + s.id)::text, upper(svc.slug) || '-' || upper(to_hex(s
                      'browser', (ARRAY['Chrome', 'Firefox', 'Safari', 'Edge'])[1 + s.id %% 4],
                      'customer_tier', (ARRAY['gold', 'silver', 'bronze', 'free'])[1 + s.id %% 4]),
   jsonb_build_object('event_id', md5(s.id::text), 'timestamp', f.first_seen, 'exception_type', t.exc,
-                     'exception_value', t.msg, 'request_url', 'https://shop.example.com/' || t.noun || '/' || s.id,
+                     'exception_value', t.msg, 'request_url', 'https://shop.example.com/' || t.noun || '/' \
+|| s.id,
                      'release', 'web@1.' || (s.id %% 40), 'environment', t.env,
-                     'exceptions', jsonb_build_array(jsonb_build_object('type', t.exc, 'value', t.msg, 'frames',
+                     'exceptions', jsonb_build_array(jsonb_build_object('type', t.exc, 'value', t.msg, \
+'frames',
                         fr.frames))),
   f.first_seen,
   CASE WHEN st.status IN ('new', 'triaged', 'in_progress') AND s.r_flag < 0.04 THEN f.first_seen END,
@@ -547,7 +561,8 @@ SELECT s.id, (4000000000 + s.id)::text, upper(svc.slug) || '-' || upper(to_hex(s
   CASE WHEN st.status <> 'new' THEN f.first_seen + (%(data_at)s - f.first_seen) * 0.1 END, '', '',
   f.first_seen, f.first_seen
 FROM (
-  SELECT g AS id, random() AS r_svc, random() AS r_exc, random() AS r_msg, random() AS r_noun, random() AS r_num,
+  SELECT g AS id, random() AS r_svc, random() AS r_exc, random() AS r_msg, random() AS r_noun, random() AS \
+r_num,
          random() AS r_level, random() AS r_env, random() AS r_age, random() AS r_status, random() AS r_cls,
          random() AS r_owner, random() AS r_who, random() AS r_flag, random() AS r_func
   FROM generate_series(1, %(n)s) g
@@ -556,17 +571,23 @@ JOIN triage_service svc ON svc.id = 1 + floor(%(services)s * s.r_svc * s.r_svc):
 CROSS JOIN LATERAL (SELECT
   (%(exceptions)s::text[])[1 + floor(s.r_exc * cardinality(%(exceptions)s::text[]))::int] AS exc,
   format((%(messages)s::text[])[1 + floor(s.r_msg * cardinality(%(messages)s::text[]))::int],
-         (%(nouns)s::text[])[1 + floor(s.r_noun * cardinality(%(nouns)s::text[]))::int], floor(s.r_num * 5000)::int) AS msg,
+         (%(nouns)s::text[])[1 + floor(s.r_noun * cardinality(%(nouns)s::text[]))::int], floor(s.r_num * \
+5000)::int) AS msg,
   (%(nouns)s::text[])[1 + floor(s.r_noun * cardinality(%(nouns)s::text[]))::int] AS noun,
   (%(functions)s::text[])[1 + floor(s.r_func * cardinality(%(functions)s::text[]))::int] AS func,
-  CASE WHEN s.r_level < 0.78 THEN 'error' WHEN s.r_level < 0.88 THEN 'warning' WHEN s.r_level < 0.95 THEN 'fatal'
+  CASE WHEN s.r_level < 0.78 THEN 'error' WHEN s.r_level < 0.88 THEN 'warning' WHEN s.r_level < 0.95 THEN \
+'fatal'
        ELSE 'info' END AS level,
-  CASE WHEN s.r_env < 0.85 THEN 'production' WHEN s.r_env < 0.97 THEN 'staging' ELSE 'development' END AS env) t
-CROSS JOIN LATERAL (SELECT CASE WHEN s.r_age < 0.005 THEN %(data_at)s - interval '24 hours' * (s.r_age / 0.005)
+  CASE WHEN s.r_env < 0.85 THEN 'production' WHEN s.r_env < 0.97 THEN 'staging' ELSE 'development' END AS \
+env) t
+CROSS JOIN LATERAL (SELECT CASE WHEN s.r_age < 0.005 THEN %(data_at)s - interval '24 hours' * (s.r_age / \
+0.005)
   ELSE %(data_at)s - interval '1 day' - interval '179 days' * ((s.r_age - 0.005) / 0.995) END AS first_seen) f
 CROSS JOIN LATERAL (SELECT CASE
-  WHEN f.first_seen > %(data_at)s - interval '1 day' THEN CASE WHEN s.r_status < 0.9 THEN 'new' ELSE 'triaged' END
-  WHEN s.r_status < 0.30 THEN 'new' WHEN s.r_status < 0.55 THEN 'triaged' WHEN s.r_status < 0.70 THEN 'in_progress'
+  WHEN f.first_seen > %(data_at)s - interval '1 day' THEN CASE WHEN s.r_status < 0.9 THEN 'new' ELSE \
+'triaged' END
+  WHEN s.r_status < 0.30 THEN 'new' WHEN s.r_status < 0.55 THEN 'triaged' WHEN s.r_status < 0.70 THEN \
+'in_progress'
   WHEN s.r_status < 0.90 THEN 'resolved' ELSE 'ignored' END AS status) st
 JOIN frames fr ON fr.noun = t.noun AND fr.k = s.id %% 7
 CROSS JOIN LATERAL (SELECT CASE
@@ -585,7 +606,8 @@ INSERT INTO triage_occurrence (event_id, item_id, "timestamp", received_at, envi
 SELECT lpad(to_hex({first_event} + o.g), 32, '0'), i.id, w.ts, w.ts + interval '1 second' * (1 + 4 * o.r_lag),
   i.environment, 'web@1.' || (i.id %% 40), i.level, split_part(i.title, ': ', 1),
   substr(i.title, strpos(i.title, ': ') + 2),
-  jsonb_build_object('environment', i.environment, 'browser', (ARRAY['Chrome', 'Firefox', 'Safari', 'Edge'])[1 + o.g %% 4],
+  jsonb_build_object('environment', i.environment, 'browser', (ARRAY['Chrome', 'Firefox', 'Safari', \
+'Edge'])[1 + o.g %% 4],
                      'customer_tier', (ARRAY['gold', 'silver', 'bronze', 'free'])[1 + o.g %% 4]),
   i.project_slug, split_part(i.title, ': ', 1), left(substr(i.title, strpos(i.title, ': ') + 2), 500)
 FROM (
@@ -611,7 +633,8 @@ RECENT_OCCURRENCES_SQL = OCCURRENCE_INSERT.format(
 )
 
 RECENT_TOTALS_SQL = """
-UPDATE triage_triageitem i SET last_seen = greatest(i.last_seen, e.last), latest_event_at = greatest(i.last_seen, e.last),
+UPDATE triage_triageitem i SET last_seen = greatest(i.last_seen, e.last), latest_event_at = \
+greatest(i.last_seen, e.last),
   event_count = CASE WHEN i.first_seen >= %(cutoff)s THEN e.n ELSE i.event_count + e.n END,
   user_count = greatest(i.user_count, e.n / 3), updated_at = e.last
 FROM (SELECT item_id, count(*) AS n, max("timestamp") AS last FROM triage_occurrence
@@ -644,12 +667,14 @@ UNION ALL
 SELECT b.id, b.owner_id, CASE WHEN b.owner_id IS NULL THEN 'someone' ELSE '' END, 'commented',
        jsonb_build_object('body', 'Seen again after deploy ' || n || '. Looking at the retries.'),
        %(data_at)s - interval '1 hour' * (60 - n)
-FROM (SELECT id, owner_id FROM triage_triageitem ORDER BY event_count DESC LIMIT 20) b, generate_series(1, 60) n
+FROM (SELECT id, owner_id FROM triage_triageitem ORDER BY event_count DESC LIMIT 20) b, generate_series(1, \
+60) n
 """
 
 
 def ensure_people():
-    """The dev user's API token, and a last visit that makes "new since your last visit" mean the data's last 16 h."""
+    """The dev user's API token, and a last visit that makes "new since your last visit" mean the data's last
+    16 h."""
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
@@ -985,7 +1010,7 @@ def machine_share():
 
 def other_share(before, after):
     """The share of the whole machine that other processes (other sessions' tests, ...) took meanwhile."""
-    busy, total, ours = (a - b for a, b in zip(after, before))
+    busy, total, ours = (a - b for a, b in zip(after, before, strict=True))
     return round(100 * max(busy - ours, 0) / max(total, 1), 1)
 
 
@@ -1140,7 +1165,8 @@ def print_report(results):
     print(
         "Tables: "
         + "; ".join(
-            f"{name} {t['heap_mb']} MB (+{t['toast_mb']} MB TOAST), {t['all_visible_percent']}% of pages all-visible"
+            f"{name} {t['heap_mb']} MB (+{t['toast_mb']} MB TOAST), {t['all_visible_percent']}% of pages"
+            " all-visible"
             for name, t in data["tables"].items()
         )
         + f" (the last {INTAKE_HOURS.total_seconds() / 3600:.0f} h of intake "
@@ -1151,7 +1177,8 @@ def print_report(results):
     print(f"CPU busy before the bench: {busy:.0f}%{note}")
     other = results["other_cpu_percent"]
     print(
-        f"In-process, Django test Client, DEBUG=0; {config['requests_per_page']} requests per page, in rounds; "
+        f"In-process, Django test Client, DEBUG=0; {config['requests_per_page']} requests per page, in"
+        " rounds; "
         f"other processes took {other:.0f}% of the machine meanwhile"
         + ("  ← noisy: tails (p95) suffer first" if other > 15 else "")
     )
@@ -1181,8 +1208,10 @@ def print_pages(measured):
         )
     print(
         "  (SQL p50: time inside the database calls of a request. stmts: SQL statements per request.\n"
-        "   rows read: rows of the items, occurrences and activity tables its statements read, under EXPLAIN\n"
-        "   ANALYZE; in the tens of thousands, the page slows down as the tables grow. The test Client keeps\n"
+        "   rows read: rows of the items, occurrences and activity tables its statements read, under"
+        " EXPLAIN\n"
+        "   ANALYZE; in the tens of thousands, the page slows down as the tables grow. The test Client"
+        " keeps\n"
         "   the connection: behind gunicorn, CONN_HEALTH_CHECKS adds about one SELECT 1 anchor per request.)"
     )
 
@@ -1237,7 +1266,8 @@ def print_slow_queries(measured):
 
 
 def summarize_sql(sql, width=230):
-    """One readable line: the select list and joins elided, the table, WHERE, GROUP BY, ORDER BY, LIMIT kept."""
+    """One readable line: the select list and joins elided, the table, WHERE, GROUP BY, ORDER BY, LIMIT
+    kept."""
     compact = re.sub(r"\s+", " ", sql).replace('"', "")
     compact = re.sub(r"\b(triage_triageitem|triage_occurrence)\.", "", compact)
     found = re.match(r"SELECT (DISTINCT )?(.*?) FROM (\w+)(.*)$", compact)

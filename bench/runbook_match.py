@@ -1,4 +1,5 @@
-"""Runbook matching: what linking an item to its best runbook adds to a webhook, with 5,000 runbooks and 20,000 matchers.
+"""Runbook matching: what linking an item to its best runbook adds to a webhook, with 5,000 runbooks and
+20,000 matchers.
 
 Regex matchers run on RE2 (linear time, see runbooks.matcher_rules); Python's `re.search`, which they ran on
 before, is measured beside it in the same run as the anchor, on the same index and the same items.
@@ -153,7 +154,10 @@ def _runbook(n, rng):
     from runbooks.models import Runbook
 
     service = SERVICES[n % len(SERVICES)]
-    title = f"{rng.choice(EXCEPTION_TYPES)} in {service}: {rng.choice(['checkout', 'login', 'sync', 'export', 'payment'])}"
+    title = (
+        f"{rng.choice(EXCEPTION_TYPES)} in {service}: "
+        f"{rng.choice(['checkout', 'login', 'sync', 'export', 'payment'])}"
+    )
     return Runbook(slug=f"rb-{n:05d}", title=title, services=[service], team=f"team-{n % 12}", tags=["seed"])
 
 
@@ -330,7 +334,8 @@ def _timed(function, facts):
 
 
 def _plain_re_predicate(op, value, product):
-    """The evaluation before RE2, the anchor: `re.search` on the fact cut to INPUT_LIMIT (other operators as in product)."""
+    """The evaluation before RE2, the anchor: `re.search` on the fact cut to INPUT_LIMIT (other operators as
+    in product)."""
     from runbooks.matcher_rules import INPUT_LIMIT
 
     if op != "regex":
@@ -340,7 +345,8 @@ def _plain_re_predicate(op, value, product):
 
 
 def _plain_re_index(matching):
-    """The same index, its regexes evaluated by `_plain_re_predicate` (matching reads matcher_rules.predicate at build time)."""
+    """The same index, its regexes evaluated by `_plain_re_predicate` (matching reads matcher_rules.predicate
+    at build time)."""
     from runbooks import matcher_rules
 
     product = matcher_rules.predicate
@@ -476,13 +482,15 @@ def print_report(r):
         ("anchor: plain re.search, in memory", plain_re),
     ):
         print(
-            f"  {label:46}{row['per_second']:>9,}{row['mean_us']:>9}{row['p50_us']:>8}{row['p99_us']:>8}{row['max_us']:>9}"
+            f"  {label:46}{row['per_second']:>9,}{row['mean_us']:>9}"
+            f"{row['p50_us']:>8}{row['p99_us']:>8}{row['max_us']:>9}"
         )
     print(f"  anchor: one SELECT by primary key          {r['anchor_pk_select_us']:>8} µs")
     print(f"  anchor: ten dict lookups                   {r['anchor_dict_lookups_us']:>8} µs")
     print(f"  same runbooks found by RE2 and re for every item: {'yes' if r['same_as_re'] else 'NO'}")
     print(
-        f"  ^(?:a?){{40}}a{{40}} on {r['hostile']['chars']:,} characters, RE2          {r['hostile']['us']:>8} µs "
+        f"  ^(?:a?){{40}}a{{40}} on {r['hostile']['chars']:,} characters,"
+        f" RE2          {r['hostile']['us']:>8} µs "
         "(re: exponential, not run)"
     )
     print(f"  SQL statements per match: {r['queries_per_match']:.0f}")
@@ -495,7 +503,8 @@ def print_report(r):
     met = match["mean_us"] < GOAL_US
     print(
         f"\nGoal: matching with RE2 adds < {GOAL_US} µs per webhook: mean {match['mean_us']} µs => "
-        f"{'goal met' if met else 'GOAL NOT MET'} (p50 {match['p50_us']}, p99 {match['p99_us']} µs; the token "
+        f"{'goal met' if met else 'GOAL NOT MET'} (p50 {match['p50_us']}, p99 {match['p99_us']} µs; the"
+        " token "
         f"check is a database round trip, {r['anchor_pk_select_us']} µs here)"
     )
     print(

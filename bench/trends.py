@@ -5,8 +5,8 @@ generate_series, reused while its shape matches). The occurrences spread evenly 
 with the measured week; 100 items per service, with some human activity. Every 50th occurrence is a burst
 on 100 items in the measured week, so item spikes are checked. A third of the items have one of 50
 runbooks linked (with their uses, 1,200 "unclear"/"outdated" flags and "did it help?" answers), and
-5,000 data-fix requests spread over the weeks, most of them closed by ops. Printed beside an anchor measured in the
-same run: one `SELECT count(*)` over all occurrences (what merely reading the table costs).
+5,000 data-fix requests spread over the weeks, most of them closed by ops. Printed beside an anchor
+measured in the same run: one `SELECT count(*)` over all occurrences (what merely reading the table costs).
 Goals (issue 6): under 5 s for the week, under 200 ms for the report page (server time, in-process).
 The figures are saved to bench/results/trends-<time>.json with the machine and how busy it was before.
 
@@ -122,14 +122,18 @@ def load_statements():
     items = SERVICES * ITEMS_PER_SERVICE
     return [
         (
-            "TRUNCATE triage_service, triage_triageitem, triage_occurrence, triage_activity, reports_weeklyservicetrend,"
-            " reports_weeklyorgtrend, reports_weeklyitemtrend, reports_meetingdecision, reports_weeklyrunbooktrend,"
+            "TRUNCATE triage_service, triage_triageitem, triage_occurrence, triage_activity,"
+            " reports_weeklyservicetrend,"
+            " reports_weeklyorgtrend, reports_weeklyitemtrend, reports_meetingdecision,"
+            " reports_weeklyrunbooktrend,"
             " reports_weeklyerrorkind, runbooks_runbook, runbooks_runbookversion, runbooks_runbookuse,"
             " runbooks_runbookfeedback, ops_datafixrequest RESTART IDENTITY CASCADE"
         ),
         (
-            "INSERT INTO auth_user (username, password, is_superuser, first_name, last_name, email, is_staff, is_active,"
-            " date_joined) VALUES ('bench-dev', '!', false, '', '', '', false, true, now()) ON CONFLICT DO NOTHING"
+            "INSERT INTO auth_user (username, password, is_superuser, first_name, last_name, email,"
+            " is_staff, is_active,"
+            " date_joined) VALUES ('bench-dev', '!', false, '', '', '', false, true, now()) ON CONFLICT DO"
+            " NOTHING"
         ),
         (
             "INSERT INTO triage_service (slug, name, created_at) SELECT 'svc-' || s, 'Service ' || s, now()"
@@ -137,34 +141,46 @@ def load_statements():
         ),
         # Items: statuses mixed, a third classified as a code fix and a third as a data fix.
         (
-            "INSERT INTO triage_triageitem (sentry_issue_id, short_id, title, culprit, level, platform, project_slug,"
+            "INSERT INTO triage_triageitem (sentry_issue_id, short_id, title, culprit, level, platform,"
+            " project_slug,"
             " service_id, environment, first_seen, last_seen, event_count, user_count, status, sentry_status,"
-            " sentry_substatus, sentry_assignee, sentry_url, tags, latest_event, resolved_in_release, classification,"
+            " sentry_substatus, sentry_assignee, sentry_url, tags, latest_event, resolved_in_release,"
+            " classification,"
             " pinned_note, ignore_condition, sentry_sync_state, sentry_sync_error, created_at, updated_at)"
-            " SELECT 'b' || i, 'B-' || i, 'Error ' || i, '', 'error', 'python', '', 1 + (i - 1) / %(per)s, 'production',"
+            " SELECT 'b' || i, 'B-' || i, 'Error ' || i, '', 'error', 'python', '', 1 + (i - 1) / %(per)s,"
+            " 'production',"
             " %(start)s::timestamptz + mod(i, %(weeks)s * 7) * interval '1 day', now(), 0, 0,"
             " (ARRAY['new','triaged','resolved','ignored'])[1 + mod(i, 4)], '', '', '', '', '{}', '{}', '',"
             " (ARRAY['', 'code_fix', 'data_fix'])[1 + mod(i, 3)], '', '{}', '', '', now(), now()"
             f" FROM generate_series(1, {items}) i"
         ),
-        # Occurrences evenly over the weeks, but every 50th one a burst in the measured week on 100 items (spikes).
+        # Occurrences evenly over the weeks, but every 50th one a burst in the measured week on 100 items
+        # (spikes).
         (
-            "INSERT INTO triage_occurrence (event_id, item_id, timestamp, received_at, environment, release, level,"
+            "INSERT INTO triage_occurrence (event_id, item_id, timestamp, received_at, environment, release,"
+            " level,"
             " exception_type, exception_value, tags, service_key, inner_exception_type, message_template)"
-            f" SELECT 'o' || g, CASE WHEN mod(g, 50) = 0 THEN 1 + mod(g / 50, 100) * 100 ELSE 1 + mod(g::bigint * 7919,"
-            f" {items}) END, %(start)s::timestamptz + CASE WHEN mod(g, 50) = 0 THEN (%(weeks)s - 1) * interval '1 week'"
-            " + mod(g, 7 * 24 * 60) * interval '1 minute' ELSE mod(g, %(weeks)s * 7 * 24 * 60) * interval '1 minute' END,"
+            " SELECT 'o' || g, CASE WHEN mod(g, 50) = 0 THEN 1 + mod(g / 50, 100) * 100 ELSE 1 +"
+            " mod(g::bigint * 7919,"
+            f" {items}) END, %(start)s::timestamptz + CASE WHEN mod(g, 50) = 0 THEN (%(weeks)s - 1) *"
+            " interval '1 week'"
+            " + mod(g, 7 * 24 * 60) * interval '1 minute' ELSE mod(g, %(weeks)s * 7 * 24 * 60) * interval '1"
+            " minute' END,"
             " now(), 'production', '',"
-            " 'error', (ARRAY['KeyError', 'TimeoutError', 'ValueError'])[1 + mod(g::bigint * 7919, 3)], '', '{}',"
+            " 'error', (ARRAY['KeyError', 'TimeoutError', 'ValueError'])[1 + mod(g::bigint * 7919, 3)], '',"
+            " '{}',"
             " '', '', '' FROM generate_series(1, %(n)s) g"
         ),
         *runbook_statements(items),
-        # Data-fix requests: filed over the weeks; four in five closed by ops within 0-72 hours, a few cancelled.
+        # Data-fix requests: filed over the weeks; four in five closed by ops within 0-72 hours, a few
+        # cancelled.
         (
-            "INSERT INTO ops_datafixrequest (item_id, description, environment, customer, tenant, runbook_section,"
+            "INSERT INTO ops_datafixrequest (item_id, description, environment, customer, tenant,"
+            " runbook_section,"
             " urgency, parameters, state, result, created_at, closed_at, due_at, escalation_level)"
             f" SELECT 1 + mod(g * 13, {items}), 'fix', 'production', '', '', '', 'normal', '{{}}',"
-            " (ARRAY['done', 'rejected', 'done', 'done', 'requested', 'acknowledged', 'cancelled'])[1 + mod(g, 7)], '',"
+            " (ARRAY['done', 'rejected', 'done', 'done', 'requested', 'acknowledged', 'cancelled'])[1 +"
+            " mod(g, 7)], '',"
             " %(start)s::timestamptz + mod(g, %(weeks)s * 7 * 24) * interval '1 hour', NULL, now(), 0"
             " FROM generate_series(1, %(fixes)s) g"
         ),
@@ -176,9 +192,11 @@ def load_statements():
         (
             "INSERT INTO triage_activity (item_id, actor_id, actor_label, verb, data, created_at)"
             f" SELECT 1 + mod(g * 31, {items}),"
-            " CASE WHEN mod(g, 3) = 0 THEN (SELECT id FROM auth_user WHERE username = 'bench-dev') END, 'Sentry',"
+            " CASE WHEN mod(g, 3) = 0 THEN (SELECT id FROM auth_user WHERE username = 'bench-dev') END,"
+            " 'Sentry',"
             " (ARRAY['created','resolved','ignored','regressed','commented'])[1 + mod(g, 5)], '{}',"
-            " %(start)s::timestamptz + mod(g, %(weeks)s * 7 * 24) * interval '1 hour' FROM generate_series(1, 50000) g"
+            " %(start)s::timestamptz + mod(g, %(weeks)s * 7 * 24) * interval '1 hour' FROM"
+            " generate_series(1, 50000) g"
         ),
         "ANALYZE",
     ]
@@ -189,7 +207,8 @@ def runbook_statements(items):
     return [
         (
             "INSERT INTO runbooks_runbook (slug, title, services, team, tags, created_at, updated_at)"
-            " SELECT 'rb-' || r, 'Runbook ' || r, '[]', '', '[]', now(), now() FROM generate_series(1, %(runbooks)s) r"
+            " SELECT 'rb-' || r, 'Runbook ' || r, '[]', '', '[]', now(), now() FROM generate_series(1,"
+            " %(runbooks)s) r"
         ),
         (
             "INSERT INTO runbooks_runbookversion (runbook_id, number, body, summary, created_at)"
@@ -201,11 +220,13 @@ def runbook_statements(items):
         ),
         "UPDATE triage_triageitem SET runbook_id = 1 + mod(id, %(runbooks)s) WHERE mod(id, 3) = 0",
         (
-            "INSERT INTO runbooks_runbookuse (runbook_id, version_id, item_ref, item_title, item_url, linked_at,"
+            "INSERT INTO runbooks_runbookuse (runbook_id, version_id, item_ref, item_title, item_url,"
+            " linked_at,"
             " decided_at, helped) SELECT i.runbook_id, r.current_version_id, i.id, i.title, '', l.at,"
             " CASE WHEN mod(i.id, 2) = 0 THEN l.at + interval '5 hours' END, NULL"
             " FROM triage_triageitem i JOIN runbooks_runbook r ON r.id = i.runbook_id,"
-            " LATERAL (SELECT %(start)s::timestamptz + mod(i.id * 37, %(weeks)s * 7 * 24) * interval '1 hour' AS at) l"
+            " LATERAL (SELECT %(start)s::timestamptz + mod(i.id * 37, %(weeks)s * 7 * 24) * interval '1"
+            " hour' AS at) l"
         ),
         (
             "INSERT INTO runbooks_runbookfeedback (runbook_id, kind, comment, created_at)"
@@ -259,13 +280,15 @@ def timed(work):
 def report(figures):
     per_million = figures["week_s"] / (OCCURRENCES / 1e6)
     print(
-        f"\nWeekly trends over {OCCURRENCES:,} occurrences, {SERVICES} services, {SERVICES * ITEMS_PER_SERVICE:,} items"
+        f"\nWeekly trends over {OCCURRENCES:,} occurrences, {SERVICES} services,"
+        f" {SERVICES * ITEMS_PER_SERVICE:,} items"
         f" (medians of {RUNS} runs)"
     )
     print(f"  anchor: SELECT count(*) over the occurrences  {figures['anchor_s']:.3f} s")
     print(
         f"  compute one week                            {figures['week_s']:.3f} s"
-        f"  ({per_million:.3f} s per million occurrences; {figures['week_s'] / figures['anchor_s']:.1f}× the anchor;"
+        f"  ({per_million:.3f} s per million occurrences; {figures['week_s'] / figures['anchor_s']:.1f}× the"
+        " anchor;"
         f" goal < {GOAL_WEEK_S:.0f} s)"
     )
     print(

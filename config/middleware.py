@@ -16,7 +16,8 @@ class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
         if view_class and issubclass(view_class, APIView):
             if not issubclass(view_class, BROWSER_PAGES):
                 return None
-            # DRF marks every APIView login_not_required; the API docs are a page for people: send them to log in.
+            # DRF marks every APIView login_not_required; the API docs are a page for people: send them to
+            # log in.
             if request.user.is_authenticated:
                 return None
             return self.handle_no_permission(request, view_func)
@@ -24,7 +25,8 @@ class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
 
 
 class StorableTextMiddleware:
-    """Drops NUL and unpaired surrogates from query strings and form values, before any view or filter reads them.
+    """Drops NUL and unpaired surrogates from query strings and form values, before any view or filter reads
+    them.
 
     Dropped, not refused: in a search box or a pasted comment they are noise, and the rest is what was meant.
     JSON bodies are refused instead, by the API's parser (config.storable).

@@ -186,7 +186,8 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 
 def client_address(request):
-    """The client's address as the nearest trusted proxy saw it: what a client writes itself is further left."""
+    """The client's address as the nearest trusted proxy saw it: what a client writes itself is further
+    left."""
     from django.conf import settings  # at request time, so tests can change the count
 
     forwarded = [

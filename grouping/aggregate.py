@@ -17,7 +17,8 @@ OCCURRENCES = Occurrence._meta.db_table
 
 GROUPS_SQL = """
 WITH grouped AS (
-    SELECT item_id, service_key, inner_exception_type, message_template, COUNT(*) AS events, MAX(id) AS example_id
+    SELECT item_id, service_key, inner_exception_type, message_template, COUNT(*) AS events, MAX(id) AS \
+example_id
     FROM {occurrences}
     WHERE timestamp >= %(since)s AND service_key <> '' AND ({scope})
     GROUP BY item_id, service_key, inner_exception_type, message_template
@@ -26,7 +27,8 @@ WITH grouped AS (
            ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY events DESC, example_id DESC) AS position
     FROM grouped
 ), counted AS (
-    SELECT ranked.*, SUM(CASE WHEN events >= %(min_events)s AND events >= %(min_share)s * total THEN 1 ELSE 0 END)
+    SELECT ranked.*, SUM(CASE WHEN events >= %(min_events)s AND events >= %(min_share)s * total THEN 1 ELSE \
+0 END)
                OVER (PARTITION BY item_id) AS meaningful
     FROM ranked
 )

@@ -1,4 +1,5 @@
-"""GET /api/grouping/suggestions/ and POST /api/grouping/suggestions/<id>/dismiss/ (token auth, like /api/items/)."""
+"""GET /api/grouping/suggestions/ and POST /api/grouping/suggestions/<id>/dismiss/ (token auth, like
+/api/items/)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema

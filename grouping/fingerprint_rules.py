@@ -21,7 +21,7 @@ from triage.grouping_keys import MAX_TEMPLATE, SERVICE_TAGS
 from .mix import Group
 
 DEFAULT = "{{ default }}"
-SERVICE = "{{ tags.%s }}" % SERVICE_TAGS[0]
+SERVICE = "{{ tags." + SERVICE_TAGS[0] + " }}"
 PLACEHOLDERS = ("<str>", "<url>", "<email>", "<path>", "<uuid>", "<ts>", "<ip>", "<hex>", "<id>", "<n>")
 
 

@@ -33,7 +33,8 @@ class AlreadyDismissed(ValidationError):
 
 
 def suggestions_recompute(*, full: bool | None = None, now=None) -> RecomputeRun:
-    """Nightly: items with occurrences since the last run; every item when `full` or a week after the last full run."""
+    """Nightly: items with occurrences since the last run; every item when `full` or a week after the last
+    full run."""
     now = now or timezone.now()
     with transaction.atomic():
         _lock()
@@ -252,7 +253,7 @@ def _link(rows: list[Suggestion], proposals: list[Proposal]):
     SuggestionItem.objects.bulk_create(
         [
             SuggestionItem(suggestion_id=row.pk, item_id=item_id)
-            for row, proposal in zip(rows, proposals)
+            for row, proposal in zip(rows, proposals, strict=True)
             for item_id in proposal.item_ids
         ],
         batch_size=2000,

@@ -7,7 +7,8 @@ from . import services
 
 @shared_task(**RELIABLE)
 def recompute_grouping_suggestions():
-    """Beat, nightly: items with new events (every item once a week). Safe to run twice: runs are serialised."""
+    """Beat, nightly: items with new events (every item once a week). Safe to run twice: runs are
+    serialised."""
     run = services.suggestions_recompute()
     return f"{run.kind}: {run.items_examined} items, {run.splits} splits, {run.merges} merges"
 

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class MatchFacts:
-    """What matchers look at. `tags` maps tag keys to values; `fingerprint` is Sentry's list (or one string)."""
+    """What matchers look at. `tags` maps tag keys to values; `fingerprint` is Sentry's list (or one
+    string)."""
 
     service: str = ""
     exception_type: str = ""
@@ -209,7 +210,8 @@ def build_index(token: str) -> MatcherIndex:
 
 
 def _filed(token, runbooks, by_group) -> MatcherIndex:
-    """File each group under its rarest equals-matcher: the lookup then reads as few groups as the data allows."""
+    """File each group under its rarest equals-matcher: the lookup then reads as few groups as the data
+    allows."""
     keys = {
         group: {(name, value) for name, op, value in specs if op == "equals"}
         for group, specs in by_group.items()

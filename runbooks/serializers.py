@@ -129,7 +129,8 @@ class RestoreInput(serializers.Serializer):
 
 
 class MatchInput(serializers.Serializer):
-    """An event-like object: the portal's names, or Sentry's (project, issue_id, exception.values, tags pairs)."""
+    """An event-like object: the portal's names, or Sentry's (project, issue_id, exception.values, tags
+    pairs)."""
 
     service = serializers.CharField(required=False, allow_blank=True, max_length=200)
     project = serializers.CharField(required=False, allow_blank=True, max_length=200)

@@ -169,7 +169,8 @@ def _matchers_store(runbook, specs) -> list[RunbookMatcher]:
 
 
 def matcher_specs(matchers: Iterable) -> list[matcher_rules.MatcherSpec]:
-    """Matchers (MatcherSpec or dicts with group, field, op, value) checked; ValidationError names each bad one."""
+    """Matchers (MatcherSpec or dicts with group, field, op, value) checked; ValidationError names each bad
+    one."""
     specs = [_normalized(_as_spec(m)) for m in matchers]
     if problems := matcher_rules.check_all(specs):
         raise ValidationError({"matchers": problems})

@@ -54,7 +54,8 @@ def send_events(client, *, issue_id, service, inner_type, value, count, hours_ag
 
 
 def split_issue(client, issue_id) -> TriageItem:
-    """One Sentry issue hiding four errors (two services × two inner exceptions), with its suggestion computed."""
+    """One Sentry issue hiding four errors (two services × two inner exceptions), with its suggestion
+    computed."""
     from grouping.services import suggestions_recompute
 
     for service in ("checkout-api", "billing-worker"):

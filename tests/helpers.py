@@ -121,7 +121,9 @@ CHAINED_EXCEPTION = {
                         "lineno": 197,
                         "in_app": False,
                         "module": "django.core.handlers.base",
-                        "context_line": "response = wrapped_callback(request, *callback_args, **callback_kwargs)",
+                        "context_line": (
+                            "response = wrapped_callback(request, *callback_args, **callback_kwargs)"
+                        ),
                     },
                     {
                         "filename": "checkout/views.py",

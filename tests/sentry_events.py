@@ -1,14 +1,16 @@
 """Sentry events and webhook bodies in the shapes Sentry's own code and Relay give them, built here.
 
-Nothing is copied from Sentry's repositories (the workplace rule): the shapes are learned from them and written anew.
+Nothing is copied from Sentry's repositories (the workplace rule): the shapes are learned from them and
+written anew.
 
 - Python events are captured for real: sentry_sdk with a transport that keeps the envelope in memory.
 - Every other platform is the minimal event its SDK sends, in that SDK's documented shape.
 - Each event then goes through Relay's store normaliser (`sentry_relay`), so it is what Relay stores, and
   `stored()` adds what Sentry computes when it saves one (title, culprit, metadata: sentry/eventtypes and
   sentry/culprit.py, which look at an exception's stack or the top-level one, never at a thread's).
-- The bodies wrap it as Sentry's sentry-apps code sends it: GroupEvent.as_dict, then url, web_url, issue_url and
-  issue_id (an issue-platform event also carries its occurrence, camelCased from IssueOccurrence.to_dict).
+- The bodies wrap it as Sentry's sentry-apps code sends it: GroupEvent.as_dict, then url, web_url, issue_url
+  and issue_id (an issue-platform event also carries its occurrence, camelCased from
+  IssueOccurrence.to_dict).
 """
 
 from datetime import UTC, datetime
@@ -26,7 +28,7 @@ INSTALLATION = {"uuid": "7c1c9c54-0c3e-4a8e-9d0b-2f7d1a61f0c2"}
 PRICES = {"SKU-1": 5}
 
 
-# --- Python, captured by the SDK -------------------------------------------------------------------------------
+# --- Python, captured by the SDK ----------------------------------------------------------------------------
 
 
 class KeptEnvelopes(Transport):
@@ -41,7 +43,8 @@ class KeptEnvelopes(Transport):
 
 
 def sdk_event(capture) -> dict:
-    """The event sentry_sdk sends for what `capture()` captures (with no integration hooked into this process)."""
+    """The event sentry_sdk sends for what `capture()` captures (with no integration hooked into this
+    process)."""
     transport = KeptEnvelopes()
     client = sentry_sdk.Client(
         dsn=DSN,
@@ -88,7 +91,8 @@ def _report_slow_checkout():
 
 
 def python_chained() -> dict:
-    """`raise PricingError(...) from KeyError`: two exceptions, the outermost last, each with its own stack."""
+    """`raise PricingError(...) from KeyError`: two exceptions, the outermost last, each with its own
+    stack."""
     return relay(sdk_event(_capture_chained))
 
 
@@ -97,7 +101,7 @@ def python_message() -> dict:
     return relay(sdk_event(_report_slow_checkout))
 
 
-# --- Other platforms, as their SDKs send them ------------------------------------------------------------------
+# --- Other platforms, as their SDKs send them ---------------------------------------------------------------
 
 
 def _frame(function, *, in_app=True, **fields):
@@ -484,7 +488,8 @@ def transaction() -> dict:
 
 
 def uptime_event() -> dict:
-    """The event Sentry's uptime checker makes for a failed check (tags as an object; Relay makes them pairs)."""
+    """The event Sentry's uptime checker makes for a failed check (tags as an object; Relay makes them
+    pairs)."""
     return relay(
         {
             "event_id": "8b" * 16,
@@ -544,7 +549,7 @@ def relay(event) -> dict:
     return StoreNormalizer(project_id=PROJECT_ID).normalize_event(event)
 
 
-# --- Issue-platform occurrences (IssueOccurrence.to_dict, camelCased as the webhook sends it) ------------------
+# --- Issue-platform occurrences (IssueOccurrence.to_dict, camelCased as the webhook sends it) ---------------
 
 
 def occurrence(event, *, type_id, title, subtitle, culprit, level, evidence) -> dict:
@@ -567,38 +572,38 @@ def occurrence(event, *, type_id, title, subtitle, culprit, level, evidence) -> 
     }
 
 
-N_PLUS_ONE = dict(
-    type_id=1006,
-    title="N+1 Query",
-    culprit="/api/books/",
-    level="info",
-    subtitle='SELECT "books_author"."id" FROM "books_author" WHERE "books_author"."id" = %s',
-    evidence=[("Offending Spans", 'db - SELECT "books_author"."id" FROM "books_author" ...')],
-)
-DOWNTIME = dict(
-    type_id=7001,
-    title="Downtime detected for https://shop.example.com/health",
-    culprit="",
-    subtitle="Your monitored domain is down",
-    level="error",
-    evidence=[("Failure reason", "HTTP status 503"), ("Method", "GET"), ("Status Code", "503")],
-)
-MISSED_CHECK_IN = dict(
-    type_id=4001,
-    title="Cron failure: nightly-invoices",
-    culprit="",
-    level="error",
-    subtitle="Your monitor has reached its failure threshold.",
-    evidence=[("Failure reason", "1 missed check-in"), ("Environment", "production")],
-)
-USER_FEEDBACK = dict(
-    type_id=6001,
-    title="User Feedback",
-    culprit="user",
-    level="info",
-    subtitle="The pay button does nothing",
-    evidence=[("contact_email", "ana@example.com"), ("message", "The pay button does nothing")],
-)
+N_PLUS_ONE = {
+    "type_id": 1006,
+    "title": "N+1 Query",
+    "culprit": "/api/books/",
+    "level": "info",
+    "subtitle": 'SELECT "books_author"."id" FROM "books_author" WHERE "books_author"."id" = %s',
+    "evidence": [("Offending Spans", 'db - SELECT "books_author"."id" FROM "books_author" ...')],
+}
+DOWNTIME = {
+    "type_id": 7001,
+    "title": "Downtime detected for https://shop.example.com/health",
+    "culprit": "",
+    "subtitle": "Your monitored domain is down",
+    "level": "error",
+    "evidence": [("Failure reason", "HTTP status 503"), ("Method", "GET"), ("Status Code", "503")],
+}
+MISSED_CHECK_IN = {
+    "type_id": 4001,
+    "title": "Cron failure: nightly-invoices",
+    "culprit": "",
+    "level": "error",
+    "subtitle": "Your monitor has reached its failure threshold.",
+    "evidence": [("Failure reason", "1 missed check-in"), ("Environment", "production")],
+}
+USER_FEEDBACK = {
+    "type_id": 6001,
+    "title": "User Feedback",
+    "culprit": "user",
+    "level": "info",
+    "subtitle": "The pay button does nothing",
+    "evidence": [("contact_email", "ana@example.com"), ("message", "The pay button does nothing")],
+}
 # Each category (issueCategory): its event, its occurrence, and the issue's issueType, type and platform.
 CATEGORIES = {
     "performance": (transaction, N_PLUS_ONE, "performance_n_plus_one_db_queries", "transaction", "python"),
@@ -608,7 +613,7 @@ CATEGORIES = {
 }
 
 
-# --- What Sentry stores and sends --------------------------------------------------------------------------------
+# --- What Sentry stores and sends ---------------------------------------------------------------------------
 
 
 def stored(event) -> dict:
@@ -635,7 +640,8 @@ def _metadata_and_title(data):
 
 
 def _generate_culprit(data):
-    """Sentry's culprit: the innermost in-app frame of the last exception's stack, or of the top-level stack."""
+    """Sentry's culprit: the innermost in-app frame of the last exception's stack, or of the top-level
+    stack."""
     exceptions = (data.get("exception") or {}).get("values") or []
     stacks = (
         [exc["stacktrace"] for exc in exceptions if exc.get("stacktrace")]
@@ -739,13 +745,14 @@ def legacy_plugin(event, issue_id) -> dict:
     }
 
 
-# --- Issues (the issue serializer, as `issue` webhooks carry it) ------------------------------------------------
+# --- Issues (the issue serializer, as `issue` webhooks carry it) --------------------------------------------
 
 
 def issue_body(
     issue_id, category, *, action="created", status="unresolved", substatus="new", status_details=None
 ):
-    """The issue Sentry makes of CATEGORIES[category]'s occurrence (title, culprit, level are the occurrence's)."""
+    """The issue Sentry makes of CATEGORIES[category]'s occurrence (title, culprit, level are the
+    occurrence's)."""
     _, found, issue_type, event_type, platform = CATEGORIES[category]
     seen = datetime.fromtimestamp(T, UTC).isoformat().replace("+00:00", "Z")
     issue = {

@@ -145,7 +145,8 @@ def test_it_suggests_one_merge_for_two_issues_of_the_same_template(client):
     assert sorted(suggestion.items.values_list("sentry_issue_id", flat=True)) == ["7010", "7011"]
     assert [g["events"] for g in suggestion.groups] == [5, 5] and suggestion.events == 10
     assert suggestion.rule.splitlines()[-1] == (
-        'error.type:"ConnectionError" error.value:"connect to * refused" -> {{ tags.service }}, ConnectionError, '
+        'error.type:"ConnectionError" error.value:"connect to * refused" -> {{ tags.service }},'
+        " ConnectionError, "
         "connect-to-refused"
     )
     assert suggestion.preview_issues == 1

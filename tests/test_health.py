@@ -1,4 +1,5 @@
-"""/healthz: what load balancers and `docker compose` poll. No login; 200 only when the database and broker answer."""
+"""/healthz: what load balancers and `docker compose` poll. No login; 200 only when the database and broker
+answer."""
 
 import time
 

@@ -1,4 +1,5 @@
-"""Password login is throttled by django-axes: failures count per username and client address, then a cool-off."""
+"""Password login is throttled by django-axes: failures count per username and client address, then a
+cool-off."""
 
 from datetime import timedelta
 

@@ -240,7 +240,8 @@ def test_a_worker_logs_a_message_it_refuses_without_the_secret_in_it(tmp_path):
 def test_the_package_imports_no_app_and_no_django():
     code = (
         "import sys, common.logging, common.redaction; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'ops', 'integrations', 'triage')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'ops', 'integrations',"
+        " 'triage')))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30

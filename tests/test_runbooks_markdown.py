@@ -1,4 +1,5 @@
-"""Runbook bodies: real CommonMark, and hostile input rendered inert (markdown-it with raw HTML off, then nh3)."""
+"""Runbook bodies: real CommonMark, and hostile input rendered inert (markdown-it with raw HTML off, then
+nh3)."""
 
 from html.parser import HTMLParser
 
@@ -69,7 +70,8 @@ SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 
 class Elements(HTMLParser):
-    """What a browser would build from the HTML: tags and attributes (text, escaped markup included, is only text)."""
+    """What a browser would build from the HTML: tags and attributes (text, escaped markup included, is only
+    text)."""
 
     def __init__(self, html):
         super().__init__(convert_charrefs=True)

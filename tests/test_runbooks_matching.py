@@ -301,7 +301,8 @@ def test_it_files_each_group_under_its_rarest_equals_matcher(alice):
     assert [g.runbook_id for g in index.by_anchor[("sentry_issue_id", "4242")]] == [
         Runbook.objects.get(slug="narrow").pk
     ]
-    # service=checkout-api is shared by four groups, level=error by three: the three are filed under the level.
+    # service=checkout-api is shared by four groups, level=error by three: the three are filed under the
+    # level.
     assert len(index.by_anchor[("level", "error")]) == 3
     assert ("service", "checkout-api") not in index.by_anchor
     assert [g.runbook_id for g in index.unanchored] == [Runbook.objects.get(slug="loose").pk]

@@ -1,4 +1,5 @@
-"""Runbook pages: who sees and changes what, what they show, and that their queries do not grow with history."""
+"""Runbook pages: who sees and changes what, what they show, and that their queries do not grow with
+history."""
 
 import ast
 import re
@@ -143,7 +144,7 @@ def test_the_list_takes_the_same_queries_for_many_runbooks(client, alice, django
     assert response.status_code == 200
 
 
-# --- Detail ----------------------------------------------------------------------------------------------------
+# --- Detail -------------------------------------------------------------------------------------------------
 
 
 def test_it_shows_the_body_items_usefulness_and_matchers(client, alice):
@@ -238,7 +239,7 @@ def test_it_answers_404_for_an_unknown_runbook_or_version(client, alice):
     assert client.get("/runbooks/cart/versions/9/").status_code == 404
 
 
-# --- New, from an item ------------------------------------------------------------------------------------------
+# --- New, from an item --------------------------------------------------------------------------------------
 
 
 def test_it_prefills_a_new_runbook_from_an_item(client, alice):
@@ -268,7 +269,9 @@ def test_it_creates_the_prefilled_runbook_with_its_matchers(client, alice):
         "tags": "cart, pricing",
         "body": "## Impact\n\nOrders fail.",
         "summary": "From the item",
-        "matchers": "service equals checkout-api\nexception_type equals KeyError\n\nsentry_issue_id equals 42",
+        "matchers": (
+            "service equals checkout-api\nexception_type equals KeyError\n\nsentry_issue_id equals 42"
+        ),
     }
 
     response = client.post("/runbooks/new/", form)
@@ -342,7 +345,7 @@ def test_readers_cannot_create_or_edit(client, alice, request, persona):
     assert RunbookVersion.objects.count() == 1
 
 
-# --- Edit, history, diff, restore -------------------------------------------------------------------------------
+# --- Edit, history, diff, restore ---------------------------------------------------------------------------
 
 
 def test_it_edits_into_a_new_version_with_a_summary(client, alice):
@@ -424,7 +427,7 @@ def test_an_old_version_can_be_read(client, alice):
     assert 'href="/runbooks/cart/diff/?from=1&amp;to=2"' in page
 
 
-# --- Feedback --------------------------------------------------------------------------------------------------------
+# --- Feedback -----------------------------------------------------------------------------------------------
 
 
 def test_anyone_flags_and_an_editor_resolves(client, alice, bob, charlie):
@@ -466,7 +469,7 @@ def test_feedback_needs_a_kind(client, alice):
     assert not RunbookFeedback.objects.exists()
 
 
-# --- Architecture ------------------------------------------------------------------------------------------------------
+# --- Architecture -------------------------------------------------------------------------------------------
 
 
 def test_runbooks_imports_neither_triage_nor_integrations():

@@ -115,7 +115,7 @@ def test_the_drain_links_the_issues_value_and_processes_the_deliveries_after_it(
     assert linked == {"1001": "hostile", "1002": None}
 
 
-# --- Refused at save time, naming the construct ---------------------------------------------------------------
+# --- Refused at save time, naming the construct -------------------------------------------------------------
 
 
 REFUSED = [
@@ -165,7 +165,8 @@ def test_it_refuses_a_pattern_past_re2s_memory_budget_with_a_message(alice):
 
     assert response.status_code == 400
     assert (
-        "matchers[0] (group 0: exception_value regex '\\\\pL{1000}'): regex is too large: RE2 would need more "
+        "matchers[0] (group 0: exception_value regex '\\\\pL{1000}'): regex is too large: RE2 would need"
+        " more "
         "than 1024 KiB for it; use smaller repeat counts"
     ) in response.json()["error"]
 
@@ -190,7 +191,7 @@ def test_it_saves_and_matches_patterns_the_backtracking_check_refused(alice, pat
     assert [match.runbook.slug for match in found] == ["now-allowed"]
 
 
-# --- Patterns stored before RE2 ---------------------------------------------------------------------------------
+# --- Patterns stored before RE2 -----------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -210,6 +211,7 @@ def test_a_stored_pattern_re2_refuses_matches_nothing_and_is_logged_once(alice, 
         assert [match.runbook.slug for match in runbook_matches(facts=facts)] == ["fine"]
 
     assert [record.getMessage() for record in caplog.records] == [
-        f'runbook matcher exception_value regex "(?<=\')sku" matches nothing: lookaround (?<=…) is not supported: '
+        'runbook matcher exception_value regex "(?<=\')sku" matches nothing: lookaround (?<=…) is not'
+        " supported: "
         f"{NO_BACKTRACKING}"
     ]

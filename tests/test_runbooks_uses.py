@@ -1,4 +1,5 @@
-"""Items handled with a runbook: the use record triage keeps, the version it pins, and the usefulness figures."""
+"""Items handled with a runbook: the use record triage keeps, the version it pins, and the usefulness
+figures."""
 
 from datetime import timedelta
 

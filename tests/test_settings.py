@@ -1,4 +1,5 @@
-"""Production settings, checked in a fresh process the way a deployment loads them, and the security headers pages get."""
+"""Production settings, checked in a fresh process the way a deployment loads them, and the security headers
+pages get."""
 
 import os
 import re
