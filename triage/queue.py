@@ -4,7 +4,7 @@ Everything here is plain logic over Q objects and the request's parameters; the 
 themselves are in `triage.selectors`, so the page's query count stays fixed.
 """
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -12,13 +12,12 @@ from urllib.parse import urlencode
 from django.db.models import Q
 from django.utils import timezone
 
+from .extensions import Section, queue_sections
 from .models import Level, QueueVisit, TriageItem
 from .permissions import can_change_item, change_denied_reason, is_admin, is_developer, user_team_ids
 
 Status, Classification = TriageItem.Status, TriageItem.Classification
 OPEN = Q(status__in=TriageItem.OPEN_STATUSES)
-# Data-fix request states (ops app) in which the item waits on ops; read through the reverse relation.
-WAITING_ON_OPS = ("requested", "acknowledged")
 # On a first visit, "new" means what arrived in the last day.
 FIRST_VISIT_WINDOW = timedelta(hours=24)
 # Page loads this close together are one visit: opening an item and coming back to the
@@ -40,15 +39,8 @@ class Viewer:
         return can_change_item(self.user, item)  # roles and teams are read once per user
 
 
-@dataclass(frozen=True)
-class Section:
-    slug: str
-    label: str
-    hint: str  # what the section holds: its tooltip and its empty state
-    condition: Callable[[Viewer], Q]
-
-
-SECTIONS = (
+# Triage's own sections; other apps add theirs through triage.extensions (ops: "Waiting on ops").
+OWN_SECTIONS = (
     Section("new", "New since your last visit", "Open items that arrived since your last visit.",
             lambda v: OPEN & Q(created_at__gt=v.new_since)),
     Section("regressed", "Regressed", "Open items that came back after they were resolved.",
@@ -56,15 +48,34 @@ SECTIONS = (
     Section("mine", "Assigned to me", "Open items you own.", lambda v: OPEN & Q(owner=v.user)),
     Section("team", "My teams' unowned", "Open items of your teams that nobody has taken yet.",
             lambda v: OPEN & Q(team_id__in=v.team_ids, owner__isnull=True)),
-    Section("ops", "Waiting on ops", "Open items with a data-fix request that ops have not closed yet.",
-            lambda v: OPEN & Q(pk__in=TriageItem.objects.filter(data_fix_requests__state__in=WAITING_ON_OPS)
-                               .values("pk"))),
     Section("woke", "Woke up from ignore", "Ignored items whose condition passed: they need a new look.",
             lambda v: Q(status=Status.NEW, woke_at__isnull=False)),
     Section("open", "All open", "Every open item.", lambda v: OPEN),
     Section("all", "All items", "Every item, resolved and ignored ones too.", lambda v: Q()),
 )
-SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}
+
+
+class Sections(Sequence):
+    """The rail's sections in order: triage's own with the registered ones in place, read when asked for
+    (the apps above triage register theirs in their ready(), after this module is imported)."""
+
+    def _all(self) -> tuple[Section, ...]:
+        return queue_sections(OWN_SECTIONS)
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def by_slug(self) -> dict[str, Section]:
+        return {section.slug: section for section in self._all()}
+
+
+SECTIONS = Sections()
 DEFAULT_SECTION = "new"
 
 # Sort key → ordering; the id breaks ties so pages never overlap.
@@ -77,9 +88,9 @@ SORTS = {
 UNCLASSIFIED, UNOWNED, ME = "none", "none", "me"
 MAX_SEARCH = 200
 FILTERS = ("service", "environment", "level", "classification", "status", "owner", "q")
-# Parameters with a fixed set of values; anything else in them is dropped.
-CHOICES = {"section": set(SECTIONS_BY_SLUG), "sort": set(SORTS), "level": set(Level.values),
-           "status": set(Status.values), "classification": {*Classification.values, UNCLASSIFIED}}
+# Parameters with a fixed set of values (and `section`: the sections there are); anything else in them is dropped.
+CHOICES = {"sort": set(SORTS), "level": set(Level.values), "status": set(Status.values),
+           "classification": {*Classification.values, UNCLASSIFIED}}
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,8 @@ class QueueQuery:
     @classmethod
     def from_params(cls, params) -> "QueueQuery":
         values = {name: params.get(name, "").strip()[:MAX_SEARCH] for name in cls.__dataclass_fields__}
-        valid = {name: value for name, value in values.items() if value in CHOICES.get(name, {value})}
+        choices = {**CHOICES, "section": set(SECTIONS.by_slug())}
+        valid = {name: value for name, value in values.items() if value in choices.get(name, {value})}
         return cls(**{name: value for name, value in valid.items() if value})
 
     @property

@@ -20,10 +20,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError as InputError
 
-from . import actions, queue, selectors
+from . import actions, extensions, queue, selectors
 from .models import Level, TriageItem
 from .permissions import can_change_item, change_denied_reason, is_developer, user_team_slugs
-from .queue import SECTIONS, SECTIONS_BY_SLUG, SORTS, QueueQuery
+from .queue import SECTIONS, SORTS, QueueQuery
 from .runbook_links import item_runbook_panel
 from .serializers import ACTIONS, BulkInput, validated_action_input
 from .sparklines import SPARK_DAYS, histogram, last_days, series, sparkline
@@ -74,7 +74,7 @@ def _queue_context(query, viewer) -> dict:
     page = paginator.get_page(query.page)
     sections = [(section, counts[section.slug], query.urlencode(section=section.slug, page=""))
                 for section in SECTIONS]
-    return {"query": query, "section": SECTIONS_BY_SLUG[query.section], "sections": sections, "page": page,
+    return {"query": query, "section": SECTIONS.by_slug()[query.section], "sections": sections, "page": page,
             "rows": _rows(list(page.object_list), viewer), "sorts": SORTS, "new_since": viewer.new_since,
             **_links(query, page)}
 
@@ -122,7 +122,7 @@ def _item_context(request, item) -> dict:
     return {
         "item": item, "exceptions": _stack(item), "ignored_until": _until(item.ignore_condition),
         "occurrences": selectors.item_recent_occurrences(item=item),
-        "timeline": _with_until(selectors.item_timeline(item=item)),
+        "timeline": _for_timeline(selectors.item_timeline(item=item)),
         "chart_14": histogram(points[-14:]), "chart_30": histogram(points),
         "events_14": sum(n for _, n in points[-14:]), "events_30": sum(n for _, n in points),
         "can_change": can_change, "denied_reason": "" if can_change else change_denied_reason(item),
@@ -138,10 +138,12 @@ def _stack(item) -> list[dict]:
              "in_app": sum(1 for frame in exc.get("frames") or [] if frame.get("in_app"))} for exc in chain]
 
 
-def _with_until(entries) -> list:
+def _for_timeline(entries) -> list:
+    """Each entry with its ignore condition's end, its age, and the template another app words it with."""
     entries, now = list(entries), timezone.now()
     for entry in entries:
         entry.until, entry.ago = _until(entry.data.get("condition")), queue.compact_ago(entry.created_at, now)
+        entry.line_template = extensions.activity_template(entry)
     return entries
 
 
