@@ -76,6 +76,12 @@ CASES = [(name, order) for name, history in HISTORIES.items()
          for order in itertools.permutations(range(len(history))) if order != tuple(range(len(history)))]
 
 
+@pytest.fixture(autouse=True)
+def wide_replay_window(settings):
+    """The histories' send times are fixed when this module is imported, minutes before a full suite gets here."""
+    settings.WEBHOOK_MAX_CLOCK_SKEW_SECONDS = 3600
+
+
 @pytest.fixture(params=["one at a time", "in one batch"])
 def mode(request):
     return request.param
