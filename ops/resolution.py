@@ -1,11 +1,9 @@
 """A done data fix resolves its item when the item's team asked for that (TeamPolicy)."""
 
 from django.db import transaction
-from django.utils import timezone
 
+from triage import lifecycle
 from triage.models import TriageItem
-from triage.runbook_links import item_runbook_resolved
-from triage.services import activity_record
 from triage.signals import item_changed_for_sentry
 
 from .models import TeamPolicy
@@ -13,12 +11,11 @@ from .models import TeamPolicy
 
 def item_resolve_if_policy(*, request, user) -> bool:
     item = TriageItem.objects.select_for_update().get(pk=request.item_id)
-    if not item.is_open or not _team_wants_it(item.team_id):
+    # The status first: it costs no query, the team's policy does.
+    if not lifecycle.allowed("resolve_by_data_fix", item) or not _team_wants_it(item.team_id):
         return False
-    item.status, item.resolved_at, item.resolved_in_release = TriageItem.Status.RESOLVED, timezone.now(), ""
-    item_runbook_resolved(item=item, at=item.resolved_at)
-    activity_record(item=item, verb="resolved", actor=user, data_fix=request.pk,
-                    note=f"Data fix #{request.pk} is done; the team resolves items when their data fix is done.")
+    note = f"Data fix #{request.pk} is done; the team resolves items when their data fix is done."
+    lifecycle.resolve_by_data_fix(item, actor=user, data_fix=request.pk, note=note)
     item.updated_at = item.resolved_at
     item.save()
     transaction.on_commit(lambda: item_changed_for_sentry.send_robust(

@@ -1,7 +1,8 @@
 """What people do to items: classify, take, assign, ignore, resolve, unresolve, comment, runbook feedback.
 
-Each function checks permission, changes the item, records an Activity, and tells
-Sentry (through `item_changed_for_sentry`, after commit) when Sentry should know.
+Each function checks permission, changes the item (its status only through triage.lifecycle),
+records an Activity, and tells Sentry (through `item_changed_for_sentry`, after commit) when
+Sentry should know.
 """
 
 import functools
@@ -12,13 +13,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from . import lifecycle
+from .lifecycle import activity_record
 from .models import TriageItem
 from .permissions import can_change_item, can_comment, change_denied_reason
-from .runbook_links import item_runbook_decided, item_runbook_helped, item_runbook_reopened, item_runbook_resolved
-from .services import activity_record
+from .runbook_links import item_runbook_decided, item_runbook_helped
 from .signals import item_changed_for_sentry
 
-Status, Classification = TriageItem.Status, TriageItem.Classification
+Classification = TriageItem.Classification
 IGNORING_CLASSIFICATIONS = (Classification.NOISE, Classification.DUPLICATE)
 
 
@@ -83,7 +85,7 @@ def item_classify(*, item, user, classification, note="", duplicate_of=None):
         raise ValidationError("A duplicate needs `duplicate_of`: another item.")
     item.classification, item.duplicate_of = classification, duplicate_of
     item.pinned_note = note or item.pinned_note
-    _mark_triaged(item)
+    lifecycle.mark_triaged(item)
     item_runbook_decided(item=item)  # pins the runbook's current version: "handled with v3"
     activity_record(item=item, verb="classified", actor=user, classification=classification, note=note,
                     duplicate_of=duplicate_of.pk if duplicate_of else None)
@@ -97,8 +99,7 @@ def item_classify(*, item, user, classification, note="", duplicate_of=None):
 def item_take(*, item, user):
     _require_change(user, item)
     item.owner = user
-    if item.status in (Status.NEW, Status.TRIAGED):
-        item.status = Status.IN_PROGRESS
+    lifecycle.start_work(item)
     activity_record(item=item, verb="took", actor=user)
     item.save()
     _tell_sentry(item, user, {"assignedTo": _sentry_actor(user)})
@@ -126,10 +127,7 @@ def item_ignore(*, item, user, condition: IgnoreCondition, note=""):
 @_on_locked_item
 def item_resolve(*, item, user, note="", in_next_release=False):
     _require_change(user, item)
-    item.status, item.resolved_at = Status.RESOLVED, timezone.now()
-    item.resolved_in_release = item.latest_event.get("release", "") if in_next_release else ""
-    item_runbook_resolved(item=item, at=item.resolved_at)
-    activity_record(item=item, verb="resolved", actor=user, note=note, in_next_release=in_next_release)
+    lifecycle.resolve(item, actor=user, note=note, in_next_release=in_next_release)
     item.save()
     details = {"statusDetails": {"inNextRelease": True}} if in_next_release else {}
     _tell_sentry(item, user, {"status": "resolved", **details})
@@ -139,9 +137,7 @@ def item_resolve(*, item, user, note="", in_next_release=False):
 @_on_locked_item
 def item_unresolve(*, item, user):
     _require_change(user, item)
-    item.status, item.resolved_at, item.ignore_condition = Status.TRIAGED if item.classification else Status.NEW, None, {}
-    item_runbook_reopened(item=item)
-    activity_record(item=item, verb="unresolved", actor=user)
+    lifecycle.unresolve(item, actor=user)
     item.save()
     _tell_sentry(item, user, {"status": "unresolved"})
     return item
@@ -168,16 +164,9 @@ def item_comment(*, item, user, body):
 
 
 def _ignore(item, user, condition, note):
-    item.status, item.ignore_condition, item.woke_at = Status.IGNORED, condition.stored(item), None
     item.pinned_note = note or item.pinned_note
-    activity_record(item=item, verb="ignored", actor=user, condition=item.ignore_condition, note=note)
+    lifecycle.ignore(item, condition.stored(item), actor=user, note=note)
     _tell_sentry(item, user, condition.for_sentry())
-
-
-def _mark_triaged(item):
-    if item.status == Status.NEW:
-        item.status = Status.TRIAGED
-    item.triaged_at = item.triaged_at or timezone.now()
 
 
 def _require_change(user, item):

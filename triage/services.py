@@ -1,4 +1,4 @@
-"""Writes to triage items. Callers hand in facts; these functions decide what changes."""
+"""Writes to triage items. Callers hand in facts; these functions decide what changes (status: lifecycle)."""
 
 import json
 from datetime import datetime, timedelta
@@ -7,16 +7,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import bulk
+from . import bulk, lifecycle
 from .facts import EventFacts, IssueFacts
-from .locked_items import LockedItems
-from .models import Activity, Occurrence, Service, TriageItem
-from .ownership import item_assign_owning_team
-from .runbook_links import item_link_runbook, item_runbook_resolved
-from .sentry_state import ignore_condition_from_sentry, snapshot_is_newer
 from .grouping_keys import grouping_columns
+from .lifecycle import SENTRY
+from .lifecycle import activity_record as activity_record  # others still import these from here
+from .lifecycle import ignore_condition_passed as ignore_condition_passed
+from .lifecycle import item_wake as item_wake
+from .locked_items import LockedItems
+from .models import Occurrence, Service, TriageItem
+from .ownership import item_assign_owning_team
+from .runbook_links import item_link_runbook
+from .sentry_state import snapshot_is_newer
 
-SENTRY = "Sentry"
 SNAPSHOT_SLACK = timedelta(milliseconds=1)
 Status = TriageItem.Status
 
@@ -25,11 +28,6 @@ def service_for_project(*, project_slug: str) -> Service:
     slug = slugify(project_slug)[:100] or "unknown"
     return bulk.looked_up(("service", slug), lambda: Service.objects.get_or_create(  # once a batch of deliveries
         slug=slug, defaults={"name": project_slug or "unknown"})[0])
-
-
-def activity_record(*, item, verb, actor=None, actor_label="", **data) -> Activity:
-    """Inserted at once, or with its batch's other entries when the batch saves (triage/bulk.py)."""
-    return bulk.activity_add(Activity(item=item, verb=verb, actor=actor, actor_label=actor_label, data=data))
 
 
 @transaction.atomic(savepoint=False)  # inside delivery processing, a failure rolls it all back anyway
@@ -83,64 +81,15 @@ def item_record_event(*, event: EventFacts, at: datetime | None = None, actor_la
         item_assign_owning_team(item)  # rules may match on the stack and tags the first event brings
     if created:
         activity_record(item=item, verb="created", actor_label=actor_label, via="event", event_id=event.event_id)
-    elif item.status == Status.RESOLVED and _regresses(item, at or event.timestamp, event.release):
-        _regress(item, at or event.timestamp, actor_label=actor_label, event_id=event.event_id, release=event.release)
-    elif item.status == Status.IGNORED and ignore_condition_passed(item):
-        item_wake(item, actor_label=actor_label, event_id=event.event_id)
+    else:  # a resolved item may regress, an ignored one wake
+        lifecycle.reopen_on_event(item, sent_at=at or event.timestamp, release=event.release,
+                                  event_id=event.event_id, actor_label=actor_label)
     reopened = not created and item.is_open and not was_open
     if created or first_event or reopened:  # a created-from-issue item learns its stack and tags now
         item_link_runbook(item=item, actor_label=actor_label, reopened=reopened)
     if items is None:
         batch.save()
     return item, True
-
-
-def _regresses(item, sent_at, release) -> bool:
-    """An event Sentry sent at `sent_at` from `release` reopens the resolved item, unless Sentry sent it
-    before the snapshot that resolved it (Sentry had it then: a late delivery), or it was resolved "in
-    the next release" and this is the release still running.
-    """
-    if item.sentry_state_at is not None and sent_at < item.sentry_state_at:
-        return False
-    return not item.resolved_in_release or (release or item.resolved_in_release) != item.resolved_in_release
-
-
-def _regress(item, at, *, actor_label, **data):
-    """Sentry regresses it too, as of the event (its unresolved webhook confirms): older snapshots no longer apply."""
-    _reopen(item, regressed=True, actor_label=actor_label, **data)
-    item.sentry_status, item.sentry_substatus = "unresolved", "regressed"
-    item.sentry_state_at = max(item.sentry_state_at or at, at)
-
-
-def ignore_condition_passed(item, now=None) -> bool:
-    condition, now = item.ignore_condition or {}, now or timezone.now()
-    kind = condition.get("kind")
-    if kind == "until":
-        return datetime.fromisoformat(condition["until"]) <= now
-    if kind in ("events", "users") and condition.get("window"):
-        return _seen_within(item, kind, now - timedelta(minutes=condition["window"])) >= condition["count"]
-    if kind == "events":
-        return item.event_count - condition["baseline"] >= condition["count"]
-    if kind == "users":
-        return item.user_count - condition["baseline"] >= condition["count"]
-    return False  # forever, or until escalating: Sentry says when it escalates
-
-
-def _seen_within(item, kind, since) -> int:
-    """Events the portal received from `since` on, or the users they came from (their `user` tag).
-
-    One query, and only for an item ignored with a window (Sentry's "100 events in 60 minutes").
-    """
-    recent = Occurrence.objects.filter(item_id=item.pk, timestamp__gte=since)
-    if kind == "events":
-        return recent.count()
-    return recent.filter(tags__has_key="user").values("tags__user").distinct().count()
-
-
-def item_wake(item, *, actor_label=SENTRY, **data):
-    """An ignored item whose condition passed comes back to the queue as new."""
-    activity_record(item=item, verb="woke_up", actor_label=actor_label, condition=item.ignore_condition, **data)
-    item.status, item.woke_at, item.ignore_condition = Status.NEW, timezone.now(), {}
 
 
 def _new_item_from_issue(issue: IssueFacts) -> TriageItem:
@@ -233,42 +182,13 @@ def _take_sentry_state(item, issue: IssueFacts, at, *, actor_label, quiet):
 
 
 def _apply_sentry_action(item, *, action, issue: IssueFacts, at, actor_label):
-    if action == "resolved" and item.status != Status.RESOLVED:
-        _resolve_from_sentry(item, issue, at, actor_label=actor_label)
+    """What Sentry's action means for the item's status: triage.lifecycle says which moves apply."""
+    if action == "resolved":
+        lifecycle.resolve_from_sentry(item, issue, actor_label=actor_label)
     elif action in ("ignored", "archived"):
-        _ignore_from_sentry(item, issue, at, actor_label=actor_label)
-    elif action == "unresolved" and not item.is_open:
-        _reopen(item, regressed=issue.substatus == "regressed", actor_label=actor_label)
-    elif action == "unresolved" and issue.substatus == "regressed" and item.regressed_at is None:
-        item.regressed_at = timezone.now()  # met first as regressed: its resolve came later, or never
-
-
-def _resolve_from_sentry(item, issue: IssueFacts, at, *, actor_label):
-    item.status, item.resolved_at = Status.RESOLVED, timezone.now()
-    item_runbook_resolved(item=item, at=item.resolved_at)
-    in_next_release = issue.status_details.get("inNextRelease") or issue.status_details.get("inRelease")
-    item.resolved_in_release = item.latest_event.get("release", "") if in_next_release else ""
-    activity_record(
-        item=item, verb="resolved", actor_label=actor_label,
-        resolution_type=issue.status_details.get("resolution_type", ""), status_details=issue.status_details,
-    )
-
-
-def _ignore_from_sentry(item, issue: IssueFacts, at, *, actor_label):
-    """Archived in Sentry: the item keeps Sentry's condition, so the portal wakes it if Sentry does not say so."""
-    condition = ignore_condition_from_sentry(issue, at)
-    if item.status != Status.IGNORED or condition["kind"] != item.ignore_condition.get("kind"):
-        activity_record(item=item, verb="ignored", actor_label=actor_label, condition=condition,
-                        substatus=issue.substatus, status_details=issue.status_details)
-    item.status, item.ignore_condition, item.woke_at = Status.IGNORED, condition, None
-
-
-def _reopen(item, *, regressed, actor_label, **data):
-    now = timezone.now()
-    item.status, item.resolved_at, item.ignore_condition = Status.NEW, None, {}
-    if regressed:
-        item.regressed_at = now
-    activity_record(item=item, verb="regressed" if regressed else "reopened", actor_label=actor_label, **data)
+        lifecycle.ignore_from_sentry(item, issue, at, actor_label=actor_label)
+    elif action == "unresolved":
+        lifecycle.reopen_from_sentry(item, regressed=issue.substatus == "regressed", actor_label=actor_label)
 
 
 def item_record_sentry_sync(*, item_id, state, error=""):
@@ -288,9 +208,8 @@ def items_wake_expired_ignores(*, now=None) -> int:
 @transaction.atomic
 def _wake_if_due(item_id, now) -> bool:
     item = TriageItem.objects.select_for_update().get(pk=item_id)
-    if item.status != Status.IGNORED or not ignore_condition_passed(item, now):
+    if not lifecycle.wake_if_due(item, now, actor_label="portal", reason="ignore period ended"):
         return False
-    item_wake(item, actor_label="portal", reason="ignore period ended")
     item_link_runbook(item=item, actor_label="portal", reopened=True)
     item.save()
     return True
