@@ -1,1 +1,2 @@
-"""Plumbing every app shares (redaction, logging). Apps import it; it imports none of them, nor Django."""
+"""Plumbing every app shares (redaction, logging, leases, notifiers, task options, safe links, medians).
+Apps import it; it imports none of them."""

@@ -1,4 +1,4 @@
-"""Demo Sentry deliveries, derived from the published samples in tests/fixtures/sentry/.
+"""Demo Sentry deliveries, derived from the published samples in integrations/demo_data/.
 
 `seed_demo` and `send_test_webhook` send these through the real endpoints, signed the way
 Sentry signs them, so a demo exercises exactly the code path real deliveries take.
@@ -19,7 +19,8 @@ from django.conf import settings
 from .sentry_auth import sign
 from .sentry_payloads import LEGACY
 
-SAMPLES_DIR = Path(settings.BASE_DIR) / "tests" / "fixtures" / "sentry"
+# The app's own copies of the samples (see its README): seeding a demo must not need the test tree.
+SAMPLES_DIR = Path(__file__).resolve().parent / "demo_data"
 EVENT_SAMPLES = {  # resource → (sample file, key of the event under `data`)
     "error": ("integration-error-created", "error"),
     "event_alert": ("integration-event_alert-triggered", "event"),

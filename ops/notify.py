@@ -12,6 +12,7 @@ import random
 import time
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -30,6 +31,7 @@ Channel, NState = Notification.Channel, Notification.State
 CLAIM_SECONDS = 60  # longer than one try can take (the HTTP timeout, a slow mail server)
 STALE_SECONDS = 60  # a notification due this long ago and not running is re-enqueued by beat
 OPS_WIDE_EVENTS = ("created", "escalated")
+SEND_TASK = "ops.tasks.send_notification"  # ops.tasks registers send_notification under this name
 
 
 def notifications_plan(*, requests, event, levels=None) -> list[int]:
@@ -65,10 +67,10 @@ def notifications_enqueue(*, ids, countdown=None):
 
 
 def _send_to_worker(notification_id, countdown=None):
-    from .tasks import send_notification
-
+    """The one way a notification reaches the worker: a message to the task by its name, so that the
+    sending code needs nothing from ops.tasks (which imports this module to run the send)."""
     try:
-        send_notification.apply_async((notification_id,), countdown=countdown, retry=False)
+        current_app.send_task(SEND_TASK, (notification_id,), countdown=countdown, retry=False)
     except Exception as exc:  # the broker is down: the row is safe and beat re-enqueues it
         log.warning("Notification %s stored but not enqueued (%s); it will be re-enqueued.", notification_id, exc)
 

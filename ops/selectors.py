@@ -1,9 +1,26 @@
-"""Reads for the ops pages, the item page and the API; query counts do not grow with rows."""
+"""Reads for the ops pages, the item page, the API and the weekly report; query counts do not grow with rows."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
+
+from common.medians import grouped_medians
+from triage.models import TriageItem
 
 from . import permissions
 from .models import DataFixEvent, DataFixRequest, Notification
@@ -14,6 +31,8 @@ URGENCY_RANK = Case(When(urgency=Urgency.HIGH, then=Value(0)), When(urgency=Urge
 STATE_FILTERS = {"open": Q(state__in=DataFixRequest.OPEN_STATES), "closed": Q(state__in=DataFixRequest.CLOSED_STATES),
                  "all": Q(), **{state: Q(state=state) for state in State.values}}
 RELATED = ("item", "item__service", "item__team", "requested_by", "acknowledged_by", "closed_by")
+# A cancelled request was withdrawn by whoever filed it: neither closed by ops nor part of ops' turnaround.
+OPS_CLOSED = (State.DONE, State.REJECTED)
 
 
 def requests_visible_to(*, user) -> QuerySet:
@@ -94,3 +113,45 @@ def _span(seconds) -> str:
     if days:
         return f"{days}d {hours}h"
     return f"{hours}h {minutes}m" if hours else f"{minutes}m"
+
+
+# --- The weekly report ------------------------------------------------------------------------------
+
+
+def items_waiting_on_ops(*, limit) -> QuerySet:
+    """Open items with a data-fix request ops have not closed (the queue's "Waiting on ops"), the longest
+    waiting first, with their oldest open request's filing time, state and urgency."""
+    open_requests = DataFixRequest.objects.filter(state__in=DataFixRequest.OPEN_STATES)
+    oldest = open_requests.filter(item_id=OuterRef("pk")).order_by("created_at", "id")
+    return (TriageItem.objects.filter(status__in=TriageItem.OPEN_STATUSES, pk__in=open_requests.values("item_id"))
+            .annotate(waiting_since=Subquery(oldest.values("created_at")[:1]),
+                      request_state=Subquery(oldest.values("state")[:1]),
+                      request_urgency=Subquery(oldest.values("urgency")[:1]))
+            .select_related("service").only("title", "short_id", "event_count", "last_seen", "service__slug")
+            .order_by("waiting_since", "-id")[:limit])
+
+
+def datafix_figures_by_service(*, start, end) -> tuple[dict[int, dict], float | None]:
+    """The report's data-fix columns per service of the request's item, {service_id: {"data_fix_requests",
+    "data_fix_closed", "median_ops_turnaround_s"}}, and the organization's median turnaround in seconds.
+
+    Filed: created in [start, end). Closed: marked done or rejected by ops then; the turnaround runs from
+    filing to that close."""
+    filed = Q(created_at__gte=start, created_at__lt=end)
+    closed = Q(closed_at__gte=start, closed_at__lt=end, state__in=OPS_CLOSED)
+    requests = DataFixRequest.objects.filter(filed | closed).order_by()
+    figures = _datafix_counts_by_service(requests, filed=filed, closed=closed)
+    turnaround = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+    per_service, org = grouped_medians(requests, group="item__service_id", durations={"ops": (closed, turnaround)})
+    for service_id, medians in per_service.items():
+        figures[service_id]["median_ops_turnaround_s"] = medians["ops"]
+    return figures, org["ops"]
+
+
+def _datafix_counts_by_service(requests, *, filed, closed) -> defaultdict:
+    figures = defaultdict(lambda: {"data_fix_requests": 0, "data_fix_closed": 0, "median_ops_turnaround_s": None})
+    counts = requests.values_list("item__service_id").annotate(filed=Count("pk", filter=filed),
+                                                               closed=Count("pk", filter=closed))
+    for service_id, n_filed, n_closed in counts:
+        figures[service_id].update(data_fix_requests=n_filed, data_fix_closed=n_closed)
+    return figures

@@ -5,7 +5,7 @@ from common.tasks import RELIABLE
 from . import escalation, notify
 
 
-@shared_task(**RELIABLE)
+@shared_task(name=notify.SEND_TASK, **RELIABLE)
 def send_notification(notification_id):
     return notify.notification_send(notification_id=notification_id)
 

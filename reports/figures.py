@@ -5,9 +5,7 @@ Events are counted by the occurrence's own timestamp, truncated to ISO weeks in 
 
 from collections import defaultdict
 
-from django.db import connection
 from django.db.models import (
-    Aggregate,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -19,6 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
+from common.medians import grouped_medians
 from triage.models import Activity, Occurrence, TriageItem
 
 from .spikes import HISTORY_WEEKS
@@ -27,14 +26,6 @@ from .weeks import Week
 STATE_VERBS = ("created", "resolved", "ignored", "regressed", "reopened", "unresolved", "woke_up")
 OPEN_VERBS = ("created", "regressed", "reopened", "unresolved", "woke_up")
 UNCLASSIFIED = "unclassified"
-
-
-class Median(Aggregate):
-    """PostgreSQL's percentile_cont(0.5); the report computes medians on SQLite in Python instead."""
-
-    function = "percentile_cont"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
-    allow_distinct = False
 
 
 def service_week_events(*, week: Week) -> tuple[dict[tuple[int, object], int], dict[int, int]]:
@@ -115,37 +106,6 @@ def week_medians(*, week: Week) -> tuple[dict[int, dict], dict]:
     durations = _durations(*week.bounds())
     items = TriageItem.objects.filter(durations["ttt"][0] | durations["ttr"][0]).order_by()
     return grouped_medians(items, group="service_id", durations=durations)
-
-
-def grouped_medians(rows, *, group: str, durations: dict) -> tuple[dict, dict]:
-    """Medians in seconds of each duration {key: (condition, expression)} over `rows`, per `group` value and
-    overall: ({group value: {key: seconds}}, {key: seconds})."""
-    if connection.vendor != "postgresql":
-        return _medians_in_python(rows, group, durations)
-    medians = {key: Median(expr, filter=cond, output_field=DurationField()) for key, (cond, expr) in durations.items()}
-    per_group = {row.pop(group): _seconds(row) for row in rows.values(group).annotate(**medians)}
-    return per_group, _seconds(rows.aggregate(**medians))
-
-
-def _seconds(row: dict) -> dict:
-    return {key: value.total_seconds() if value is not None else None for key, value in row.items()}
-
-
-def _medians_in_python(rows, group, durations):
-    """SQLite has no percentile function: read the week's durations (one small list per figure)."""
-    from statistics import median
-
-    samples = defaultdict(lambda: defaultdict(list))
-    for key, (cond, expr) in durations.items():
-        for group_value, value in rows.filter(cond).annotate(d=expr).values_list(group, "d"):
-            samples[group_value][key].append(value.total_seconds())
-            samples[None][key].append(value.total_seconds())
-
-    def pick(values):
-        return {key: median(values[key]) if values[key] else None for key in durations}
-
-    org = pick(samples.pop(None, defaultdict(list)))
-    return {group_value: pick(values) for group_value, values in samples.items()}, org
 
 
 def item_week_figures(*, week: Week) -> dict[int, dict]:

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Exists, OuterRef, Q
 
-from runbooks.models import Runbook, RunbookFeedback, RunbookUse
+from runbooks.selectors import runbook_feedback_counts, runbook_titles, runbook_use_counts
 from triage.models import Activity, Occurrence
 
 from .weeks import Week
@@ -22,9 +22,10 @@ ANSWER_VERB = "runbook_feedback"
 def runbook_week_figures(*, week: Week) -> dict[str, dict]:
     """{slug: {"runbook_id", "title", "linked", "handled", "used", "unclear", "outdated", "helped", "not_helped"}}
     for the runbooks used or flagged in the week."""
-    by_id = _merge(_uses(week), _feedback(week))
+    start, end = week.bounds()
+    by_id = _merge(runbook_use_counts(start=start, end=end), runbook_feedback_counts(start=start, end=end))
     answers = _answers(week)
-    runbooks = Runbook.objects.filter(Q(pk__in=by_id) | Q(slug__in=answers)).values_list("pk", "slug", "title")
+    runbooks = runbook_titles(ids=by_id, slugs=answers)
     figures = {}
     for pk, slug, title in runbooks:
         figures[slug] = {"runbook_id": pk, "title": title, **by_id.get(pk, {}), **answers.get(slug, {})}
@@ -37,22 +38,6 @@ def _merge(*tables):
         for key, row in table.items():
             merged[key].update(row)
     return merged
-
-
-def _uses(week: Week) -> dict[int, dict]:
-    start, end = week.bounds()
-    linked, decided = Q(linked_at__gte=start, linked_at__lt=end), Q(decided_at__gte=start, decided_at__lt=end)
-    rows = (RunbookUse.objects.filter(linked | decided).order_by().values("runbook_id")
-            .annotate(linked=Count("pk", filter=linked), handled=Count("pk", filter=decided), used=Count("pk")))
-    return {row.pop("runbook_id"): row for row in rows}
-
-
-def _feedback(week: Week) -> dict[int, dict]:
-    start, end = week.bounds()
-    kinds = {kind: Count("pk", filter=Q(kind=kind)) for kind in RunbookFeedback.Kind.values}
-    rows = (RunbookFeedback.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
-            .values("runbook_id").annotate(**kinds))
-    return {row.pop("runbook_id"): row for row in rows}
 
 
 def _answers(week: Week) -> dict[str, dict]:

@@ -1,10 +1,9 @@
 """Reads for the weekly report, its CSV and its API: a fixed number of queries, whatever the number of services."""
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet
 
-from grouping.models import Suggestion, SuggestionItem
-from ops.models import DataFixRequest
+from grouping.selectors import suggestions_ranked_by_item_events
+from ops.selectors import items_waiting_on_ops
 from triage.models import TriageItem
 
 from . import recurring, spikes
@@ -101,16 +100,8 @@ def error_kinds(*, week: Week, limit: int | None = TOP) -> QuerySet:
 
 
 def waiting_on_ops(*, limit=TOP) -> QuerySet:
-    """Open items with a data-fix request ops have not closed (the queue's "Waiting on ops"), the longest
-    waiting first, with their oldest open request's filing time, state and urgency."""
-    open_requests = DataFixRequest.objects.filter(state__in=DataFixRequest.OPEN_STATES)
-    oldest = open_requests.filter(item_id=OuterRef("pk")).order_by("created_at", "id")
-    return (TriageItem.objects.filter(status__in=TriageItem.OPEN_STATUSES, pk__in=open_requests.values("item_id"))
-            .annotate(waiting_since=Subquery(oldest.values("created_at")[:1]),
-                      request_state=Subquery(oldest.values("state")[:1]),
-                      request_urgency=Subquery(oldest.values("urgency")[:1]))
-            .select_related("service").only("title", "short_id", "event_count", "last_seen", "service__slug")
-            .order_by("waiting_since", "-id")[:limit])
+    """Open items with a data-fix request ops have not closed, the longest waiting first (ops' read)."""
+    return items_waiting_on_ops(limit=limit)
 
 
 def open_items(*, classification: str, limit=TOP) -> QuerySet:
@@ -120,20 +111,14 @@ def open_items(*, classification: str, limit=TOP) -> QuerySet:
             .order_by("-event_count", "-id")[:limit])
 
 
-def grouping_suggestions(*, week: Week, limit=TOP) -> list[Suggestion]:
+def grouping_suggestions(*, week: Week, limit=TOP) -> list:
     """Open grouping suggestions (split or merge, not dismissed), ranked by their items' events in the week.
 
     Each item's events are one lookup in the stored item trends (unique by week and item):
     summing raw occurrences for every suggestion took seconds over 1,000,000 of them.
     """
     item_events = WeeklyItemTrend.objects.filter(week=week.name, item_id=OuterRef("item_id")).values("events")
-    events = (SuggestionItem.objects.filter(suggestion=OuterRef("pk")).order_by().values("suggestion")
-              .annotate(total=Sum(Subquery(item_events[:1]))).values("total"))
-    ranked = (Suggestion.objects.filter(active=True, dismissal__isnull=True)
-              .annotate(week_events=Coalesce(Subquery(events), 0))
-              .select_related("item", "item__service").only("kind", "groups", "item__title", "item__short_id",
-                                                            "item__service__slug")
-              .order_by("-week_events", "-id")[:limit])
+    ranked = suggestions_ranked_by_item_events(item_events=item_events, limit=limit)
     return [suggestion for suggestion in ranked if suggestion.week_events]  # the quiet ones rank last
 
 

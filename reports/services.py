@@ -5,9 +5,10 @@ import zlib
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ops.selectors import datafix_figures_by_service
 from triage.models import Service
 
-from . import figures, ops_figures, runbook_figures
+from . import figures, runbook_figures
 from .models import (
     MeetingDecision,
     WeeklyErrorKind,
@@ -34,7 +35,8 @@ def trends_compute_week(*, week: Week) -> WeeklyOrgTrend:
     with transaction.atomic():
         _lock()
         per_service, org_medians = figures.week_medians(week=week)
-        fixes, org_turnaround = ops_figures.data_fix_week_figures(week=week)
+        start, end = week.bounds()
+        fixes, org_turnaround = datafix_figures_by_service(start=start, end=end)
         services = _service_trends(week, per_service, fixes)
         org = _org_trend(week, services, org_medians, org_turnaround)
         _replace(week, services, org, _item_trends(week), _runbook_trends(week), _error_kinds(week))

@@ -1,6 +1,6 @@
 """Reads for pages and the API: each a fixed number of queries, whatever the number of versions or uses."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import Runbook, RunbookFeedback, RunbookMatcher, RunbookUse, RunbookVersion
 from .search import runbook_search  # noqa: F401 -- the list read lives with its search
@@ -48,3 +48,27 @@ def feedback_open_for_teams(*, team_slugs, limit: int = 50) -> QuerySet:
     """Open feedback on the runbooks these teams own, newest first: for an owner's morning view."""
     return (RunbookFeedback.objects.filter(resolved_at__isnull=True, runbook__team__in=list(team_slugs))
             .select_related("runbook", "author").order_by("-created_at", "-id")[:limit])
+
+
+# --- The weekly report: a period's uses and flags, per runbook ---------------------------------------
+
+
+def runbook_use_counts(*, start, end) -> dict[int, dict]:
+    """{runbook_id: {"linked", "handled", "used"}}: uses linked, decided, and either, in [start, end)."""
+    linked, decided = Q(linked_at__gte=start, linked_at__lt=end), Q(decided_at__gte=start, decided_at__lt=end)
+    rows = (RunbookUse.objects.filter(linked | decided).order_by().values("runbook_id")
+            .annotate(linked=Count("pk", filter=linked), handled=Count("pk", filter=decided), used=Count("pk")))
+    return {row.pop("runbook_id"): row for row in rows}
+
+
+def runbook_feedback_counts(*, start, end) -> dict[int, dict]:
+    """{runbook_id: {kind: n}}: the feedback left on the runbook's page in [start, end), by kind."""
+    kinds = {kind: Count("pk", filter=Q(kind=kind)) for kind in RunbookFeedback.Kind.values}
+    rows = (RunbookFeedback.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
+            .values("runbook_id").annotate(**kinds))
+    return {row.pop("runbook_id"): row for row in rows}
+
+
+def runbook_titles(*, ids, slugs) -> QuerySet:
+    """(pk, slug, title) of the runbooks with one of these ids or slugs."""
+    return Runbook.objects.filter(Q(pk__in=ids) | Q(slug__in=slugs)).values_list("pk", "slug", "title")
