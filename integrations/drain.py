@@ -30,12 +30,14 @@ import time
 from functools import cache
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
 from .models import WebhookDelivery
 
 log = logging.getLogger(__name__)
+DRAIN_TASK = "integrations.tasks.drain_deliveries"
 FLAG = "triage:deliveries:drain:{slot}"
 FLAG_TTL_MS = 30_000
 # Deliveries applied per transaction. Items are locked and saved once per batch, which is
@@ -150,9 +152,18 @@ def _release_flag(slot) -> bool:
 
 
 def _publish(slot, countdown=None):
-    from .tasks import drain_deliveries
+    task_publish(DRAIN_TASK, kwargs={"slot": slot}, countdown=countdown, retry=False)
 
-    drain_deliveries.apply_async(kwargs={"slot": slot}, countdown=countdown, retry=False)
+
+def task_publish(name, **options):
+    """Send one of integrations.tasks to the worker by its name, as its own apply_async would.
+
+    By name because tasks.py imports the modules that enqueue: importing it back would close a cycle.
+    The registered task is used when this process has imported it (a worker, a test standing in for the
+    broker); a web process has not, and Celery then sends the same message by name.
+    """
+    task = current_app.tasks.get(name)
+    return task.apply_async(**options) if task else current_app.send_task(name, **options)
 
 
 @cache

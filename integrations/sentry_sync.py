@@ -2,9 +2,10 @@
 
 Push: triage's `item_changed_for_sentry` becomes a pending SentrySync row, and a task pushes it
 by id (claim, PUT, record). Reconcile: page through Sentry's issues list and feed each issue
-through the webhook intake path (a stored WebhookDelivery processed by delivery_process), whose
-dedupe keys make a second run change nothing. The sweep (sweep.py) re-reads open items by id
-for changes that came with no event, through the same lease and intake helpers.
+through the webhook intake path (a stored WebhookDelivery processed by delivery_process, which
+hands it to triage.intake), whose dedupe keys make a second run change nothing. The sweep
+(sweep.py) re-reads open items by id for changes that came with no event, through the same
+lease and intake helpers.
 """
 
 import json
@@ -20,17 +21,19 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.leases import attempt_claim
 from triage import services as triage_services
 from triage.models import TriageItem
 
 from . import sentry_api
-from common.leases import attempt_claim
+from .drain import task_publish
 from .models import SentrySync, SyncCursor, WebhookDelivery
 from .payload_values import PayloadError
 from .sentry_payloads import parse_webhook
 from .services import delivery_process
 
 log = logging.getLogger(__name__)
+PUSH_TASK = "integrations.tasks.push_to_sentry"
 State = SentrySync.State
 CLAIM_SECONDS = 60  # longer than one attempt can take (timeouts: 5 s to connect, 10 s to read)
 
@@ -57,10 +60,8 @@ def sync_create(*, item_id, change, actor_id=None) -> SentrySync:
 
 
 def _send_to_worker(sync_id, countdown=None):
-    from .tasks import push_to_sentry
-
     try:
-        push_to_sentry.apply_async((sync_id,), countdown=countdown, retry=False)
+        task_publish(PUSH_TASK, args=(sync_id,), countdown=countdown, retry=False)
     except Exception as exc:  # the broker is down: the row is safe, beat re-enqueues it
         log.warning("Sentry push %s stored but not enqueued (%s); it will be re-enqueued.", sync_id, exc)
 

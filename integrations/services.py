@@ -1,4 +1,8 @@
-"""Writes for webhook deliveries: store on receipt, process by id, sweep what got stuck."""
+"""Writes for webhook deliveries: store on receipt, process by id, sweep what got stuck.
+
+Processing claims a delivery (its dedupe key refuses a second copy), parses it once and hands what
+it says to triage.intake, which owns the items: their locks, the batch, the saves.
+"""
 
 import hashlib
 import json
@@ -13,9 +17,8 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F, Subquery
 from django.utils import timezone
 
-from triage import bulk
-from triage import services as triage_services
-from triage.locked_items import LockedItems
+from triage import intake
+from triage.facts import SentryChange
 
 from .drain import drainer_wake
 from .models import SentrySync, WebhookDelivery
@@ -127,7 +130,8 @@ def delivery_process(*, delivery_id, counted=False) -> str | None:
                 return None
             webhook = _webhook_of(delivery)
             _claim(delivery, webhook)
-            _apply(webhook)
+            if change := _change_of(webhook):
+                intake.item_apply_sentry(change=change)
             return Status.PROCESSED
     except DuplicateContent:
         WebhookDelivery.objects.filter(pk=delivery_id).update(status=Status.DUPLICATE, processed_at=timezone.now())
@@ -166,12 +170,7 @@ def _apply_batch(claimed):
         .filter(pk__in=claimed, status__in=WebhookDelivery.REPLAYABLE).order_by("pk")
     )
     webhooks = [_webhook_of(delivery) for delivery in deliveries]
-    items = LockedItems()
-    with bulk.batch():  # lookups once, new items and timeline entries inserted together
-        items.lock(webhook.issue_id for webhook in webhooks if webhook.issue_id)
-        for webhook in webhooks:
-            _apply(webhook, items=items)
-        items.save()
+    intake.items_apply_sentry(changes=[change for webhook in webhooks if (change := _change_of(webhook))])
     _mark_processed(deliveries, webhooks)
     return dict.fromkeys((delivery.pk for delivery in deliveries), Status.PROCESSED)
 
@@ -231,17 +230,19 @@ def _claim(delivery, webhook):
         raise DuplicateContent from None
 
 
-def _apply(webhook: Webhook, items=None):
-    if webhook.issue:
-        # Our own push coming back, or a state about to be overwritten by ours: told by what we pushed,
-        # never by the actor (Sentry names the receiving app as the actor of any app's change).
-        echo = SentrySync.objects.echoes(issue=webhook.issue, action=webhook.action)
-        triage_services.item_apply_issue(issue=webhook.issue, action=webhook.action, at=webhook.snapshot_at,
-                                         actor_label=webhook.actor_label, echo=echo, items=items)
-    elif webhook.event:
-        triage_services.item_record_event(event=webhook.event, at=webhook.snapshot_at, actor_label=webhook.actor_label,
-                                          items=items)
-    # Other resources (installation, comment, metric_alert, seer, ...) are kept as delivered.
+def _change_of(webhook: Webhook) -> SentryChange | None:
+    """What the webhook tells triage. None for other resources (installation, comment, metric_alert, seer,
+    ...): they are kept as delivered."""
+    if not (webhook.issue or webhook.event):
+        return None
+    return SentryChange(issue=webhook.issue, event=webhook.event, action=webhook.action,
+                        at=webhook.snapshot_at, actor_label=webhook.actor_label, echo=_is_echo(webhook))
+
+
+def _is_echo(webhook: Webhook) -> bool:
+    """Our own push coming back, or a state about to be overwritten by ours: told by what we pushed,
+    never by the actor (Sentry names the receiving app as the actor of any app's change)."""
+    return bool(webhook.issue) and SentrySync.objects.echoes(issue=webhook.issue, action=webhook.action)
 
 
 def _mark_failed(delivery_id, exc):

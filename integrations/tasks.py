@@ -5,7 +5,7 @@ from common.tasks import RELIABLE
 from . import drain, sentry_sync, services, sweep
 
 
-@shared_task(**RELIABLE)
+@shared_task(name=drain.DRAIN_TASK, **RELIABLE)  # published by name (drain.task_publish)
 def drain_deliveries(slot=0):
     return drain.deliveries_drain(slot=slot, process=services.deliveries_process)
 
@@ -15,7 +15,7 @@ def requeue_stale_deliveries():
     return services.deliveries_requeue_stale()
 
 
-@shared_task(**RELIABLE)
+@shared_task(name=sentry_sync.PUSH_TASK, **RELIABLE)
 def push_to_sentry(sync_id):
     return sentry_sync.sync_push(sync_id=sync_id)
 

@@ -2,8 +2,9 @@
 
 A burst of new Sentry issues made every delivery repeat the same lookups (its project's
 service, the ownership rules, the runbook matchers' token) and write its timeline entry in a
-statement of its own. Inside `batch()` each lookup is made once, and timeline entries wait to
-be inserted together when the batch saves its items, in the batch's transaction.
+statement of its own. Inside `batch()`, which triage/intake.py opens around a batch, each lookup
+is made once, and timeline entries wait to be inserted together when the batch saves its items,
+in the batch's transaction.
 
 Outside a batch every function here does the work at once, as before. A batch's memory ends
 with it: after a rollback, the one-by-one retry looks everything up afresh.

@@ -99,3 +99,28 @@ class EventFacts:
             "release": self.release,
             "environment": self.environment,
         }
+
+
+@dataclass(frozen=True)
+class SentryChange:
+    """What Sentry told about an issue, as triage applies it: a snapshot of the issue, or one of its events.
+
+    `at` orders the changes: when Sentry took the snapshot or sent the event. `echo` marks an issue
+    snapshot that is the portal's own push coming back (or about to be overwritten by one): only the
+    integration, which knows what it pushed, can tell.
+    """
+
+    action: str
+    at: datetime
+    actor_label: str
+    issue: IssueFacts | None = None
+    event: EventFacts | None = None
+    echo: bool = False
+
+    def __post_init__(self):
+        if (self.issue is None) == (self.event is None):
+            raise ValueError("a SentryChange is about an issue or an event, and only one")
+
+    @property
+    def issue_id(self) -> str:
+        return (self.issue or self.event).issue_id

@@ -1,4 +1,4 @@
-"""The triage items one intake transaction works on: each locked once, saved once.
+"""The triage items one intake transaction works on: each locked once, saved once (triage/intake.py).
 
 Events of one issue come in bursts. Locking and saving its item once per batch of
 deliveries, instead of once per event, is what lets the worker keep up with the
