@@ -7,6 +7,8 @@ payload readers alike. It lives here, not with the template filter, so that any 
 
 from urllib.parse import urlsplit
 
+from rest_framework import serializers
+
 LINK_SCHEMES = ("http", "https")
 
 
@@ -21,3 +23,10 @@ def safe_url(value) -> str:
         return url if parts.scheme in LINK_SCHEMES and parts.netloc else ""
     # "//host" has a netloc above; "/\host" is "//host" to a browser (checked once tabs are dropped).
     return url if parts.path.startswith("/") and not parts.path.startswith("/\\") else ""
+
+
+class SafeURLField(serializers.URLField):
+    """A stored URL answered only when it leads to an http(s) page: a client may put it in an href as it is."""
+
+    def to_representation(self, value):
+        return safe_url(value)

@@ -1,9 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from triage.templatetags.safe_urls import safe_url
 
 
 def exception_handler(exc, context):
@@ -26,10 +23,3 @@ def _summary(data):
     field, messages = next(iter(data.items()), ("request", ["invalid"]))
     message = messages[0] if isinstance(messages, list) and messages else messages
     return f"{field}: {message}"
-
-
-class SafeURLField(serializers.URLField):
-    """A stored URL answered only when it leads to an http(s) page: a client may put it in an href as it is."""
-
-    def to_representation(self, value):
-        return safe_url(value)

@@ -5,14 +5,14 @@ API's form bodies): in a search box or a pasted comment they are noise, and the 
 with them are refused with a 400 saying so: a program sent them, and should learn its data was not kept as sent.
 """
 
-import re
 from urllib.parse import urlencode
 
 from django.http import QueryDict
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser
 
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+from common.storable import UNSTORABLE
+
 UNSTORABLE_JSON = ("The JSON body has a NUL character (\\u0000) or an unpaired surrogate (\\ud800-\\udfff) in a "
                    "string; the database cannot store them. Remove them and send it again.")
 

@@ -7,7 +7,7 @@ refuses NUL and lone surrogates in text and jsonb, so every string read here is 
 from datetime import UTC, datetime
 
 from common.safe_urls import safe_url
-from config.storable import UNSTORABLE
+from common.storable import UNSTORABLE
 
 MAX_TEXT = 2000
 

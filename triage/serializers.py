@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from config.api import SafeURLField
+from common.safe_urls import SafeURLField
 
 from .models import TriageItem
 
