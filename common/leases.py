@@ -14,7 +14,12 @@ from django.utils import timezone
 def attempt_claim(model, *, pk, pending_state, seconds) -> bool:
     """Take row `pk` for one attempt of at most `seconds`, counting the attempt; False if not due or held."""
     now = timezone.now()
-    return model.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        pk=pk, state=pending_state, next_attempt_at__lte=now,
-    ).update(claimed_until=now + timedelta(seconds=seconds), attempts=F("attempts") + 1) == 1
+    return (
+        model.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            pk=pk,
+            state=pending_state,
+            next_attempt_at__lte=now,
+        ).update(claimed_until=now + timedelta(seconds=seconds), attempts=F("attempts") + 1)
+        == 1
+    )

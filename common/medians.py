@@ -24,7 +24,10 @@ def grouped_medians(rows, *, group: str, durations: dict) -> tuple[dict, dict]:
     overall: ({group value: {key: seconds}}, {key: seconds})."""
     if connection.vendor != "postgresql":
         return _medians_in_python(rows, group, durations)
-    medians = {key: Median(expr, filter=cond, output_field=DurationField()) for key, (cond, expr) in durations.items()}
+    medians = {
+        key: Median(expr, filter=cond, output_field=DurationField())
+        for key, (cond, expr) in durations.items()
+    }
     per_group = {row.pop(group): _seconds(row) for row in rows.values(group).annotate(**medians)}
     return per_group, _seconds(rows.aggregate(**medians))
 

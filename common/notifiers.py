@@ -58,14 +58,19 @@ def slack_escape(text: str) -> str:
 
 def _post(url, body: bytes, headers: dict, timeout: float):
     try:
-        response = requests.post(url, data=body, headers={"Content-Type": "application/json", **headers},
-                                 timeout=timeout)
+        response = requests.post(
+            url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=timeout
+        )
     except requests.RequestException as exc:
-        raise NotifierError(f"could not reach {url}: {exc.__class__.__name__}: {exc}", retryable=True) from exc
+        raise NotifierError(
+            f"could not reach {url}: {exc.__class__.__name__}: {exc}", retryable=True
+        ) from exc
     if response.status_code >= 300:
         retryable = response.status_code >= 500 or response.status_code in (408, 429)
-        raise NotifierError(f"{url} answered HTTP {response.status_code}: {response.text[:ERROR_BODY_CHARS]}",
-                            retryable=retryable)
+        raise NotifierError(
+            f"{url} answered HTTP {response.status_code}: {response.text[:ERROR_BODY_CHARS]}",
+            retryable=retryable,
+        )
 
 
 class SlackNotifier:
@@ -100,11 +105,16 @@ class EmailNotifier:
     def send(self, message: Message):
         if not self.recipients:
             raise NotifierError("no recipients with an email address", retryable=False)
-        email = EmailMessage(header_text(message.subject), message.text, to=self.recipients,
-                             headers={KEY_HEADER: message.key})
+        email = EmailMessage(
+            header_text(message.subject), message.text, to=self.recipients, headers={KEY_HEADER: message.key}
+        )
         try:
             email.send()
         except smtplib.SMTPRecipientsRefused as exc:
-            raise NotifierError(f"the mail server refused {', '.join(exc.recipients)}", retryable=False) from exc
+            raise NotifierError(
+                f"the mail server refused {', '.join(exc.recipients)}", retryable=False
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise NotifierError(f"could not send mail: {exc.__class__.__name__}: {exc}", retryable=True) from exc
+            raise NotifierError(
+                f"could not send mail: {exc.__class__.__name__}: {exc}", retryable=True
+            ) from exc

@@ -14,8 +14,11 @@ MARK = "[redacted]"
 _END = r"""\s"'<>`"""  # what ends a URL or a value in prose, logs and reprs
 
 # scheme://[user:password@]host[:port] then the path, query and fragment, never ending on punctuation.
-_FULL_URL = re.compile(rf"\b([a-z][a-z0-9+.-]*://)(?:[^{_END}/@]*@)?([^{_END}/?#@]+)"
-                       rf"((?:[/?#][^{_END}]*[^{_END}.,;:!?)}}])?)", re.IGNORECASE)
+_FULL_URL = re.compile(
+    rf"\b([a-z][a-z0-9+.-]*://)(?:[^{_END}/@]*@)?([^{_END}/?#@]+)"
+    rf"((?:[/?#][^{_END}]*[^{_END}.,;:!?)}}])?)",
+    re.IGNORECASE,
+)
 # urllib3's "Max retries exceeded with url: /services/T000/B000/XXXX (Caused by ...)": the host is named apart.
 _POOL_URL = re.compile(rf"(\burl: )/[^{_END}]*")
 # urllib3's debug line: https://hooks.slack.com:443 "POST /services/T000/B000/XXXX HTTP/1.1" 200 2
@@ -28,8 +31,11 @@ _SECRET_PAIR = re.compile(rf"\b({_SECRET_NAME}=)[^{_END}&;,)]+", re.IGNORECASE)
 # 'token': '…' and "token": "…", as in a repr or a JSON error body
 _SECRET_ITEM = re.compile(rf"""(["']{_SECRET_NAME}["']\s*:\s*["'])[^"']+""", re.IGNORECASE)
 # Credential headers, as a header line or a dict's item: Authorization: …, 'Cookie': '…', X-Api-Key: …
-_CREDENTIAL_HEADER = re.compile(r"""(\b(?:(?:Proxy-)?Authorization|Cookie|X-[\w-]*(?:Token|Key|Secret))["']?\s*[:=]\s*["']?)"""
-                                r"""[^"'\r\n,}]+""", re.IGNORECASE)
+_CREDENTIAL_HEADER = re.compile(
+    r"""(\b(?:(?:Proxy-)?Authorization|Cookie|X-[\w-]*(?:Token|Key|Secret))["']?\s*[:=]\s*["']?)"""
+    r"""[^"'\r\n,}]+""",
+    re.IGNORECASE,
+)
 _SCHEME_CREDENTIAL = re.compile(r"\b((?:[Bb]earer|Basic)\s+)[A-Za-z0-9._~+/=-]{8,}")
 # DRF's "Token <key>": the word is also prose ("Token expired"), so only a key-like value (a digit, 16+ chars).
 _DRF_TOKEN = re.compile(r"\b(Token\s+)(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}")

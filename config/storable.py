@@ -13,8 +13,10 @@ from rest_framework.parsers import FormParser, JSONParser
 
 from common.storable import UNSTORABLE
 
-UNSTORABLE_JSON = ("The JSON body has a NUL character (\\u0000) or an unpaired surrogate (\\ud800-\\udfff) in a "
-                   "string; the database cannot store them. Remove them and send it again.")
+UNSTORABLE_JSON = (
+    "The JSON body has a NUL character (\\u0000) or an unpaired surrogate (\\ud800-\\udfff) in a "
+    "string; the database cannot store them. Remove them and send it again."
+)
 
 
 def storable_query(query: QueryDict) -> QueryDict:

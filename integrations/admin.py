@@ -7,7 +7,16 @@ from .sentry_sync import sync_retry
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["id", "received_at", "source", "resource", "action", "sentry_issue_id", "status", "attempts"]
+    list_display = [
+        "id",
+        "received_at",
+        "source",
+        "resource",
+        "action",
+        "sentry_issue_id",
+        "status",
+        "attempts",
+    ]
     list_filter = ["status", "source", "resource"]
     search_fields = ["sentry_issue_id", "request_id", "dedupe_key", "body_sha256"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields if f.name != "body"] + ["body_text"]

@@ -75,9 +75,13 @@ def deliveries_drain(*, slot=0, process):
             if _handed_over(slot):
                 return done
             deadline = time.monotonic() + settings.DELIVERY_DRAIN_BUDGET_SECONDS  # keep going, try again then
-        taken = _process_logged(slot, ids, process)  # at once: another drain may pick these until they are locked
+        taken = _process_logged(
+            slot, ids, process
+        )  # at once: another drain may pick these until they are locked
         _batch_done(slot, full=len(ids) == BATCH)
-        skipped.update(delivery_id for delivery_id in ids if taken.get(delivery_id) is None)  # another drain holds them
+        skipped.update(
+            delivery_id for delivery_id in ids if taken.get(delivery_id) is None
+        )  # another drain holds them
         done += len(ids)
 
 
@@ -91,8 +95,16 @@ def _process_logged(slot, ids, process):
     """Which process applied which batch, and how fast: what tells a burst's drain from the logs."""
     started = time.monotonic()
     taken = process(delivery_ids=ids)
-    log.info("Drain slot %s (pid %s) applied %s of %s deliveries (%s-%s) in %.3f s",
-             slot, os.getpid(), len(taken), len(ids), ids[0], ids[-1], time.monotonic() - started)
+    log.info(
+        "Drain slot %s (pid %s) applied %s of %s deliveries (%s-%s) in %.3f s",
+        slot,
+        os.getpid(),
+        len(taken),
+        len(ids),
+        ids[0],
+        ids[-1],
+        time.monotonic() - started,
+    )
     return taken
 
 
@@ -116,7 +128,9 @@ def _pending_ids(skipped):
     """The oldest pending deliveries that no other drain is applying now (SKIP LOCKED): disjoint batches."""
     pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).exclude(pk__in=skipped)
     with transaction.atomic():
-        return list(pending.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:BATCH])
+        return list(
+            pending.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:BATCH]
+        )
 
 
 def _claim_flag(slot) -> bool:

@@ -106,7 +106,10 @@ class SentrySyncQuerySet(models.QuerySet):
         now = timezone.now()
         recent = self.filter(item__sentry_issue_id=issue.issue_id).filter(
             Q(state=SentrySync.State.PENDING, created_at__gte=now - PENDING_WINS_FOR)
-            | Q(state=SentrySync.State.SENT, sent_at__gte=now - timedelta(seconds=settings.SENTRY_ECHO_WINDOW_SECONDS))
+            | Q(
+                state=SentrySync.State.SENT,
+                sent_at__gte=now - timedelta(seconds=settings.SENTRY_ECHO_WINDOW_SECONDS),
+            )
         )
         return any(sync.echoed_by(field, issue) for sync in recent)
 
@@ -120,8 +123,10 @@ def _assigned_to_matches(sent: str, assignee: dict) -> bool:
     kind, _, ident = sent.partition(":")
     if kind in ("user", "team") and ident:
         return assignee.get("type") == kind and assignee.get("id") == ident
-    return assignee.get("type") == "user" and sent.lower() in (assignee.get("email", "").lower(),
-                                                                 assignee.get("name", "").lower())
+    return assignee.get("type") == "user" and sent.lower() in (
+        assignee.get("email", "").lower(),
+        assignee.get("name", "").lower(),
+    )
 
 
 class SentrySync(models.Model):
@@ -142,8 +147,9 @@ class SentrySync(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     # While an attempt is in flight; a claim older than this is abandoned (worker died).
@@ -176,7 +182,10 @@ class SentrySync(models.Model):
             return True
         sent = self.change
         if field == "status":  # the same change: the status, and the substatus when we sent one
-            return sent.get("status") == issue.status and sent.get("substatus", issue.substatus) == issue.substatus
+            return (
+                sent.get("status") == issue.status
+                and sent.get("substatus", issue.substatus) == issue.substatus
+            )
         return _assigned_to_matches(str(sent.get("assignedTo") or ""), issue.assignee_info)
 
 

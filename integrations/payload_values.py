@@ -16,7 +16,6 @@ class PayloadError(ValueError):
     """The body is not a webhook we understand; the message says why."""
 
 
-
 def storable(text: str, limit: int | None = None) -> str:
     """`text` (cut to `limit`) as PostgreSQL stores it in text and jsonb, which refuse NUL and lone surrogates.
 
@@ -26,12 +25,10 @@ def storable(text: str, limit: int | None = None) -> str:
     return text if text.isascii() and "\x00" not in text else UNSTORABLE.sub("\ufffd", text)
 
 
-
 def http_url(url):
     """`url` if it is an absolute http(s) URL, else "": what Sentry links to, and all a stored link may be."""
     url = safe_url(url)
     return url if not url.startswith("/") else ""  # safe_url also passes the portal's own paths
-
 
 
 def timestamp(value, where):
@@ -46,7 +43,6 @@ def timestamp(value, where):
     raise PayloadError(f"`{where}` must be a timestamp, got {value!r:.50}")
 
 
-
 def required_dict(parent, key):
     value = parent.get(key)
     if not isinstance(value, dict):
@@ -54,20 +50,16 @@ def required_dict(parent, key):
     return value
 
 
-
 def as_dict(value):
     return value if isinstance(value, dict) else {}
-
 
 
 def as_str(value):
     return storable(str(value), 200) if value is not None and not isinstance(value, dict | list) else ""
 
 
-
 def as_text(value, limit=MAX_TEXT):
     return storable(str(value), limit) if value is not None and not isinstance(value, dict | list) else ""
-
 
 
 def storable_json(value):
@@ -78,13 +70,11 @@ def storable_json(value):
     return storable(value) if isinstance(value, str) else value
 
 
-
 def as_int(value):
     try:
         return max(int(value), 0)
     except (TypeError, ValueError):
         return 0
-
 
 
 def int_or_none(value):

@@ -17,7 +17,9 @@ from django.conf import settings
 
 TIMEOUT = (5, 10)  # seconds to connect, seconds to read
 PAGE_SIZE = 100  # Sentry's maximum for the issues list
-MAX_IDS = 100  # issues read by id in one request: Sentry sets no cap, the URL (~1.7 KB at 100) and its work do
+MAX_IDS = (
+    100  # issues read by id in one request: Sentry sets no cap, the URL (~1.7 KB at 100) and its work do
+)
 _session = (None, None)  # (pid, requests.Session): one session per process, never shared over a fork
 
 
@@ -76,8 +78,14 @@ def list_issues(*, start: datetime, end: datetime, cursor: str = "") -> Page:
     period); an empty `query` replaces the default `is:unresolved`, so resolved and
     ignored issues come too; `sort=date` is last seen, newest first.
     """
-    params = {"project": "-1", "query": "", "sort": "date", "start": _iso(start), "end": _iso(end),
-              "limit": PAGE_SIZE}
+    params = {
+        "project": "-1",
+        "query": "",
+        "sort": "date",
+        "start": _iso(start),
+        "end": _iso(end),
+        "limit": PAGE_SIZE,
+    }
     if cursor:
         params["cursor"] = cursor
     response = _request("GET", "issues/", params=params)
@@ -94,20 +102,27 @@ def issues_by_ids(issue_ids) -> Batch:
     if len(issue_ids) > MAX_IDS:
         raise ValueError(f"at most {MAX_IDS} issues a request, not {len(issue_ids)}")
     params = [("project", "-1"), ("query", ""), ("groupStatsPeriod", "")]
-    response = _request("GET", "issues/", params=params + [("group", str(issue_id)) for issue_id in issue_ids])
+    response = _request(
+        "GET", "issues/", params=params + [("group", str(issue_id)) for issue_id in issue_ids]
+    )
     issues = _issue_list(response)
     strays = {str(issue.get("id")) for issue in issues} - {str(issue_id) for issue_id in issue_ids}
     if strays:  # it searched instead: a missing id would then look like a deleted issue
-        raise PermanentError(f"Sentry answered issues that were not asked for ({', '.join(sorted(strays)[:5])}): "
-                             "it did not read the `group` ids", status=response.status_code)
+        raise PermanentError(
+            f"Sentry answered issues that were not asked for ({', '.join(sorted(strays)[:5])}): "
+            "it did not read the `group` ids",
+            status=response.status_code,
+        )
     return Batch(issues=issues, rate_limit=_rate_limit(response))
 
 
 def _issue_list(response) -> list:
     issues = _json(response)
     if not isinstance(issues, list) or not all(isinstance(issue, dict) for issue in issues):
-        raise PermanentError(f"Sentry's issue list is not a JSON list of issues: {response.text[:200]!r}",
-                             status=response.status_code)
+        raise PermanentError(
+            f"Sentry's issue list is not a JSON list of issues: {response.text[:200]!r}",
+            status=response.status_code,
+        )
     return issues
 
 
@@ -171,8 +186,10 @@ def _retry_after(response) -> float | None:
 
 
 def _rate_limit(response) -> RateLimit:
-    return RateLimit(remaining=_header_number(response, "X-Sentry-Rate-Limit-Remaining", int),
-                     reset_at=_header_number(response, "X-Sentry-Rate-Limit-Reset", float))
+    return RateLimit(
+        remaining=_header_number(response, "X-Sentry-Rate-Limit-Remaining", int),
+        reset_at=_header_number(response, "X-Sentry-Rate-Limit-Reset", float),
+    )
 
 
 def _header_number(response, name, kind):
@@ -192,8 +209,10 @@ def _json(response):
     try:
         return response.json()
     except ValueError:
-        raise PermanentError(f"Sentry answered {response.status_code} with a body that is not JSON: "
-                             f"{response.text[:200]!r}", status=response.status_code) from None
+        raise PermanentError(
+            f"Sentry answered {response.status_code} with a body that is not JSON: {response.text[:200]!r}",
+            status=response.status_code,
+        ) from None
 
 
 def _next_cursor(response) -> str:

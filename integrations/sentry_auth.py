@@ -11,7 +11,6 @@ import time
 
 from django.conf import settings
 
-
 # What Sentry sends: hex digits, and whole seconds (a fraction is tolerated). float() would also
 # take "nan", "inf", "1e400", "1_7e9" and non-ASCII digits, and "nan" is inside every window.
 SIGNATURE = re.compile(r"[0-9a-f]{64}")

@@ -30,8 +30,15 @@ PROJECT_IN_API_URL = re.compile(r"/api/0/projects/[^/]+/(?P<project>[^/]+)/event
 EVENT_IN_WEB_URL = re.compile(r"/events/[^/]+/?$")
 # GroupCategory by the thousands of an occurrence's GroupType id (sentry/issues/grouptype.py); 2xxx, the profile
 # types, are performance issues too.
-CATEGORY_BY_TYPE = {1: "performance", 2: "performance", 4: "cron", 5: "replay", 6: "feedback", 7: "uptime",
-                    8: "metric_alert"}
+CATEGORY_BY_TYPE = {
+    1: "performance",
+    2: "performance",
+    4: "cron",
+    5: "replay",
+    6: "feedback",
+    7: "uptime",
+    8: "metric_alert",
+}
 CATEGORY_BY_EVENT_TYPE = {"transaction": "performance", "feedback": "feedback"}
 FUNCTION_CULPRIT_PLATFORMS = ("objc", "cocoa", "native")
 CALL_CULPRIT_PLATFORMS = ("javascript", "node")
@@ -52,7 +59,9 @@ def event_key(event, *, issue_id="", **_) -> EventKey:
     issue_id = as_str(event.get("issue_id") or event.get("groupID")) or issue_id
     if not event_id or not issue_id:
         raise PayloadError("an event needs `event_id` and `issue_id`")
-    when = timestamp(event.get("timestamp") or event.get("datetime") or event.get("received"), "event.timestamp")
+    when = timestamp(
+        event.get("timestamp") or event.get("datetime") or event.get("received"), "event.timestamp"
+    )
     return EventKey(event_id=event_id, issue_id=issue_id, timestamp=when)
 
 
@@ -60,15 +69,23 @@ def event_facts(event, *, issue_id="", project_slug="", web_url="") -> EventFact
     """The keyword arguments are what the legacy plugin sends beside the event, used where the event is silent."""
     key = event_key(event, issue_id=issue_id)
     match = PROJECT_IN_API_URL.search(as_str(event.get("url")))
-    tags, occurrence, exceptions = _tags(event.get("tags")), as_dict(event.get("occurrence")), _exceptions(event)
+    tags, occurrence, exceptions = (
+        _tags(event.get("tags")),
+        as_dict(event.get("occurrence")),
+        _exceptions(event),
+    )
     return EventFacts(
         event_id=key.event_id,
         issue_id=key.issue_id,
         timestamp=key.timestamp,
-        title=as_text(occurrence.get("issueTitle")) or as_text(event.get("title")) or as_text(event.get("message"))
+        title=as_text(occurrence.get("issueTitle"))
+        or as_text(event.get("title"))
+        or as_text(event.get("message"))
         or key.event_id,
         project_slug=match["project"] if match else project_slug,
-        culprit=as_text(occurrence.get("culprit")) or as_text(event.get("culprit")) or _stack_culprit(event, exceptions),
+        culprit=as_text(occurrence.get("culprit"))
+        or as_text(event.get("culprit"))
+        or _stack_culprit(event, exceptions),
         level=as_str(occurrence.get("level")) or as_str(event.get("level")) or tags.get("level", "error"),
         platform=as_str(event.get("platform")),
         environment=as_str(event.get("environment")) or tags.get("environment", ""),
@@ -99,8 +116,11 @@ def _exceptions(event) -> tuple[ExceptionFacts, ...]:
     if not values:
         return _message_stack(event, threads)
     return tuple(
-        ExceptionFacts(type=as_text(exc.get("type"), 200), value=as_text(exc.get("value")),
-                       frames=_frames(_own_stack(exc) or _thread_stack(threads, exc.get("thread_id"))))
+        ExceptionFacts(
+            type=as_text(exc.get("type"), 200),
+            value=as_text(exc.get("value")),
+            frames=_frames(_own_stack(exc) or _thread_stack(threads, exc.get("thread_id"))),
+        )
         for exc in values
     )
 
@@ -109,7 +129,11 @@ def _message_stack(event, threads) -> tuple[ExceptionFacts, ...]:
     """An event without an exception, as one untyped entry carrying its message, when it has a stack."""
     frames = _frames(_own_stack(event) or _thread_stack(threads, None))
     message = as_text(as_dict(event.get("logentry")).get("formatted")) or as_text(event.get("message"))
-    return (ExceptionFacts(type="", value=message or as_text(event.get("title")), frames=frames),) if frames else ()
+    return (
+        (ExceptionFacts(type="", value=message or as_text(event.get("title")), frames=frames),)
+        if frames
+        else ()
+    )
 
 
 def _own_stack(holder) -> list:
@@ -150,7 +174,9 @@ def _stack_culprit(event, exceptions) -> str:
     """Sentry's culprit from a stack: the innermost in-app frame's, else the innermost frame's (sentry/culprit.py)."""
     frames = exceptions[-1].frames if exceptions else ()
     platform = as_str(event.get("platform"))
-    in_app = (culprit for frame in reversed(frames) if frame.in_app and (culprit := _frame_culprit(frame, platform)))
+    in_app = (
+        culprit for frame in reversed(frames) if frame.in_app and (culprit := _frame_culprit(frame, platform))
+    )
     return next(in_app, "") or next((_frame_culprit(frame, platform) for frame in reversed(frames)), "")
 
 

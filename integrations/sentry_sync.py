@@ -96,8 +96,9 @@ def _is_superseded(sync) -> bool:
 
 
 def _finish(sync, state, **fields) -> str | None:
-    done = SentrySync.objects.filter(pk=sync.pk, state=State.PENDING).update(state=state, claimed_until=None,
-                                                                             **fields)
+    done = SentrySync.objects.filter(pk=sync.pk, state=State.PENDING).update(
+        state=state, claimed_until=None, **fields
+    )
     return state if done else None
 
 
@@ -120,7 +121,9 @@ def _retry_later(sync, exc) -> str | None:
         return _fail(sync, f"{exc} (gave up after {sync.attempts} attempts)")
     delay = backoff_delay(sync.attempts, retry_after=exc.retry_after)
     SentrySync.objects.filter(pk=sync.pk, state=State.PENDING).update(
-        next_attempt_at=timezone.now() + timedelta(seconds=delay), claimed_until=None, last_error=str(exc)[:10000]
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        claimed_until=None,
+        last_error=str(exc)[:10000],
     )
     _send_to_worker(sync.pk, countdown=delay)
     return State.PENDING
@@ -141,8 +144,11 @@ def syncs_requeue_stale(*, limit=500) -> int:
     ids = list(
         SentrySync.objects.filter(
             Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-            state=State.PENDING, next_attempt_at__lt=now - timedelta(seconds=settings.SENTRY_SYNC_STALE_SECONDS),
-        ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+            state=State.PENDING,
+            next_attempt_at__lt=now - timedelta(seconds=settings.SENTRY_SYNC_STALE_SECONDS),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for sync_id in ids:
         _send_to_worker(sync_id)
@@ -155,8 +161,10 @@ def sync_retry(*, item_id, actor_id=None) -> list[SentrySync]:
     for sync in SentrySync.objects.filter(item_id=item_id).order_by("-pk"):
         for field in sync.fields:
             latest.setdefault(field, sync)
-    failed = sorted({sync.pk: sync for sync in latest.values() if sync.state == State.FAILED}.values(),
-                    key=lambda sync: sync.pk)
+    failed = sorted(
+        {sync.pk: sync for sync in latest.values() if sync.state == State.FAILED}.values(),
+        key=lambda sync: sync.pk,
+    )
     return [sync_create(item_id=item_id, change=sync.change, actor_id=actor_id) for sync in failed]
 
 
@@ -186,8 +194,10 @@ class ReconcileResult:
 
     def summary(self) -> str:
         window = f"{self.start.isoformat(timespec='seconds')} to {self.end.isoformat(timespec='seconds')}"
-        return (f"{self.issues} issues seen from {window}, over {self.pages} pages: "
-                f"{self.applied} applied, {self.unchanged} unchanged")
+        return (
+            f"{self.issues} issues seen from {window}, over {self.pages} pages: "
+            f"{self.applied} applied, {self.unchanged} unchanged"
+        )
 
 
 def reconcile_run(*, since: datetime | None = None) -> ReconcileResult | None:
@@ -278,12 +288,19 @@ def issue_apply(webhook, body, headers=None) -> str:
     if _already_applied(webhook):
         return WebhookDelivery.Status.DUPLICATE
     delivery = WebhookDelivery.objects.create(
-        source="reconcile", resource="issue", action=webhook.action, body=body, headers=headers or {},
-        sentry_issue_id=webhook.issue_id, dedupe_key=webhook.dedupe_key,
+        source="reconcile",
+        resource="issue",
+        action=webhook.action,
+        body=body,
+        headers=headers or {},
+        sentry_issue_id=webhook.issue_id,
+        dedupe_key=webhook.dedupe_key,
     )
     status = delivery_process(delivery_id=delivery.pk)
     if status == WebhookDelivery.Status.FAILED:
-        raise ReconcileError(f"delivery #{delivery.pk} (issue {webhook.issue_id}) failed; its last_error says why")
+        raise ReconcileError(
+            f"delivery #{delivery.pk} (issue {webhook.issue_id}) failed; its last_error says why"
+        )
     return status
 
 
@@ -291,12 +308,17 @@ def _already_applied(webhook) -> bool:
     keys = {webhook.dedupe_key}
     if webhook.action == "unresolved":  # an issue we first met as "created" comes back as "unresolved"
         keys.add(replace(webhook, action="created").dedupe_key)
-    return WebhookDelivery.objects.filter(dedupe_key__in=keys, status=WebhookDelivery.Status.PROCESSED).exists()
+    return WebhookDelivery.objects.filter(
+        dedupe_key__in=keys, status=WebhookDelivery.Status.PROCESSED
+    ).exists()
 
 
 def _as_deliveries(issues):
-    known = set(TriageItem.objects.filter(sentry_issue_id__in=[str(issue.get("id")) for issue in issues])
-                .values_list("sentry_issue_id", flat=True))
+    known = set(
+        TriageItem.objects.filter(sentry_issue_id__in=[str(issue.get("id")) for issue in issues]).values_list(
+            "sentry_issue_id", flat=True
+        )
+    )
     return [issue_as_delivery(issue, action=_action_for(issue, known)) for issue in issues]
 
 

@@ -37,7 +37,9 @@ def delivery_receive(*, source, headers, body, envelope: Envelope | None, resour
     """
     row = {
         "source": source,
-        "resource": envelope.resource if envelope else storable(resource, 50),  # parse_envelope bounds its fields
+        "resource": envelope.resource
+        if envelope
+        else storable(resource, 50),  # parse_envelope bounds its fields
         "action": envelope.action if envelope else "",
         "request_id": storable(headers.get("Request-Id", ""), 100),
         "headers": json.dumps(headers),
@@ -78,8 +80,12 @@ def delivery_reject(*, source, headers, body, resource, error) -> int | None:
         _note_over_the_cap()
         return None
     delivery = WebhookDelivery.objects.create(
-        source=source, resource=storable(resource, 50), headers=headers, status=Status.REJECTED,
-        body=body[:settings.WEBHOOK_REJECTED_BODY_BYTES], last_error=storable(error, 1000),
+        source=source,
+        resource=storable(resource, 50),
+        headers=headers,
+        status=Status.REJECTED,
+        body=body[: settings.WEBHOOK_REJECTED_BODY_BYTES],
+        last_error=storable(error, 1000),
     )
     _prune_rejected()
     return delivery.pk
@@ -89,14 +95,18 @@ def _rejected_in_the_last_minute() -> int:
     """Counted on the partial index of rejected rows, reading no more entries than the cap."""
     cap = settings.WEBHOOK_REJECTED_PER_MINUTE
     since = timezone.now() - timedelta(minutes=1)
-    return WebhookDelivery.objects.filter(status=Status.REJECTED, received_at__gte=since).order_by()[:cap].count()
+    return (
+        WebhookDelivery.objects.filter(status=Status.REJECTED, received_at__gte=since)
+        .order_by()[:cap]
+        .count()
+    )
 
 
 def _prune_rejected():
     """Past the total cap the oldest refused requests go: a scan of the kept rows' index entries, no more."""
     keep = max(settings.WEBHOOK_REJECTED_MAX_ROWS, 1)
     rejected = WebhookDelivery.objects.filter(status=Status.REJECTED)
-    oldest_kept = rejected.order_by("-received_at").values("received_at")[keep - 1:keep]
+    oldest_kept = rejected.order_by("-received_at").values("received_at")[keep - 1 : keep]
     rejected.filter(received_at__lt=Subquery(oldest_kept)).order_by().delete()
 
 
@@ -108,8 +118,10 @@ def _note_over_the_cap():
     global _over_the_cap_logged_at
     if time.monotonic() - _over_the_cap_logged_at >= 60:
         _over_the_cap_logged_at = time.monotonic()
-        log.warning("Over %s refused webhook requests this minute: the rest are answered but not kept.",
-                    settings.WEBHOOK_REJECTED_PER_MINUTE)
+        log.warning(
+            "Over %s refused webhook requests this minute: the rest are answered but not kept.",
+            settings.WEBHOOK_REJECTED_PER_MINUTE,
+        )
 
 
 def delivery_process(*, delivery_id, counted=False) -> str | None:
@@ -134,7 +146,9 @@ def delivery_process(*, delivery_id, counted=False) -> str | None:
                 intake.item_apply_sentry(change=change)
             return Status.PROCESSED
     except DuplicateContent:
-        WebhookDelivery.objects.filter(pk=delivery_id).update(status=Status.DUPLICATE, processed_at=timezone.now())
+        WebhookDelivery.objects.filter(pk=delivery_id).update(
+            status=Status.DUPLICATE, processed_at=timezone.now()
+        )
         return Status.DUPLICATE
     except (OperationalError, InterfaceError):
         raise  # the database is unavailable: the task retries later
@@ -160,14 +174,17 @@ def deliveries_process(*, delivery_ids) -> dict:
             raise  # the database is unavailable: the task retries later
     except Exception:  # noqa: BLE001 -- redone one by one below, where each failure is recorded
         pass
-    statuses = {delivery_id: delivery_process(delivery_id=delivery_id, counted=True) for delivery_id in claimed}
+    statuses = {
+        delivery_id: delivery_process(delivery_id=delivery_id, counted=True) for delivery_id in claimed
+    }
     return {delivery_id: status for delivery_id, status in statuses.items() if status is not None}
 
 
 def _apply_batch(claimed):
     deliveries = list(
         WebhookDelivery.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=claimed, status__in=WebhookDelivery.REPLAYABLE).order_by("pk")
+        .filter(pk__in=claimed, status__in=WebhookDelivery.REPLAYABLE)
+        .order_by("pk")
     )
     webhooks = [_webhook_of(delivery) for delivery in deliveries]
     intake.items_apply_sentry(changes=[change for webhook in webhooks if (change := _change_of(webhook))])
@@ -203,9 +220,12 @@ def _count_attempt(delivery_id) -> bool:
     """Count the attempt in its own commit (it must survive a crash), unless another worker holds the row."""
     free = WebhookDelivery.objects.filter(pk=delivery_id, status__in=WebhookDelivery.REPLAYABLE)
     with transaction.atomic():
-        return WebhookDelivery.objects.filter(pk__in=free.select_for_update(skip_locked=True)).update(
-            attempts=F("attempts") + 1
-        ) == 1
+        return (
+            WebhookDelivery.objects.filter(pk__in=free.select_for_update(skip_locked=True)).update(
+                attempts=F("attempts") + 1
+            )
+            == 1
+        )
 
 
 def _webhook_of(delivery):
@@ -224,7 +244,10 @@ def _claim(delivery, webhook):
     """
     try:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            status=Status.PROCESSED, dedupe_key=webhook.dedupe_key, processed_at=timezone.now(), last_error="",
+            status=Status.PROCESSED,
+            dedupe_key=webhook.dedupe_key,
+            processed_at=timezone.now(),
+            last_error="",
         )
     except IntegrityError:
         raise DuplicateContent from None
@@ -235,8 +258,14 @@ def _change_of(webhook: Webhook) -> SentryChange | None:
     ...): they are kept as delivered."""
     if not (webhook.issue or webhook.event):
         return None
-    return SentryChange(issue=webhook.issue, event=webhook.event, action=webhook.action,
-                        at=webhook.snapshot_at, actor_label=webhook.actor_label, echo=_is_echo(webhook))
+    return SentryChange(
+        issue=webhook.issue,
+        event=webhook.event,
+        action=webhook.action,
+        at=webhook.snapshot_at,
+        actor_label=webhook.actor_label,
+        echo=_is_echo(webhook),
+    )
 
 
 def _is_echo(webhook: Webhook) -> bool:

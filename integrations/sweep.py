@@ -64,10 +64,15 @@ class SweepResult:
         return self.answered - self.applied - len(self.unreadable)
 
     def summary(self) -> str:
-        shown = ", ".join(self.missing[:MISSING_SHOWN]) + (", ..." if len(self.missing) > MISSING_SHOWN else "")
-        text = (f"{self.items} items in {self.requests} requests to Sentry: {self.applied} applied, "
-                f"{self.unchanged} unchanged, {len(self.missing)} not in Sentry" + (f" ({shown})" if shown else "")
-                + f", {len(self.unreadable)} unreadable, {self.skipped} skipped; waited {self.waited:.1f} s")
+        shown = ", ".join(self.missing[:MISSING_SHOWN]) + (
+            ", ..." if len(self.missing) > MISSING_SHOWN else ""
+        )
+        text = (
+            f"{self.items} items in {self.requests} requests to Sentry: {self.applied} applied, "
+            f"{self.unchanged} unchanged, {len(self.missing)} not in Sentry"
+            + (f" ({shown})" if shown else "")
+            + f", {len(self.unreadable)} unreadable, {self.skipped} skipped; waited {self.waited:.1f} s"
+        )
         return text + (f"; stopped: {self.stopped}" if self.stopped else "")
 
 
@@ -96,8 +101,9 @@ def _sweep(cursor, holder) -> SweepResult:
             return result
         after = batch[-1][0]
         cursor_save(name=SWEEP_CURSOR, holder=holder, page=str(after))
-    cursor_save(name=SWEEP_CURSOR, holder=holder, position=timezone.now(), window_start=None, window_end=None,
-                page="")
+    cursor_save(
+        name=SWEEP_CURSOR, holder=holder, position=timezone.now(), window_start=None, window_end=None, page=""
+    )
     return result
 
 
@@ -107,11 +113,15 @@ def _batch_size() -> int:
 
 def sweep_items_list(*, after_id, closed_since, limit) -> list[tuple[int, str]]:
     """(pk, issue id) of the next items after `after_id`: open, or resolved or ignored since `closed_since`."""
-    closed_lately = Exists(Activity.objects.filter(item=OuterRef("pk"), verb__in=CLOSED_VERBS,
-                                                   created_at__gte=closed_since))
+    closed_lately = Exists(
+        Activity.objects.filter(item=OuterRef("pk"), verb__in=CLOSED_VERBS, created_at__gte=closed_since)
+    )
     due = Q(status__in=TriageItem.OPEN_STATUSES) | Q(closed_lately)
-    return list(TriageItem.objects.filter(due, pk__gt=after_id).order_by("pk")
-                .values_list("pk", "sentry_issue_id")[:limit])
+    return list(
+        TriageItem.objects.filter(due, pk__gt=after_id)
+        .order_by("pk")
+        .values_list("pk", "sentry_issue_id")[:limit]
+    )
 
 
 def _sweep_batch(batch, *, run, pacer, result) -> bool:
@@ -123,8 +133,10 @@ def _sweep_batch(batch, *, run, pacer, result) -> bool:
     answered = {str(issue["id"]): issue for issue in issues}
     missing = [issue_id for issue_id in asked if issue_id not in answered]
     if missing:
-        log.warning("Sentry does not know issues %s (deleted or merged): their items are left as they are",
-                    ", ".join(missing))
+        log.warning(
+            "Sentry does not know issues %s (deleted or merged): their items are left as they are",
+            ", ".join(missing),
+        )
     _apply_differences(answered, run=run, result=result)
     result.items += len(batch)
     result.answered += len(answered)
@@ -156,8 +168,11 @@ def _apply_differences(answered, *, run, result):
     """Apply, through the intake path, the issues whose state differs from their item's."""
     sent_at = f"sweep {run.isoformat()}"  # in the dedupe key: a state an earlier run applied applies again
     headers = {"Sentry-Hook-Timestamp": sent_at}
-    done = {pk for pk, webhook, body in _plan(answered, sent_at=sent_at, result=result)
-            if issue_apply(webhook, body, headers) == WebhookDelivery.Status.PROCESSED}
+    done = {
+        pk
+        for pk, webhook, body in _plan(answered, sent_at=sent_at, result=result)
+        if issue_apply(webhook, body, headers) == WebhookDelivery.Status.PROCESSED
+    }
     result.applied += len(done)
 
 
@@ -167,8 +182,10 @@ def _plan(answered, *, sent_at, result) -> list[tuple]:
     for item in TriageItem.objects.filter(sentry_issue_id__in=answered).order_by("pk"):
         issue = answered[item.sentry_issue_id]
         try:
-            plan += [(item.pk, *issue_as_delivery(issue, action=action, sent_at=sent_at))
-                     for action in _changes(issue, item)]
+            plan += [
+                (item.pk, *issue_as_delivery(issue, action=action, sent_at=sent_at))
+                for action in _changes(issue, item)
+            ]
         except ReconcileError as exc:  # one unreadable issue must not hold the whole sweep back
             log.warning("Sweep leaves item %s as it is: %s", item.pk, exc)
             result.unreadable.append(item.sentry_issue_id)

@@ -22,7 +22,9 @@ def sentry_sync_retry(request, item_id):
     if not can_change_item(request.user, item):
         return JsonResponse({"error": "you may not change this item"}, status=403)
     if not sentry_api.configured():
-        return JsonResponse({"error": "Sentry sync is not configured (SENTRY_AUTH_TOKEN, SENTRY_ORG_SLUG)"}, status=409)
+        return JsonResponse(
+            {"error": "Sentry sync is not configured (SENTRY_AUTH_TOKEN, SENTRY_ORG_SLUG)"}, status=409
+        )
     queued = sentry_sync.sync_retry(item_id=item.pk, actor_id=request.user.pk)
     if _is_plain_form(request):  # queued or not (a second click), the page shows where things stand
         return redirect(_back_to(request, item))
@@ -37,5 +39,7 @@ def _is_plain_form(request):
 
 def _back_to(request, item):
     url = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    safe = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
     return url if url and safe else item.get_absolute_url()

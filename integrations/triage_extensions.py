@@ -9,5 +9,10 @@ def sync_banner(page) -> dict:
 
 
 def register():
-    register_item_panel(name="integrations.sentry_sync", slot="banner",
-                        template="integrations/_item_sync.html", context=sync_banner, order=10)
+    register_item_panel(
+        name="integrations.sentry_sync",
+        slot="banner",
+        template="integrations/_item_sync.html",
+        context=sync_banner,
+        order=10,
+    )

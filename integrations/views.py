@@ -9,14 +9,22 @@ from django.http.request import HttpHeaders
 from django.views.decorators.csrf import csrf_exempt
 
 from . import services
-from .sentry_auth import Unauthorized, verify_integration_request, verify_legacy_token
 from .payload_values import PayloadError, storable
+from .sentry_auth import Unauthorized, verify_integration_request, verify_legacy_token
 from .sentry_payloads import LEGACY, parse_body, parse_envelope
 
 log = logging.getLogger(__name__)
 # What reading or debugging a delivery needs; anything else (cookies, tokens, a flood of noise) is not kept.
-KEPT_HEADERS = ("Sentry-Hook-Resource", "Sentry-Hook-Timestamp", "Sentry-Hook-Signature", "Request-Id",
-                "Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For")
+KEPT_HEADERS = (
+    "Sentry-Hook-Resource",
+    "Sentry-Hook-Timestamp",
+    "Sentry-Hook-Signature",
+    "Request-Id",
+    "Content-Type",
+    "Content-Length",
+    "User-Agent",
+    "X-Forwarded-For",
+)
 MAX_HEADER_CHARS = 200
 # Read straight from the WSGI environ: request.headers parses every header, which showed in the intake's profile.
 META_NAMES = {name: HttpHeaders.to_wsgi_name(name) for name in KEPT_HEADERS}
@@ -53,8 +61,13 @@ def _receive(request, *, source, resource, verify):
     headers = _kept_headers(request)
     body = _read_body(request)
     if body is None:
-        services.delivery_reject(source=source, headers=headers, body=b"", resource=resource,
-                                 error=f"body over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
+        services.delivery_reject(
+            source=source,
+            headers=headers,
+            body=b"",
+            resource=resource,
+            error=f"body over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit",
+        )
         return _error(413, f"body over the {settings.WEBHOOK_MAX_BODY_BYTES} byte limit")
     try:
         verify(body)
@@ -62,7 +75,9 @@ def _receive(request, *, source, resource, verify):
         services.delivery_reject(source=source, headers=headers, body=body, resource=resource, error=str(exc))
         return _error(401, str(exc))
     try:
-        envelope = parse_envelope(resource, parse_body(body), sent_at=headers.get("Sentry-Hook-Timestamp", ""))
+        envelope = parse_envelope(
+            resource, parse_body(body), sent_at=headers.get("Sentry-Hook-Timestamp", "")
+        )
     except PayloadError as exc:
         services.delivery_reject(source=source, headers=headers, body=body, resource=resource, error=str(exc))
         return _error(400, str(exc))

@@ -15,7 +15,16 @@ class EventInline(admin.TabularInline):
 
 @admin.register(DataFixRequest)
 class DataFixRequestAdmin(admin.ModelAdmin):
-    list_display = ("id", "item", "urgency", "state", "requested_by", "created_at", "due_at", "escalation_level")
+    list_display = (
+        "id",
+        "item",
+        "urgency",
+        "state",
+        "requested_by",
+        "created_at",
+        "due_at",
+        "escalation_level",
+    )
     list_filter = ("state", "urgency")
     raw_id_fields = ("item", "runbook", "runbook_version", "requested_by", "acknowledged_by", "closed_by")
     inlines = [EventInline]

@@ -18,12 +18,20 @@ from triage.models import TriageItem
 
 from . import permissions, selectors, services
 from .models import DataFixRequest
-from .serializers import (CancelInput, CompleteInput, DataFixCreateInput, DataFixRequestSerializer, RejectInput,
-                          StatesFilter)
+from .serializers import (
+    CancelInput,
+    CompleteInput,
+    DataFixCreateInput,
+    DataFixRequestSerializer,
+    RejectInput,
+    StatesFilter,
+)
 
 MAX_BODY_BYTES = 64 * 1024
-REFUSALS = {403: OpenApiResponse(description="your role may not do this"),
-            409: OpenApiResponse(description="the request's state does not allow it")}
+REFUSALS = {
+    403: OpenApiResponse(description="your role may not do this"),
+    409: OpenApiResponse(description="the request's state does not allow it"),
+}
 
 
 class Conflict(APIException):
@@ -39,7 +47,9 @@ class TooLarge(APIException):
 
 
 def _validated(serializer_class, request):
-    if int(request.META.get("CONTENT_LENGTH") or 0) > min(MAX_BODY_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE):
+    if int(request.META.get("CONTENT_LENGTH") or 0) > min(
+        MAX_BODY_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    ):
         raise TooLarge()
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -85,7 +95,9 @@ class DataFixRequestViewSet(viewsets.ReadOnlyModelViewSet):
             states = StatesFilter(data={"state": self.request.query_params.getlist("state")})
             states.is_valid(raise_exception=True)
             return selectors.requests_for_api(user=self.request.user, states=states.validated_data["state"])
-        return selectors.requests_visible_to(user=self.request.user)  # others' requests are 404, as missing ones
+        return selectors.requests_visible_to(
+            user=self.request.user
+        )  # others' requests are 404, as missing ones
 
     @extend_schema(parameters=[OpenApiParameter("state", many=True, enum=DataFixRequest.State.values)])
     def list(self, request, *args, **kwargs):

@@ -25,10 +25,17 @@ def message_for(notification) -> Message:
     url = settings.PORTAL_BASE_URL + request.get_absolute_url()
     headline = f"{_headline(notification)} #{request.pk} ({request.urgency})"
     label = f"{item.short_id or item.sentry_issue_id}: {item.title}"
-    outcome = f"\n{'Result' if request.state == 'done' else 'Reason'}: {request.result}" if request.result else ""
+    outcome = (
+        f"\n{'Result' if request.state == 'done' else 'Reason'}: {request.result}" if request.result else ""
+    )
     text = f"{headline}\nItem: {label}\n\n{request.description}{outcome}\n\n{url}"
-    return Message(key=notification.key, subject=f"[Triage] {headline}: {label}"[:200], text=text,
-                   payload=webhook_payload(notification, url), blocks=_slack_blocks(headline, label, request, url))
+    return Message(
+        key=notification.key,
+        subject=f"[Triage] {headline}: {label}"[:200],
+        text=text,
+        payload=webhook_payload(notification, url),
+        blocks=_slack_blocks(headline, label, request, url),
+    )
 
 
 def _headline(notification) -> str:
@@ -39,7 +46,12 @@ def _headline(notification) -> str:
 
 def _slack_blocks(headline, label, request, url) -> list:
     line = f"*{slack_escape(headline)}* for <{url}|{slack_escape(label)}>"
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": f"{line}\n{slack_escape(request.description[:500])}"}}]
+    return [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"{line}\n{slack_escape(request.description[:500])}"},
+        }
+    ]
 
 
 def webhook_payload(notification, url) -> dict:
@@ -48,15 +60,27 @@ def webhook_payload(notification, url) -> dict:
         "event": f"data_fix.{notification.event}",
         "escalation_level": notification.level,
         "request": {
-            "id": request.pk, "url": url, "state": request.state, "urgency": request.urgency,
-            "description": request.description, "environment": request.environment, "customer": request.customer,
-            "tenant": request.tenant, "parameters": request.parameters, "result": request.result,
+            "id": request.pk,
+            "url": url,
+            "state": request.state,
+            "urgency": request.urgency,
+            "description": request.description,
+            "environment": request.environment,
+            "customer": request.customer,
+            "tenant": request.tenant,
+            "parameters": request.parameters,
+            "result": request.result,
             "requested_by": request.requested_by.get_username() if request.requested_by else None,
-            "created_at": request.created_at.isoformat(), "due_at": request.due_at.isoformat(),
+            "created_at": request.created_at.isoformat(),
+            "due_at": request.due_at.isoformat(),
         },
         "item": {
-            "id": item.pk, "url": settings.PORTAL_BASE_URL + item.get_absolute_url(), "title": item.title,
-            "short_id": item.short_id, "sentry_issue_id": item.sentry_issue_id, "service": item.service.slug,
+            "id": item.pk,
+            "url": settings.PORTAL_BASE_URL + item.get_absolute_url(),
+            "title": item.title,
+            "short_id": item.short_id,
+            "sentry_issue_id": item.sentry_issue_id,
+            "service": item.service.slug,
             "sentry_url": item.sentry_url,
         },
     }

@@ -34,23 +34,31 @@ class DataFixRequest(models.Model):
     customer = models.CharField(max_length=200, blank=True)
     tenant = models.CharField(max_length=200, blank=True)
     # The procedure it follows: the runbook and the version read when filing, and which section.
-    runbook = models.ForeignKey("runbooks.Runbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    runbook_version = models.ForeignKey("runbooks.RunbookVersion", null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    runbook = models.ForeignKey(
+        "runbooks.Runbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    runbook_version = models.ForeignKey(
+        "runbooks.RunbookVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     runbook_section = models.CharField(max_length=200, blank=True)
     urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
     parameters = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                     related_name="data_fix_requests")
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+")
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="data_fix_requests"
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     result = models.TextField(blank=True, help_text="What ops did (done) or why not (rejected).")
     created_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it became done, rejected or cancelled.")
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it became done, rejected or cancelled."
+    )
     # The SLA: acknowledged by `due_at`, else the escalation chain starts; `escalation_level` levels have fired
     # and the next one is due at `next_escalation_at` (null once acknowledged or closed).
     due_at = models.DateTimeField()
@@ -64,7 +72,9 @@ class DataFixRequest(models.Model):
             models.Index(fields=["-created_at"], name="datafix_created"),
             models.Index(fields=["closed_at"], name="datafix_closed"),
             # The escalation scan reads only what is due and still unacknowledged.
-            models.Index(fields=["next_escalation_at"], condition=Q(state="requested"), name="datafix_escalation_due"),
+            models.Index(
+                fields=["next_escalation_at"], condition=Q(state="requested"), name="datafix_escalation_due"
+            ),
         ]
 
     def __str__(self):
@@ -121,7 +131,9 @@ class Notification(models.Model):
     key = models.CharField(max_length=200, unique=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     event = models.CharField(max_length=32, help_text="created, escalated, acknowledged, done, rejected")
-    recipients = models.JSONField(default=list, blank=True, help_text="Email addresses, for the email channel.")
+    recipients = models.JSONField(
+        default=list, blank=True, help_text="Email addresses, for the email channel."
+    )
     level = models.PositiveSmallIntegerField(default=0, help_text="Escalation level, for `escalated`.")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -133,7 +145,9 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="notification_due")]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="notification_due")
+        ]
 
     def __str__(self):
         return self.key
@@ -156,9 +170,13 @@ class TeamPolicy(models.Model):
     """What a team wants from ops (kept here so triage's tables stay triage's)."""
 
     team = models.OneToOneField("triage.Team", on_delete=models.CASCADE, related_name="ops_policy")
-    auto_resolve_on_done = models.BooleanField(default=False, help_text="Resolve the item when its data fix is done.")
-    escalation_email = models.EmailField(blank=True, help_text="Who hears second when ops do not acknowledge in time "
-                                                               "(else OPS_ESCALATION_EMAIL).")
+    auto_resolve_on_done = models.BooleanField(
+        default=False, help_text="Resolve the item when its data fix is done."
+    )
+    escalation_email = models.EmailField(
+        blank=True,
+        help_text="Who hears second when ops do not acknowledge in time (else OPS_ESCALATION_EMAIL).",
+    )
 
     class Meta:
         verbose_name_plural = "team policies"

@@ -18,9 +18,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from common.redaction import redact
 from common.leases import attempt_claim
 from common.notifiers import EmailNotifier, NotifierError, SignedWebhookNotifier, SlackNotifier
+from common.redaction import redact
 
 from .messages import message_for
 from .models import DataFixEvent, Notification, NotificationAttempt
@@ -37,11 +37,21 @@ SEND_TASK = "ops.tasks.send_notification"  # ops.tasks registers send_notificati
 def notifications_plan(*, requests, event, levels=None) -> list[int]:
     """Insert the notifications `event` causes for these requests (known keys are skipped); send after commit."""
     recipients = Recipients(requests)
-    rows = [row for index, request in enumerate(requests)
-            for row in _rows(request, event, (levels or {}).get(index, 0), recipients)]
+    rows = [
+        row
+        for index, request in enumerate(requests)
+        for row in _rows(request, event, (levels or {}).get(index, 0), recipients)
+    ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = list(Notification.objects.filter(key__in=[row.key for row in rows], state=NState.PENDING,
-                                           attempts=0).values_list("pk", flat=True)) if rows else []
+    ids = (
+        list(
+            Notification.objects.filter(
+                key__in=[row.key for row in rows], state=NState.PENDING, attempts=0
+            ).values_list("pk", flat=True)
+        )
+        if rows
+        else []
+    )
     notifications_enqueue(ids=ids)
     return ids
 
@@ -54,8 +64,17 @@ def _rows(request, event, level, recipients) -> list[Notification]:
         channels.append((Channel.WEBHOOK, []))
     if emails := recipients.emails(request, event, level):
         channels.append((Channel.EMAIL, emails))
-    return [Notification(request=request, key=notification_key(request.pk, event, level, channel), channel=channel,
-                         event=event, level=level, recipients=emails) for channel, emails in channels]
+    return [
+        Notification(
+            request=request,
+            key=notification_key(request.pk, event, level, channel),
+            channel=channel,
+            event=event,
+            level=level,
+            recipients=emails,
+        )
+        for channel, emails in channels
+    ]
 
 
 def notification_key(request_id, event, level, channel) -> str:
@@ -72,7 +91,9 @@ def _send_to_worker(notification_id, countdown=None):
     try:
         current_app.send_task(SEND_TASK, (notification_id,), countdown=countdown, retry=False)
     except Exception as exc:  # the broker is down: the row is safe and beat re-enqueues it
-        log.warning("Notification %s stored but not enqueued (%s); it will be re-enqueued.", notification_id, exc)
+        log.warning(
+            "Notification %s stored but not enqueued (%s); it will be re-enqueued.", notification_id, exc
+        )
 
 
 # --- Sending ---------------------------------------------------------------------------------
@@ -103,7 +124,9 @@ def error_text(exc) -> str:
 
 
 def _claim(notification_id) -> Notification | None:
-    if not attempt_claim(Notification, pk=notification_id, pending_state=NState.PENDING, seconds=CLAIM_SECONDS):
+    if not attempt_claim(
+        Notification, pk=notification_id, pending_state=NState.PENDING, seconds=CLAIM_SECONDS
+    ):
         return None
     related = ("request", "request__item", "request__item__service", "request__requested_by")
     return Notification.objects.select_related(*related).get(pk=notification_id)
@@ -114,20 +137,28 @@ def transport_for(notification):
     if notification.channel == Channel.SLACK and settings.OPS_SLACK_WEBHOOK_URL:
         return SlackNotifier(settings.OPS_SLACK_WEBHOOK_URL, timeout=timeout)
     if notification.channel == Channel.WEBHOOK and settings.OPS_WEBHOOK_URL:
-        return SignedWebhookNotifier(settings.OPS_WEBHOOK_URL, secret=settings.OPS_WEBHOOK_SECRET, timeout=timeout)
+        return SignedWebhookNotifier(
+            settings.OPS_WEBHOOK_URL, secret=settings.OPS_WEBHOOK_SECRET, timeout=timeout
+        )
     if notification.channel == Channel.EMAIL:
         return EmailNotifier(notification.recipients)
     raise NotifierError(f"the {notification.channel} channel is no longer configured", retryable=False)
 
 
 def _record_attempt(notification, started, started_at, error=""):
-    NotificationAttempt.objects.create(notification=notification, started_at=started_at, ok=not error,
-                                       duration_ms=int((time.monotonic() - started) * 1000), error=error[:2000])
+    NotificationAttempt.objects.create(
+        notification=notification,
+        started_at=started_at,
+        ok=not error,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        error=error[:2000],
+    )
 
 
 def _finish(notification, state, **fields) -> str | None:
     done = Notification.objects.filter(pk=notification.pk, state=NState.PENDING).update(
-        state=state, claimed_until=None, **fields)
+        state=state, claimed_until=None, **fields
+    )
     return state if done else None
 
 
@@ -138,7 +169,8 @@ def _retry_or_fail(notification, exc, error) -> str | None:
         return _fail(notification, f"{error} (after {tries} {'try' if tries == 1 else 'tries'})")
     delay = backoff_delay(notification.attempts)
     Notification.objects.filter(pk=notification.pk, state=NState.PENDING).update(
-        next_attempt_at=timezone.now() + timedelta(seconds=delay), claimed_until=None, last_error=error[:2000])
+        next_attempt_at=timezone.now() + timedelta(seconds=delay), claimed_until=None, last_error=error[:2000]
+    )
     _send_to_worker(notification.pk, countdown=delay)
     return NState.PENDING
 
@@ -147,8 +179,12 @@ def _fail(notification, error) -> str | None:
     with transaction.atomic():
         state = _finish(notification, NState.FAILED, last_error=error[:2000])
         if state:
-            DataFixEvent.objects.create(request_id=notification.request_id, verb="notification_failed", note=error,
-                                        data={"notification": notification.pk, "channel": notification.channel})
+            DataFixEvent.objects.create(
+                request_id=notification.request_id,
+                verb="notification_failed",
+                note=error,
+                data={"notification": notification.pk, "channel": notification.channel},
+            )
     return state
 
 
@@ -162,11 +198,15 @@ def backoff_delay(attempt) -> float:
 def notifications_requeue_stale(*, limit=500) -> int:
     """Re-enqueue notifications due a while ago and not running (the broker was down, a task was lost)."""
     now = timezone.now()
-    ids = list(Notification.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        state=NState.PENDING, next_attempt_at__lt=now - timedelta(seconds=STALE_SECONDS),
-    ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    ids = list(
+        Notification.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            state=NState.PENDING,
+            next_attempt_at__lt=now - timedelta(seconds=STALE_SECONDS),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     for notification_id in ids:
         _send_to_worker(notification_id)
     return len(ids)
-

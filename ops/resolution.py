@@ -18,10 +18,15 @@ def item_resolve_if_policy(*, request, user) -> bool:
     lifecycle.resolve_by_data_fix(item, actor=user, data_fix=request.pk, note=note)
     item.updated_at = item.resolved_at
     item.save()
-    transaction.on_commit(lambda: item_changed_for_sentry.send_robust(
-        sender=TriageItem, item_id=item.pk, change={"status": "resolved"}, actor_id=user.pk))
+    transaction.on_commit(
+        lambda: item_changed_for_sentry.send_robust(
+            sender=TriageItem, item_id=item.pk, change={"status": "resolved"}, actor_id=user.pk
+        )
+    )
     return True
 
 
 def _team_wants_it(team_id) -> bool:
-    return team_id is not None and TeamPolicy.objects.filter(team_id=team_id, auto_resolve_on_done=True).exists()
+    return (
+        team_id is not None and TeamPolicy.objects.filter(team_id=team_id, auto_resolve_on_done=True).exists()
+    )

@@ -26,10 +26,18 @@ from . import permissions
 from .models import DataFixEvent, DataFixRequest, Notification
 
 State, Urgency = DataFixRequest.State, DataFixRequest.Urgency
-URGENCY_RANK = Case(When(urgency=Urgency.HIGH, then=Value(0)), When(urgency=Urgency.NORMAL, then=Value(1)),
-                    default=Value(2), output_field=IntegerField())
-STATE_FILTERS = {"open": Q(state__in=DataFixRequest.OPEN_STATES), "closed": Q(state__in=DataFixRequest.CLOSED_STATES),
-                 "all": Q(), **{state: Q(state=state) for state in State.values}}
+URGENCY_RANK = Case(
+    When(urgency=Urgency.HIGH, then=Value(0)),
+    When(urgency=Urgency.NORMAL, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+STATE_FILTERS = {
+    "open": Q(state__in=DataFixRequest.OPEN_STATES),
+    "closed": Q(state__in=DataFixRequest.CLOSED_STATES),
+    "all": Q(),
+    **{state: Q(state=state) for state in State.values},
+}
 RELATED = ("item", "item__service", "item__team", "requested_by", "acknowledged_by", "closed_by")
 # A cancelled request was withdrawn by whoever filed it: neither closed by ops nor part of ops' turnaround.
 OPS_CLOSED = (State.DONE, State.REJECTED)
@@ -43,7 +51,9 @@ def requests_visible_to(*, user) -> QuerySet:
         return requests
     if not user.is_authenticated:
         return requests.none()
-    return requests.filter(Q(requested_by_id=user.pk) | Q(item__team_id__in=permissions.visible_team_ids(user)))
+    return requests.filter(
+        Q(requested_by_id=user.pk) | Q(item__team_id__in=permissions.visible_team_ids(user))
+    )
 
 
 def requests_for_queue(*, user, state="open", urgency="", team="") -> QuerySet:
@@ -63,8 +73,12 @@ def requests_for_api(*, user, states=()) -> QuerySet:
 
 def request_for_page(*, user, request_id) -> DataFixRequest:
     """The request, if `user` may read it; DoesNotExist otherwise."""
-    return (requests_visible_to(user=user).select_related("runbook", "runbook_version")
-            .defer("runbook__search_document", "runbook_version__body").get(pk=request_id))
+    return (
+        requests_visible_to(user=user)
+        .select_related("runbook", "runbook_version")
+        .defer("runbook__search_document", "runbook_version__body")
+        .get(pk=request_id)
+    )
 
 
 def request_is_visible(*, user, request_id) -> bool:
@@ -123,12 +137,17 @@ def items_waiting_on_ops(*, limit) -> QuerySet:
     waiting first, with their oldest open request's filing time, state and urgency."""
     open_requests = DataFixRequest.objects.filter(state__in=DataFixRequest.OPEN_STATES)
     oldest = open_requests.filter(item_id=OuterRef("pk")).order_by("created_at", "id")
-    return (TriageItem.objects.filter(status__in=TriageItem.OPEN_STATUSES, pk__in=open_requests.values("item_id"))
-            .annotate(waiting_since=Subquery(oldest.values("created_at")[:1]),
-                      request_state=Subquery(oldest.values("state")[:1]),
-                      request_urgency=Subquery(oldest.values("urgency")[:1]))
-            .select_related("service").only("title", "short_id", "event_count", "last_seen", "service__slug")
-            .order_by("waiting_since", "-id")[:limit])
+    return (
+        TriageItem.objects.filter(status__in=TriageItem.OPEN_STATUSES, pk__in=open_requests.values("item_id"))
+        .annotate(
+            waiting_since=Subquery(oldest.values("created_at")[:1]),
+            request_state=Subquery(oldest.values("state")[:1]),
+            request_urgency=Subquery(oldest.values("urgency")[:1]),
+        )
+        .select_related("service")
+        .only("title", "short_id", "event_count", "last_seen", "service__slug")
+        .order_by("waiting_since", "-id")[:limit]
+    )
 
 
 def datafix_figures_by_service(*, start, end) -> tuple[dict[int, dict], float | None]:
@@ -142,16 +161,21 @@ def datafix_figures_by_service(*, start, end) -> tuple[dict[int, dict], float | 
     requests = DataFixRequest.objects.filter(filed | closed).order_by()
     figures = _datafix_counts_by_service(requests, filed=filed, closed=closed)
     turnaround = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
-    per_service, org = grouped_medians(requests, group="item__service_id", durations={"ops": (closed, turnaround)})
+    per_service, org = grouped_medians(
+        requests, group="item__service_id", durations={"ops": (closed, turnaround)}
+    )
     for service_id, medians in per_service.items():
         figures[service_id]["median_ops_turnaround_s"] = medians["ops"]
     return figures, org["ops"]
 
 
 def _datafix_counts_by_service(requests, *, filed, closed) -> defaultdict:
-    figures = defaultdict(lambda: {"data_fix_requests": 0, "data_fix_closed": 0, "median_ops_turnaround_s": None})
-    counts = requests.values_list("item__service_id").annotate(filed=Count("pk", filter=filed),
-                                                               closed=Count("pk", filter=closed))
+    figures = defaultdict(
+        lambda: {"data_fix_requests": 0, "data_fix_closed": 0, "median_ops_turnaround_s": None}
+    )
+    counts = requests.values_list("item__service_id").annotate(
+        filed=Count("pk", filter=filed), closed=Count("pk", filter=closed)
+    )
     for service_id, n_filed, n_closed in counts:
         figures[service_id].update(data_fix_requests=n_filed, data_fix_closed=n_closed)
     return figures

@@ -35,13 +35,30 @@ class TransitionNotAllowed(Exception):
 
 
 def audit_record(*, request, verb, actor=None, from_state="", to_state="", note="", **data) -> DataFixEvent:
-    return DataFixEvent.objects.create(request=request, verb=verb, actor=actor, from_state=from_state,
-                                       to_state=to_state, note=note, data=data)
+    return DataFixEvent.objects.create(
+        request=request,
+        verb=verb,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data,
+    )
 
 
 @transaction.atomic
-def datafix_create(*, item, user, description, urgency=Urgency.NORMAL, environment="", customer="", tenant="",
-                   parameters=None, runbook_section="") -> DataFixRequest:
+def datafix_create(
+    *,
+    item,
+    user,
+    description,
+    urgency=Urgency.NORMAL,
+    environment="",
+    customer="",
+    tenant="",
+    parameters=None,
+    runbook_section="",
+) -> DataFixRequest:
     if not permissions.can_file(user, item):
         raise PermissionDenied(permissions.FILE_DENIED)
     item = TriageItem.objects.select_for_update(of=("self",)).select_related("runbook").get(pk=item.pk)
@@ -50,10 +67,20 @@ def datafix_create(*, item, user, description, urgency=Urgency.NORMAL, environme
     _check_fields(description=description, urgency=urgency, parameters=parameters)
     now = timezone.now()
     request = DataFixRequest.objects.create(
-        item=item, requested_by=user, description=description.strip()[:MAX_TEXT], urgency=urgency,
-        environment=environment or item.environment, customer=customer, tenant=tenant, parameters=parameters or {},
-        runbook=item.runbook, runbook_version_id=_runbook_version_id(item), runbook_section=runbook_section,
-        created_at=now, due_at=(due := sla_deadline(urgency=urgency, start=now)), next_escalation_at=due,
+        item=item,
+        requested_by=user,
+        description=description.strip()[:MAX_TEXT],
+        urgency=urgency,
+        environment=environment or item.environment,
+        customer=customer,
+        tenant=tenant,
+        parameters=parameters or {},
+        runbook=item.runbook,
+        runbook_version_id=_runbook_version_id(item),
+        runbook_section=runbook_section,
+        created_at=now,
+        due_at=(due := sla_deadline(urgency=urgency, start=now)),
+        next_escalation_at=due,
     )
     _log(request, user, "requested", "", note=request.description, urgency=urgency)
     notifications_plan(requests=[request], event="created")
@@ -125,10 +152,18 @@ def _apply(request, user, to_state, note):
 
 def _log(request, user, to_state, from_state, *, note="", **data):
     """One entry in the request's audit log and one on the item's timeline."""
-    audit_record(request=request, verb=to_state, actor=user, from_state=from_state, to_state=to_state, note=note,
-                 **data)
-    activity_record(item=request.item, verb=f"data_fix_{to_state}", actor=user, data_fix=request.pk, note=note,
-                    **data)
+    audit_record(
+        request=request,
+        verb=to_state,
+        actor=user,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        **data,
+    )
+    activity_record(
+        item=request.item, verb=f"data_fix_{to_state}", actor=user, data_fix=request.pk, note=note, **data
+    )
 
 
 @transaction.atomic
@@ -141,7 +176,11 @@ def notification_resend(*, notification_id, user) -> Notification:
         raise TransitionNotAllowed(f"This notification is {notification.state}: only a failed one is resent.")
     notification.state, notification.attempts, notification.next_attempt_at = "pending", 0, timezone.now()
     notification.save(update_fields=["state", "attempts", "next_attempt_at"])
-    audit_record(request=notification.request, verb="resent", actor=user,
-                 note=f"{notification.get_channel_display()} notification ({notification.event}) sent again")
+    audit_record(
+        request=notification.request,
+        verb="resent",
+        actor=user,
+        note=f"{notification.get_channel_display()} notification ({notification.event}) sent again",
+    )
     notifications_enqueue(ids=[notification.pk])
     return notification

@@ -14,8 +14,12 @@ def data_fix_panel(page) -> dict:
     """The item's requests (one query) and, on an item classified data_fix, the form to file one."""
     user, item = page.request.user, page.item
     can_file = item.classification == TriageItem.Classification.DATA_FIX and permissions.can_file(user, item)
-    return {"item": item, "requests": selectors.requests_for_item(user=user, item=item),
-            "urgencies": DataFixRequest.Urgency.choices, "can_file": can_file}
+    return {
+        "item": item,
+        "requests": selectors.requests_for_item(user=user, item=item),
+        "urgencies": DataFixRequest.Urgency.choices,
+        "can_file": can_file,
+    }
 
 
 def is_data_fix_entry(entry) -> bool:
@@ -28,13 +32,19 @@ def waiting_on_ops(viewer) -> Q:
     return Q(status__in=TriageItem.OPEN_STATUSES) & Q(pk__in=waiting)
 
 
-WAITING_ON_OPS = Section("ops", "Waiting on ops",
-                         "Open items with a data-fix request that ops have not closed yet.", waiting_on_ops)
+WAITING_ON_OPS = Section(
+    "ops",
+    "Waiting on ops",
+    "Open items with a data-fix request that ops have not closed yet.",
+    waiting_on_ops,
+)
 
 
 def register():
-    register_item_panel(name="ops.data_fixes", slot="side", template="ops/_item_panel.html",
-                        context=data_fix_panel)
-    register_activity_line(name="ops.data_fixes", template="ops/_activity_line.html",
-                           applies=is_data_fix_entry)
+    register_item_panel(
+        name="ops.data_fixes", slot="side", template="ops/_item_panel.html", context=data_fix_panel
+    )
+    register_activity_line(
+        name="ops.data_fixes", template="ops/_activity_line.html", applies=is_data_fix_entry
+    )
     register_queue_section(WAITING_ON_OPS, after="team")

@@ -17,10 +17,20 @@ from . import permissions, selectors, services
 from .models import DataFixRequest, Notification
 
 PAGE_SIZE = 50
-PAGE_ACTIONS = {"acknowledge": "Acknowledged", "complete": "Completed", "reject": "Rejected", "cancel": "Cancelled"}
+PAGE_ACTIONS = {
+    "acknowledge": "Acknowledged",
+    "complete": "Completed",
+    "reject": "Rejected",
+    "cancel": "Cancelled",
+}
 NOTE_FIELDS = {"complete": "result", "reject": "reason", "cancel": "note"}
-STATE_CHOICES = (("open", "Open"), ("requested", "Not acknowledged"), ("acknowledged", "Acknowledged"),
-                 ("closed", "Closed"), ("all", "All"))
+STATE_CHOICES = (
+    ("open", "Open"),
+    ("requested", "Not acknowledged"),
+    ("acknowledged", "Acknowledged"),
+    ("closed", "Closed"),
+    ("all", "All"),
+)
 
 
 @require_GET
@@ -31,23 +41,37 @@ def queue_page(request):
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [(fix, selectors.sla_countdown(fix, now)) for fix in page.object_list]
-    return render(request, "ops/queue.html", {
-        "page": page, "rows": rows, "filters": filters, "states": STATE_CHOICES,
-        "urgencies": DataFixRequest.Urgency.choices, "teams": Team.objects.order_by("name").only("slug", "name"),
-        "is_ops": permissions.is_ops(request.user),
-    })
+    return render(
+        request,
+        "ops/queue.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filters": filters,
+            "states": STATE_CHOICES,
+            "urgencies": DataFixRequest.Urgency.choices,
+            "teams": Team.objects.order_by("name").only("slug", "name"),
+            "is_ops": permissions.is_ops(request.user),
+        },
+    )
 
 
 @require_GET
 def request_page(request, request_id):
     fix = _request(request.user, request_id)
-    return render(request, "ops/request_detail.html", {
-        "fix": fix, "countdown": selectors.sla_countdown(fix),
-        "audit_log": selectors.request_audit_log(request=fix),
-        "notifications": selectors.request_notifications(request=fix),
-        "is_ops": permissions.is_ops(request.user), "can_cancel": permissions.can_cancel(request.user, fix),
-        "can_resend": permissions.sees_every_request(request.user),
-    })
+    return render(
+        request,
+        "ops/request_detail.html",
+        {
+            "fix": fix,
+            "countdown": selectors.sla_countdown(fix),
+            "audit_log": selectors.request_audit_log(request=fix),
+            "notifications": selectors.request_notifications(request=fix),
+            "is_ops": permissions.is_ops(request.user),
+            "can_cancel": permissions.can_cancel(request.user, fix),
+            "can_resend": permissions.sees_every_request(request.user),
+        },
+    )
 
 
 def _request(user, request_id) -> DataFixRequest:
@@ -65,8 +89,15 @@ def request_action(request, request_id, name):
         raise Http404("No such data-fix request.")  # a refusal would tell that it exists
     note = request.POST.get(NOTE_FIELDS.get(name, ""), "")
     kwargs = {"note": note} if name in NOTE_FIELDS else {}
-    _attempt(request, f"{PAGE_ACTIONS[name]} data fix #{request_id}.", services.datafix_transition,
-             request_id=request_id, user=request.user, name=name, **kwargs)
+    _attempt(
+        request,
+        f"{PAGE_ACTIONS[name]} data fix #{request_id}.",
+        services.datafix_transition,
+        request_id=request_id,
+        user=request.user,
+        name=name,
+        **kwargs,
+    )
     return redirect("ops:request", request_id=request_id)
 
 
@@ -75,8 +106,13 @@ def notification_resend(request, notification_id):
     notification = selectors.notification_for_user(user=request.user, notification_id=notification_id)
     if notification is None:
         raise Http404("No such notification.")
-    _attempt(request, "The notification is on its way again.", services.notification_resend,
-             notification_id=notification_id, user=request.user)
+    _attempt(
+        request,
+        "The notification is on its way again.",
+        services.notification_resend,
+        notification_id=notification_id,
+        user=request.user,
+    )
     return redirect("ops:request", request_id=notification.request_id)
 
 
@@ -85,12 +121,24 @@ def item_file_request(request, item_id):
     item = TriageItem.objects.filter(pk=item_id).first()
     if item is None:
         raise Http404("No such item.")
-    fields = {name: request.POST.get(name, "").strip()[:_max_length(name)] for name in
-              ("description", "urgency", "environment", "customer", "tenant", "runbook_section")}
-    fix = _attempt(request, "Data fix filed: ops are being notified.", services.datafix_create, item=item,
-                   user=request.user, parameters=_parameters(request.POST.get("parameters", "")), **fields)
-    return redirect(fix.get_absolute_url() if fix and request.POST.get("then") == "request"
-                    else item.get_absolute_url() + "#data-fixes")
+    fields = {
+        name: request.POST.get(name, "").strip()[: _max_length(name)]
+        for name in ("description", "urgency", "environment", "customer", "tenant", "runbook_section")
+    }
+    fix = _attempt(
+        request,
+        "Data fix filed: ops are being notified.",
+        services.datafix_create,
+        item=item,
+        user=request.user,
+        parameters=_parameters(request.POST.get("parameters", "")),
+        **fields,
+    )
+    return redirect(
+        fix.get_absolute_url()
+        if fix and request.POST.get("then") == "request"
+        else item.get_absolute_url() + "#data-fixes"
+    )
 
 
 def _max_length(name) -> int:

@@ -16,7 +16,10 @@ def week_sparkline(points: list[tuple[date, int]], *, spike=False, width=120, he
     """Events per week as a line; the last week's dot is red when it is a spike."""
     peak = max((n for _, n in points), default=0) or 1
     step = width / max(len(points) - 1, 1)
-    coords = [(round(i * step, 1), round(height - 2 - (height - 4) * n / peak, 1)) for i, (_, n) in enumerate(points)]
+    coords = [
+        (round(i * step, 1), round(height - 2 - (height - 4) * n / peak, 1))
+        for i, (_, n) in enumerate(points)
+    ]
     path = " ".join(f"{x},{y}" for x, y in coords)
     label = ", ".join(f"{start:%d %b}: {n}" for start, n in points)
     x, y = coords[-1] if coords else (0, height)
@@ -24,12 +27,20 @@ def week_sparkline(points: list[tuple[date, int]], *, spike=False, width=120, he
         '<svg class="week-spark" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="Events per week: {}">'
         '<polyline points="{}" fill="none" stroke="currentColor" stroke-width="1.5"/>'
         '<circle cx="{}" cy="{}" r="2.5" class="{}"/></svg>',
-        width, height, width, height, label, path, x, y, "dot spike" if spike else "dot")
+        width,
+        height,
+        width,
+        height,
+        label,
+        path,
+        x,
+        y,
+        "dot spike" if spike else "dot",
+    )
 
 
 def weeks_series(history: dict, starts: list[date]) -> list[tuple[date, int]]:
     return [(start, history.get(start, 0)) for start in starts]
-
 
 
 @dataclass(frozen=True)
@@ -72,15 +83,29 @@ def services_chart(series: list[Series], week_names: list[str]) -> SafeString:
     ends = []
     for index, one in enumerate(series):
         points = " ".join(f"{x(i)},{y(n)}" for i, n in enumerate(one.values))
-        parts.append(format_html('<polyline class="line s{}" points="{}"><title>{}: {} events in {} weeks</title>'
-                                 '</polyline>', index, points, one.name, one.total, len(week_names)))
+        parts.append(
+            format_html(
+                '<polyline class="line s{}" points="{}"><title>{}: {} events in {} weeks</title></polyline>',
+                index,
+                points,
+                one.name,
+                one.total,
+                len(week_names),
+            )
+        )
         ends.append((y(one.values[-1]), index, one))
     parts.append(_end_labels(ends, x(len(week_names) - 1) + 6, y(0)))
     summary = "; ".join(f"{s.name} {s.total}" for s in series)
-    return format_html('<svg class="services-chart" viewBox="0 0 {w} {h}" width="100%" role="img" '
-                       'preserveAspectRatio="xMinYMin meet" aria-label="Events per service and week, {n} weeks '
-                       '(totals: {summary})">{body}</svg>',
-                       w=c["width"], h=c["height"], n=len(week_names), summary=summary, body=SafeString("".join(parts)))
+    return format_html(
+        '<svg class="services-chart" viewBox="0 0 {w} {h}" width="100%" role="img" '
+        'preserveAspectRatio="xMinYMin meet" aria-label="Events per service and week, {n} weeks '
+        '(totals: {summary})">{body}</svg>',
+        w=c["width"],
+        h=c["height"],
+        n=len(week_names),
+        summary=summary,
+        body=SafeString("".join(parts)),
+    )
 
 
 def _grid_step(value: int) -> int:
@@ -94,17 +119,34 @@ def _grid_step(value: int) -> int:
 
 
 def _axes(grid, y, c) -> str:
-    lines = [format_html('<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/><text class="tick" x="{}" y="{}" '
-                         'text-anchor="end">{}</text>', c["left"], c["width"] - c["right"], y(v), y(v),
-                         c["left"] - 6, y(v) + 4, f"{v:,}")
-             for v in (grid * k for k in range(GRID_LINES + 1))]
+    lines = [
+        format_html(
+            '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/><text class="tick" x="{}" y="{}" '
+            'text-anchor="end">{}</text>',
+            c["left"],
+            c["width"] - c["right"],
+            y(v),
+            y(v),
+            c["left"] - 6,
+            y(v) + 4,
+            f"{v:,}",
+        )
+        for v in (grid * k for k in range(GRID_LINES + 1))
+    ]
     return "".join(lines)
 
 
 def _week_labels(week_names, x, c) -> str:
     baseline = c["height"] - 8
-    return "".join(format_html('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>', x(i), baseline,
-                               name.split("-")[1]) for i, name in enumerate(week_names))
+    return "".join(
+        format_html(
+            '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+            x(i),
+            baseline,
+            name.split("-")[1],
+        )
+        for i, name in enumerate(week_names)
+    )
 
 
 def _end_labels(ends, left, bottom) -> str:
@@ -115,6 +157,14 @@ def _end_labels(ends, left, bottom) -> str:
     for wanted, _, _ in ends:
         spots.append(wanted if not spots else max(wanted, spots[-1] + LABEL_GAP))
     lift = max(spots[-1] - bottom, 0) if spots else 0
-    return "".join(format_html('<text class="label s{}" x="{}" y="{}">{} <tspan class="muted">{}</tspan></text>',
-                               index, left, round(at - lift + 4, 1), one.name, f"{one.values[-1]:,}")
-                   for at, (_, index, one) in zip(spots, ends, strict=True))
+    return "".join(
+        format_html(
+            '<text class="label s{}" x="{}" y="{}">{} <tspan class="muted">{}</tspan></text>',
+            index,
+            left,
+            round(at - lift + 4, 1),
+            one.name,
+            f"{one.values[-1]:,}",
+        )
+        for at, (_, index, one) in zip(spots, ends, strict=True)
+    )

@@ -21,7 +21,9 @@ class WeekFigures(models.Model):
     open_backlog = models.IntegerField(default=0)
     median_time_to_triage_s = models.FloatField(null=True, blank=True)
     median_time_to_resolve_s = models.FloatField(null=True, blank=True)
-    toil = models.IntegerField(default=0, help_text="Actions people took on items (activities with an actor).")
+    toil = models.IntegerField(
+        default=0, help_text="Actions people took on items (activities with an actor)."
+    )
     classifications = models.JSONField(default=dict, blank=True)
     # Runbook coverage: of the items with events in the week (and their events), those with a runbook
     # linked when the week was computed.
@@ -54,7 +56,9 @@ class WeeklyServiceTrend(WeekFigures):
     spread = models.FloatField(default=0)  # MAD · 1.4826, at least 1
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["week", "service"], name="service_trend_once_per_week")]
+        constraints = [
+            models.UniqueConstraint(fields=["week", "service"], name="service_trend_once_per_week")
+        ]
         indexes = [models.Index(fields=["week_start"], name="service_trend_week_start")]
 
     @property
@@ -77,7 +81,9 @@ class WeeklyItemTrend(models.Model):
     events_prev = models.BigIntegerField(default=0)
     delta = models.BigIntegerField(default=0)
     toil = models.IntegerField(default=0)
-    days = models.PositiveSmallIntegerField(default=0, help_text="Distinct days (TIME_ZONE) with events in the week.")
+    days = models.PositiveSmallIntegerField(
+        default=0, help_text="Distinct days (TIME_ZONE) with events in the week."
+    )
     first_seen_in_week = models.BooleanField(default=False)
     recurring = models.BooleanField(default=False, help_text="New and already recurring (reports.recurring).")
     spike = models.BooleanField(default=False)
@@ -87,10 +93,15 @@ class WeeklyItemTrend(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["week", "item"], name="item_trend_once_per_week")]
-        indexes = [models.Index(fields=["week", "-delta"], name="item_trend_week_delta"),
-                   models.Index(fields=["week", "-toil"], name="item_trend_week_toil"),
-                   models.Index(fields=["week", "-events"], condition=models.Q(recurring=True),
-                                name="item_trend_week_recurring")]
+        indexes = [
+            models.Index(fields=["week", "-delta"], name="item_trend_week_delta"),
+            models.Index(fields=["week", "-toil"], name="item_trend_week_toil"),
+            models.Index(
+                fields=["week", "-events"],
+                condition=models.Q(recurring=True),
+                name="item_trend_week_recurring",
+            ),
+        ]
 
     @property
     def spike_threshold(self) -> float | None:
@@ -111,7 +122,9 @@ class WeeklyRunbookTrend(models.Model):
     unclear = models.IntegerField(default=0, help_text="Flagged unclear in the week.")
     outdated = models.IntegerField(default=0, help_text="Flagged outdated in the week.")
     helped = models.IntegerField(default=0, help_text="Items whose last answer in the week was: it helped.")
-    not_helped = models.IntegerField(default=0, help_text="Items whose last answer in the week was: it did not help.")
+    not_helped = models.IntegerField(
+        default=0, help_text="Items whose last answer in the week was: it did not help."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["week", "slug"], name="runbook_trend_once_per_week")]
@@ -132,8 +145,11 @@ class WeeklyErrorKind(models.Model):
     items = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["week", "service", "exception_type"],
-                                               name="error_kind_once_per_week")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "service", "exception_type"], name="error_kind_once_per_week"
+            )
+        ]
         indexes = [models.Index(fields=["week", "-events"], name="error_kind_week_events")]
 
 
@@ -143,7 +159,9 @@ class MeetingDecision(models.Model):
     week = models.CharField(max_length=8)
     item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
     text = models.CharField(max_length=500)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

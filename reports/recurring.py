@@ -6,8 +6,10 @@ days of its first week will most likely keep coming, so the meeting should decid
 
 MIN_DAYS = 3
 MIN_EVENTS = 50
-RULE = (f"first seen this week, with events on at least {MIN_DAYS} different days (TIME_ZONE) or at least "
-        f"{MIN_EVENTS} events in the week")
+RULE = (
+    f"first seen this week, with events on at least {MIN_DAYS} different days (TIME_ZONE) or at least "
+    f"{MIN_EVENTS} events in the week"
+)
 
 
 def is_recurring(*, first_seen_in_week: bool, days: int, events: int) -> bool:

@@ -11,14 +11,16 @@ from .charts import service_series, services_chart, week_sparkline, weeks_series
 from .spikes import RULE
 from .weeks import Week
 
-HEADLINES = (("events", "Events", {"section": "all", "sort": "events"}),
-             ("new_items", "New items", {"section": "all", "sort": "first_seen"}),
-             ("regressed", "Regressed", {"section": "regressed"}),
-             ("resolved", "Resolved", {"section": "all", "status": "resolved"}),
-             ("ignored", "Ignored", {"section": "all", "status": "ignored"}),
-             ("open_backlog", "Open at week end", {"section": "open"}),
-             ("toil", "Handling actions", {"section": "all"}),
-             ("data_fix_requests", "Data-fix requests", {"section": "all", "classification": "data_fix"}))
+HEADLINES = (
+    ("events", "Events", {"section": "all", "sort": "events"}),
+    ("new_items", "New items", {"section": "all", "sort": "first_seen"}),
+    ("regressed", "Regressed", {"section": "regressed"}),
+    ("resolved", "Resolved", {"section": "all", "status": "resolved"}),
+    ("ignored", "Ignored", {"section": "all", "status": "ignored"}),
+    ("open_backlog", "Open at week end", {"section": "open"}),
+    ("toil", "Handling actions", {"section": "all"}),
+    ("data_fix_requests", "Data-fix requests", {"section": "all", "classification": "data_fix"}),
+)
 
 
 def queue_url(**params) -> str:
@@ -47,18 +49,34 @@ def report_context(*, week: Week) -> dict | None:
     if week.name not in orgs:
         return None
     org, prev = orgs[week.name], orgs.get(week.shifted(-1).name)
-    headlines = [Headline(label, getattr(org, name), getattr(prev, name) if prev else None, queue_url(**params))
-                 for name, label, params in HEADLINES]
+    headlines = [
+        Headline(label, getattr(org, name), getattr(prev, name) if prev else None, queue_url(**params))
+        for name, label, params in HEADLINES
+    ]
     movers, fresh = selectors.top_movers(week=week), selectors.new_recurring(week=week)
     ops, unclassified = selectors.waiting_on_ops(), selectors.open_items(classification="")
-    return {"week": week, "prev_week": week.shifted(-1), "next_week": week.shifted(1), "org": org,
-            "headlines": headlines, "turnaround": duration_text(org.median_ops_turnaround_s), **_services(week),
-            "movers": movers, "recurring": fresh, "ops": ops,
-            "unclassified": unclassified, "decisions": selectors.week_decisions(week=week), "rule": RULE,
-            "grouping": selectors.grouping_suggestions(week=week),
-            "recurring_rule": recurring.RULE, "time_zone": settings.TIME_ZONE, **_runbooks(week),
-            "decision_items": _decision_items(movers, fresh, ops, unclassified),
-            "ops_url": queue_url(section="ops"), "unclassified_url": queue_url(section="open", classification="none")}
+    return {
+        "week": week,
+        "prev_week": week.shifted(-1),
+        "next_week": week.shifted(1),
+        "org": org,
+        "headlines": headlines,
+        "turnaround": duration_text(org.median_ops_turnaround_s),
+        **_services(week),
+        "movers": movers,
+        "recurring": fresh,
+        "ops": ops,
+        "unclassified": unclassified,
+        "decisions": selectors.week_decisions(week=week),
+        "rule": RULE,
+        "grouping": selectors.grouping_suggestions(week=week),
+        "recurring_rule": recurring.RULE,
+        "time_zone": settings.TIME_ZONE,
+        **_runbooks(week),
+        "decision_items": _decision_items(movers, fresh, ops, unclassified),
+        "ops_url": queue_url(section="ops"),
+        "unclassified_url": queue_url(section="open", classification="none"),
+    }
 
 
 def _services(week: Week) -> dict:
@@ -66,21 +84,36 @@ def _services(week: Week) -> dict:
     trends, history = list(selectors.service_trends(week=week)), selectors.service_event_history(week=week)
     weeks = [week.shifted(-offset) for offset in range(selectors.SPARK_WEEKS - 1, -1, -1)]
     starts = [one.start for one in weeks]
-    rows = [{"trend": trend, "sparkline": week_sparkline(weeks_series(history.get(trend.service_id, {}), starts),
-                                                         spike=trend.spike),
-             "url": queue_url(section="all", service=trend.service.slug),
-             "open_url": queue_url(section="open", service=trend.service.slug)}
-            for trend in trends]
+    rows = [
+        {
+            "trend": trend,
+            "sparkline": week_sparkline(
+                weeks_series(history.get(trend.service_id, {}), starts), spike=trend.spike
+            ),
+            "url": queue_url(section="all", service=trend.service.slug),
+            "open_url": queue_url(section="open", service=trend.service.slug),
+        }
+        for trend in trends
+    ]
     series = service_series(history, {trend.service_id: trend.service.slug for trend in trends}, starts)
-    return {"services": rows, "chart": services_chart(series, [one.name for one in weeks]) if series else "",
-            "data_fixes": _data_fixes(trends)}
+    return {
+        "services": rows,
+        "chart": services_chart(series, [one.name for one in weeks]) if series else "",
+        "data_fixes": _data_fixes(trends),
+    }
 
 
 def _data_fixes(trends) -> list[dict]:
     """The services with data-fix requests filed or closed in the week."""
-    return [{"trend": trend, "url": queue_url(section="all", classification="data_fix", service=trend.service.slug),
-             "turnaround": duration_text(trend.median_ops_turnaround_s)}
-            for trend in trends if trend.data_fix_requests or trend.data_fix_closed]
+    return [
+        {
+            "trend": trend,
+            "url": queue_url(section="all", classification="data_fix", service=trend.service.slug),
+            "turnaround": duration_text(trend.median_ops_turnaround_s),
+        }
+        for trend in trends
+        if trend.data_fix_requests or trend.data_fix_closed
+    ]
 
 
 def duration_text(seconds: float | None) -> str:
@@ -96,11 +129,20 @@ def duration_text(seconds: float | None) -> str:
 
 def _runbooks(week: Week) -> dict:
     rows = selectors.runbook_trends(week=week)
-    kinds = [{"kind": kind, "url": queue_url(section="all", service=kind.service.slug, q=kind.exception_type)
-              if kind.exception_type else queue_url(section="all", service=kind.service.slug)}
-             for kind in selectors.error_kinds(week=week)]
-    return {"runbooks_used": selectors.runbooks_most_used(rows),
-            "runbooks_flagged": selectors.runbooks_most_flagged(rows), "kinds": kinds}
+    kinds = [
+        {
+            "kind": kind,
+            "url": queue_url(section="all", service=kind.service.slug, q=kind.exception_type)
+            if kind.exception_type
+            else queue_url(section="all", service=kind.service.slug),
+        }
+        for kind in selectors.error_kinds(week=week)
+    ]
+    return {
+        "runbooks_used": selectors.runbooks_most_used(rows),
+        "runbooks_flagged": selectors.runbooks_most_flagged(rows),
+        "kinds": kinds,
+    }
 
 
 def _decision_items(movers, fresh, ops, unclassified) -> list:

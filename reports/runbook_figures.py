@@ -44,18 +44,31 @@ def _answers(week: Week) -> dict[str, dict]:
     """{slug: {"helped", "not_helped"}}: each item's last answer in the week."""
     start, end = week.bounds()
     in_week = Activity.objects.filter(verb=ANSWER_VERB, created_at__gte=start, created_at__lt=end)
-    later = in_week.filter(Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"),
-                                                                       pk__gt=OuterRef("pk")),
-                           item_id=OuterRef("item_id"), data__slug=OuterRef("data__slug"))
-    rows = (in_week.filter(~Exists(later)).order_by().values_list("data__slug")
-            .annotate(helped=Count("pk", filter=Q(data__helped=True)),
-                      not_helped=Count("pk", filter=Q(data__helped=False))))
+    later = in_week.filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")),
+        item_id=OuterRef("item_id"),
+        data__slug=OuterRef("data__slug"),
+    )
+    rows = (
+        in_week.filter(~Exists(later))
+        .order_by()
+        .values_list("data__slug")
+        .annotate(
+            helped=Count("pk", filter=Q(data__helped=True)),
+            not_helped=Count("pk", filter=Q(data__helped=False)),
+        )
+    )
     return {slug: {"helped": helped, "not_helped": not_helped} for slug, helped, not_helped in rows if slug}
 
 
 def error_kinds_without_runbook(*, week: Week) -> list[dict]:
     """Events in the week of items with no runbook linked, per service and exception type, most events first."""
     start, end = week.bounds()
-    return list(Occurrence.objects.filter(timestamp__gte=start, timestamp__lt=end, item__runbook__isnull=True)
-                .order_by().values("item__service_id", "exception_type")
-                .annotate(events=Count("pk"), items=Count("item_id", distinct=True)).order_by("-events"))
+    return list(
+        Occurrence.objects.filter(timestamp__gte=start, timestamp__lt=end, item__runbook__isnull=True)
+        .order_by()
+        .values("item__service_id", "exception_type")
+        .annotate(events=Count("pk"), items=Count("item_id", distinct=True))
+        .order_by("-events")
+    )

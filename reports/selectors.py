@@ -21,20 +21,87 @@ SPARK_WEEKS = 12
 TOP = 10
 COVERAGE_COLUMNS = ("active_items", "runbook_items", "runbook_events")
 DATA_FIX_COLUMNS = ("data_fix_requests", "data_fix_closed", "median_ops_turnaround_s")
-SERVICE_COLUMNS = ("service", "events", "events_prev", "new_items", "regressed", "resolved", "ignored",
-                   "open_backlog", "toil", "median_time_to_triage_s", "median_time_to_resolve_s", "spike",
-                   "baseline", "spread", *COVERAGE_COLUMNS, *DATA_FIX_COLUMNS)
-TOTAL_COLUMNS = ("events", "events_prev", "new_items", "regressed", "resolved", "ignored", "open_backlog", "toil",
-                 "median_time_to_triage_s", "median_time_to_resolve_s", "classifications", *COVERAGE_COLUMNS,
-                 *DATA_FIX_COLUMNS)
-ITEM_COLUMNS = ("item", "short_id", "title", "service", "events", "events_prev", "delta", "toil", "days",
-                "first_seen_in_week", "recurring", "spike", "baseline", "spread")
-RUNBOOK_COLUMNS = ("slug", "title", "used", "linked", "handled", "unclear", "outdated", "helped", "not_helped")
+SERVICE_COLUMNS = (
+    "service",
+    "events",
+    "events_prev",
+    "new_items",
+    "regressed",
+    "resolved",
+    "ignored",
+    "open_backlog",
+    "toil",
+    "median_time_to_triage_s",
+    "median_time_to_resolve_s",
+    "spike",
+    "baseline",
+    "spread",
+    *COVERAGE_COLUMNS,
+    *DATA_FIX_COLUMNS,
+)
+TOTAL_COLUMNS = (
+    "events",
+    "events_prev",
+    "new_items",
+    "regressed",
+    "resolved",
+    "ignored",
+    "open_backlog",
+    "toil",
+    "median_time_to_triage_s",
+    "median_time_to_resolve_s",
+    "classifications",
+    *COVERAGE_COLUMNS,
+    *DATA_FIX_COLUMNS,
+)
+ITEM_COLUMNS = (
+    "item",
+    "short_id",
+    "title",
+    "service",
+    "events",
+    "events_prev",
+    "delta",
+    "toil",
+    "days",
+    "first_seen_in_week",
+    "recurring",
+    "spike",
+    "baseline",
+    "spread",
+)
+RUNBOOK_COLUMNS = (
+    "slug",
+    "title",
+    "used",
+    "linked",
+    "handled",
+    "unclear",
+    "outdated",
+    "helped",
+    "not_helped",
+)
 KIND_COLUMNS = ("service", "exception_type", "events", "items")
-CSV_TABLES = {"services": SERVICE_COLUMNS, "top_items": ITEM_COLUMNS, "top_toil": ITEM_COLUMNS,
-              "new_recurring": ITEM_COLUMNS, "runbooks": RUNBOOK_COLUMNS, "kinds_without_runbook": KIND_COLUMNS}
-ITEM_TREND_FIELDS = ("events", "events_prev", "delta", "toil", "days", "first_seen_in_week", "recurring", "spike",
-                     "baseline", "spread")
+CSV_TABLES = {
+    "services": SERVICE_COLUMNS,
+    "top_items": ITEM_COLUMNS,
+    "top_toil": ITEM_COLUMNS,
+    "new_recurring": ITEM_COLUMNS,
+    "runbooks": RUNBOOK_COLUMNS,
+    "kinds_without_runbook": KIND_COLUMNS,
+}
+ITEM_TREND_FIELDS = (
+    "events",
+    "events_prev",
+    "delta",
+    "toil",
+    "days",
+    "first_seen_in_week",
+    "recurring",
+    "spike",
+    "baseline",
+    "spread",
+)
 
 
 def week_latest_computed() -> Week | None:
@@ -49,13 +116,18 @@ def org_trends(*, week: Week) -> dict[str, WeeklyOrgTrend]:
 
 
 def service_trends(*, week: Week) -> QuerySet:
-    return WeeklyServiceTrend.objects.filter(week=week.name).select_related("service").order_by("-events", "service__slug")
+    return (
+        WeeklyServiceTrend.objects.filter(week=week.name)
+        .select_related("service")
+        .order_by("-events", "service__slug")
+    )
 
 
 def service_event_history(*, week: Week, weeks=SPARK_WEEKS) -> dict[int, dict]:
     """{service_id: {week_start: events}} for the `weeks` weeks ending with `week`."""
-    rows = (WeeklyServiceTrend.objects.filter(week_start__gt=week.shifted(-weeks).start, week_start__lte=week.start)
-            .values_list("service_id", "week_start", "events"))
+    rows = WeeklyServiceTrend.objects.filter(
+        week_start__gt=week.shifted(-weeks).start, week_start__lte=week.start
+    ).values_list("service_id", "week_start", "events")
     history = {}
     for service_id, start, events in rows:
         history.setdefault(service_id, {})[start] = events
@@ -63,15 +135,20 @@ def service_event_history(*, week: Week, weeks=SPARK_WEEKS) -> dict[int, dict]:
 
 
 def item_trends(*, week: Week, order: str, limit=TOP, **filters) -> QuerySet:
-    return (WeeklyItemTrend.objects.filter(week=week.name, **filters).select_related("item", "item__service")
-            .only(*ITEM_TREND_FIELDS, "item__title", "item__short_id", "item__status", "item__service__slug")
-            .order_by(order, "item_id")[:limit])
+    return (
+        WeeklyItemTrend.objects.filter(week=week.name, **filters)
+        .select_related("item", "item__service")
+        .only(*ITEM_TREND_FIELDS, "item__title", "item__short_id", "item__status", "item__service__slug")
+        .order_by(order, "item_id")[:limit]
+    )
 
 
 def top_movers(*, week: Week) -> dict[str, QuerySet]:
-    return {"up": item_trends(week=week, order="-delta", delta__gt=0),
-            "down": item_trends(week=week, order="delta", delta__lt=0),
-            "toil": item_trends(week=week, order="-toil", toil__gt=0)}
+    return {
+        "up": item_trends(week=week, order="-delta", delta__gt=0),
+        "down": item_trends(week=week, order="delta", delta__lt=0),
+        "toil": item_trends(week=week, order="-toil", toil__gt=0),
+    }
 
 
 def new_recurring(*, week: Week, limit=TOP) -> QuerySet:
@@ -84,18 +161,25 @@ def runbook_trends(*, week: Week) -> list[WeeklyRunbookTrend]:
 
 
 def runbooks_most_used(rows: list[WeeklyRunbookTrend], limit=TOP) -> list[WeeklyRunbookTrend]:
-    return sorted((row for row in rows if row.used), key=lambda row: (-row.used, -row.handled, row.slug))[:limit]
+    return sorted((row for row in rows if row.used), key=lambda row: (-row.used, -row.handled, row.slug))[
+        :limit
+    ]
 
 
 def runbooks_most_flagged(rows: list[WeeklyRunbookTrend], limit=TOP) -> list[WeeklyRunbookTrend]:
-    return sorted((row for row in rows if row.flagged), key=lambda row: (-row.flagged, -row.unclear, row.slug))[:limit]
+    return sorted(
+        (row for row in rows if row.flagged), key=lambda row: (-row.flagged, -row.unclear, row.slug)
+    )[:limit]
 
 
 def error_kinds(*, week: Week, limit: int | None = TOP) -> QuerySet:
     """Error kinds (service, exception type) of items with no runbook, most events first."""
-    kinds = (WeeklyErrorKind.objects.filter(week=week.name).select_related("service")
-             .only("exception_type", "events", "items", "service__slug").order_by("-events", "service__slug",
-                                                                                    "exception_type"))
+    kinds = (
+        WeeklyErrorKind.objects.filter(week=week.name)
+        .select_related("service")
+        .only("exception_type", "events", "items", "service__slug")
+        .order_by("-events", "service__slug", "exception_type")
+    )
     return kinds[:limit] if limit else kinds
 
 
@@ -106,9 +190,12 @@ def waiting_on_ops(*, limit=TOP) -> QuerySet:
 
 def open_items(*, classification: str, limit=TOP) -> QuerySet:
     """Open items with this classification now ("" = unclassified), most events first."""
-    return (TriageItem.objects.filter(status__in=TriageItem.OPEN_STATUSES, classification=classification)
-            .select_related("service").only("title", "short_id", "event_count", "last_seen", "service__slug")
-            .order_by("-event_count", "-id")[:limit])
+    return (
+        TriageItem.objects.filter(status__in=TriageItem.OPEN_STATUSES, classification=classification)
+        .select_related("service")
+        .only("title", "short_id", "event_count", "last_seen", "service__slug")
+        .order_by("-event_count", "-id")[:limit]
+    )
 
 
 def grouping_suggestions(*, week: Week, limit=TOP) -> list:
@@ -123,8 +210,12 @@ def grouping_suggestions(*, week: Week, limit=TOP) -> list:
 
 
 def week_decisions(*, week: Week) -> QuerySet:
-    return (MeetingDecision.objects.filter(week=week.name).select_related("item", "author")
-            .only("text", "created_at", "item__title", "item__short_id", "author__username").order_by("created_at", "id"))
+    return (
+        MeetingDecision.objects.filter(week=week.name)
+        .select_related("item", "author")
+        .only("text", "created_at", "item__title", "item__short_id", "author__username")
+        .order_by("created_at", "id")
+    )
 
 
 def service_row(trend: WeeklyServiceTrend) -> dict:
@@ -138,16 +229,20 @@ def trends_payload(*, week: Week) -> dict | None:
     if org is None:
         return None
     movers = top_movers(week=week)
-    return {"week": week.name, "week_start": week.start.isoformat(), "computed_at": org.computed_at.isoformat(),
-            "totals": {name: getattr(org, name) for name in TOTAL_COLUMNS},
-            "services": [service_row(trend) for trend in service_trends(week=week)],
-            "top_items": [_item_row(trend) for trend in [*movers["up"], *movers["down"]]],
-            "top_toil": [_item_row(trend) for trend in movers["toil"]],
-            "new_recurring": [_item_row(trend) for trend in new_recurring(week=week, limit=None)],
-            "runbooks": [_row(trend, RUNBOOK_COLUMNS) for trend in runbook_trends(week=week)],
-            "runbook_coverage": _coverage(org),
-            "kinds_without_runbook": [_kind_row(kind) for kind in error_kinds(week=week, limit=None)],
-            "rules": {"spike": spikes.RULE, "recurring": recurring.RULE}}
+    return {
+        "week": week.name,
+        "week_start": week.start.isoformat(),
+        "computed_at": org.computed_at.isoformat(),
+        "totals": {name: getattr(org, name) for name in TOTAL_COLUMNS},
+        "services": [service_row(trend) for trend in service_trends(week=week)],
+        "top_items": [_item_row(trend) for trend in [*movers["up"], *movers["down"]]],
+        "top_toil": [_item_row(trend) for trend in movers["toil"]],
+        "new_recurring": [_item_row(trend) for trend in new_recurring(week=week, limit=None)],
+        "runbooks": [_row(trend, RUNBOOK_COLUMNS) for trend in runbook_trends(week=week)],
+        "runbook_coverage": _coverage(org),
+        "kinds_without_runbook": [_kind_row(kind) for kind in error_kinds(week=week, limit=None)],
+        "rules": {"spike": spikes.RULE, "recurring": recurring.RULE},
+    }
 
 
 def _row(trend, columns) -> dict:
@@ -156,15 +251,28 @@ def _row(trend, columns) -> dict:
 
 def _item_row(trend: WeeklyItemTrend) -> dict:
     item = trend.item
-    return {"item": item.pk, "short_id": item.short_id, "title": item.title, "service": item.service.slug,
-            **_row(trend, ITEM_TREND_FIELDS)}
+    return {
+        "item": item.pk,
+        "short_id": item.short_id,
+        "title": item.title,
+        "service": item.service.slug,
+        **_row(trend, ITEM_TREND_FIELDS),
+    }
 
 
 def _kind_row(kind: WeeklyErrorKind) -> dict:
-    return {"service": kind.service.slug, "exception_type": kind.exception_type, "events": kind.events,
-            "items": kind.items}
+    return {
+        "service": kind.service.slug,
+        "exception_type": kind.exception_type,
+        "events": kind.events,
+        "items": kind.items,
+    }
 
 
 def _coverage(org: WeeklyOrgTrend) -> dict:
-    return {**_row(org, COVERAGE_COLUMNS), "events": org.events, "item_share": org.runbook_item_share,
-            "event_share": org.runbook_event_share}
+    return {
+        **_row(org, COVERAGE_COLUMNS),
+        "events": org.events,
+        "item_share": org.runbook_item_share,
+        "event_share": org.runbook_event_share,
+    }

@@ -16,8 +16,10 @@ class WeeklyTrendItemSerializer(serializers.Serializer):
     first_seen_in_week = serializers.BooleanField()
     recurring = serializers.BooleanField(help_text="New and already recurring: see rules.recurring")
     spike = serializers.BooleanField(help_text="See rules.spike")
-    baseline = serializers.FloatField(allow_null=True, help_text="Median events of the previous 8 weeks; null "
-                                      "below the rule's minimum volume")
+    baseline = serializers.FloatField(
+        allow_null=True,
+        help_text="Median events of the previous 8 weeks; null below the rule's minimum volume",
+    )
     spread = serializers.FloatField(allow_null=True, help_text="max(MAD·1.4826, 1)")
 
 
@@ -29,9 +31,13 @@ class CoverageFieldsMixin(serializers.Serializer):
 
 class WeekFiguresMixin(CoverageFieldsMixin):
     data_fix_requests = serializers.IntegerField(help_text="Data-fix requests filed in the week")
-    data_fix_closed = serializers.IntegerField(help_text="Data-fix requests ops marked done or rejected in the week")
-    median_ops_turnaround_s = serializers.FloatField(allow_null=True, help_text="Median seconds from filing to done "
-                                                     "or rejected, of the requests closed in the week")
+    data_fix_closed = serializers.IntegerField(
+        help_text="Data-fix requests ops marked done or rejected in the week"
+    )
+    median_ops_turnaround_s = serializers.FloatField(
+        allow_null=True,
+        help_text="Median seconds from filing to done or rejected, of the requests closed in the week",
+    )
 
 
 class WeeklyServiceTrendSerializer(WeekFiguresMixin):
@@ -75,7 +81,9 @@ class WeeklyRunbookSerializer(serializers.Serializer):
     unclear = serializers.IntegerField(help_text="Flagged unclear in the week")
     outdated = serializers.IntegerField(help_text="Flagged outdated in the week")
     helped = serializers.IntegerField(help_text="Items whose last answer in the week was that it helped")
-    not_helped = serializers.IntegerField(help_text="Items whose last answer in the week was that it did not help")
+    not_helped = serializers.IntegerField(
+        help_text="Items whose last answer in the week was that it did not help"
+    )
 
 
 class RunbookCoverageSerializer(CoverageFieldsMixin):
@@ -104,7 +112,9 @@ class WeeklyTrendsSerializer(serializers.Serializer):
     services = WeeklyServiceTrendSerializer(many=True)
     top_items = WeeklyTrendItemSerializer(many=True, help_text="Top movers up, then down")
     top_toil = WeeklyTrendItemSerializer(many=True)
-    new_recurring = WeeklyTrendItemSerializer(many=True, help_text="Items first seen in the week that already recur")
+    new_recurring = WeeklyTrendItemSerializer(
+        many=True, help_text="Items first seen in the week that already recur"
+    )
     runbooks = WeeklyRunbookSerializer(many=True, help_text="Runbooks used or flagged in the week")
     runbook_coverage = RunbookCoverageSerializer()
     kinds_without_runbook = ErrorKindSerializer(many=True, help_text="Most events first")

@@ -22,8 +22,21 @@ from .spikes import MIN_EVENTS, spike_check
 from .weeks import Week
 
 LOCK_KEY = zlib.crc32(b"reports.trends_compute_week")
-ADDITIVE = ("events", "events_prev", "new_items", "regressed", "resolved", "ignored", "open_backlog", "toil",
-            "active_items", "runbook_items", "runbook_events", "data_fix_requests", "data_fix_closed")
+ADDITIVE = (
+    "events",
+    "events_prev",
+    "new_items",
+    "regressed",
+    "resolved",
+    "ignored",
+    "open_backlog",
+    "toil",
+    "active_items",
+    "runbook_items",
+    "runbook_events",
+    "data_fix_requests",
+    "data_fix_closed",
+)
 WEEK_TABLES = (WeeklyServiceTrend, WeeklyOrgTrend, WeeklyItemTrend, WeeklyRunbookTrend, WeeklyErrorKind)
 
 
@@ -68,12 +81,25 @@ def _service_trends(week: Week, medians: dict, fixes: dict) -> list[WeeklyServic
     for service_id in Service.objects.order_by("slug").values_list("pk", flat=True):
         n = events.get((service_id, week.start), 0)
         verdict = spike_check(events=n, history=[events.get((service_id, day), 0) for day in history])
-        rows.append(WeeklyServiceTrend(
-            week=week.name, week_start=week.start, service_id=service_id, events=n,
-            events_prev=events.get((service_id, week.shifted(-1).start), 0), open_backlog=backlog.get(service_id, 0),
-            runbook_events=runbook_events.get(service_id, 0), spike=verdict.spike, baseline=verdict.baseline,
-            spread=verdict.spread, computed_at=now, **active[service_id], **_medians(medians.get(service_id)),
-            **counts.get(service_id, {}), **fixes.get(service_id, {})))
+        rows.append(
+            WeeklyServiceTrend(
+                week=week.name,
+                week_start=week.start,
+                service_id=service_id,
+                events=n,
+                events_prev=events.get((service_id, week.shifted(-1).start), 0),
+                open_backlog=backlog.get(service_id, 0),
+                runbook_events=runbook_events.get(service_id, 0),
+                spike=verdict.spike,
+                baseline=verdict.baseline,
+                spread=verdict.spread,
+                computed_at=now,
+                **active[service_id],
+                **_medians(medians.get(service_id)),
+                **counts.get(service_id, {}),
+                **fixes.get(service_id, {}),
+            )
+        )
     return rows
 
 
@@ -82,25 +108,44 @@ def _medians(values: dict | None) -> dict:
     return {"median_time_to_triage_s": values.get("ttt"), "median_time_to_resolve_s": values.get("ttr")}
 
 
-def _org_trend(week: Week, services: list[WeeklyServiceTrend], org_medians: dict, turnaround) -> WeeklyOrgTrend:
+def _org_trend(
+    week: Week, services: list[WeeklyServiceTrend], org_medians: dict, turnaround
+) -> WeeklyOrgTrend:
     totals = {name: sum(getattr(row, name) for row in services) for name in ADDITIVE}
     classes = {}
     for row in services:
         for name, n in row.classifications.items():
             classes[name] = classes.get(name, 0) + n
-    return WeeklyOrgTrend(week=week.name, week_start=week.start, classifications=classes,
-                          median_ops_turnaround_s=turnaround, computed_at=timezone.now(), **_medians(org_medians),
-                          **totals)
+    return WeeklyOrgTrend(
+        week=week.name,
+        week_start=week.start,
+        classifications=classes,
+        median_ops_turnaround_s=turnaround,
+        computed_at=timezone.now(),
+        **_medians(org_medians),
+        **totals,
+    )
 
 
 def _item_trends(week: Week) -> list[WeeklyItemTrend]:
     rows, new = figures.item_week_figures(week=week), figures.items_first_seen(week=week)
     verdicts = _item_spikes(week, rows)
-    return [WeeklyItemTrend(
-        week=week.name, week_start=week.start, item_id=item_id, events=row["events"], events_prev=row["events_prev"],
-        delta=row["events"] - row["events_prev"], toil=row["toil"], days=row["days"], first_seen_in_week=item_id in new,
-        recurring=is_recurring(first_seen_in_week=item_id in new, days=row["days"], events=row["events"]),
-        **verdicts.get(item_id, {})) for item_id, row in rows.items()]
+    return [
+        WeeklyItemTrend(
+            week=week.name,
+            week_start=week.start,
+            item_id=item_id,
+            events=row["events"],
+            events_prev=row["events_prev"],
+            delta=row["events"] - row["events_prev"],
+            toil=row["toil"],
+            days=row["days"],
+            first_seen_in_week=item_id in new,
+            recurring=is_recurring(first_seen_in_week=item_id in new, days=row["days"], events=row["events"]),
+            **verdicts.get(item_id, {}),
+        )
+        for item_id, row in rows.items()
+    ]
 
 
 def _item_spikes(week: Week, rows: dict) -> dict[int, dict]:
@@ -109,20 +154,32 @@ def _item_spikes(week: Week, rows: dict) -> dict[int, dict]:
     history, starts = figures.item_week_history(week=week, item_ids=candidates), figures.history_weeks(week)
     verdicts = {}
     for item_id in candidates:
-        verdict = spike_check(events=rows[item_id]["events"], history=[history.get((item_id, s), 0) for s in starts])
+        verdict = spike_check(
+            events=rows[item_id]["events"], history=[history.get((item_id, s), 0) for s in starts]
+        )
         verdicts[item_id] = {"spike": verdict.spike, "baseline": verdict.baseline, "spread": verdict.spread}
     return verdicts
 
 
 def _runbook_trends(week: Week) -> list[WeeklyRunbookTrend]:
-    return [WeeklyRunbookTrend(week=week.name, week_start=week.start, slug=slug, **row)
-            for slug, row in sorted(runbook_figures.runbook_week_figures(week=week).items())]
+    return [
+        WeeklyRunbookTrend(week=week.name, week_start=week.start, slug=slug, **row)
+        for slug, row in sorted(runbook_figures.runbook_week_figures(week=week).items())
+    ]
 
 
 def _error_kinds(week: Week) -> list[WeeklyErrorKind]:
-    return [WeeklyErrorKind(week=week.name, week_start=week.start, service_id=row["item__service_id"],
-                            exception_type=row["exception_type"], events=row["events"], items=row["items"])
-            for row in runbook_figures.error_kinds_without_runbook(week=week)]
+    return [
+        WeeklyErrorKind(
+            week=week.name,
+            week_start=week.start,
+            service_id=row["item__service_id"],
+            exception_type=row["exception_type"],
+            events=row["events"],
+            items=row["items"],
+        )
+        for row in runbook_figures.error_kinds_without_runbook(week=week)
+    ]
 
 
 def decision_record(*, week: Week, item, text: str, author) -> MeetingDecision:

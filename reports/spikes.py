@@ -12,8 +12,10 @@ HISTORY_WEEKS = 8
 MIN_EVENTS = 20
 THRESHOLD = 3
 MAD_SCALE = 1.4826
-RULE = (f"events ≥ {MIN_EVENTS} and events > baseline + {THRESHOLD}·spread; baseline = median of the previous "
-        f"{HISTORY_WEEKS} weeks, spread = max(MAD·{MAD_SCALE}, 1)")
+RULE = (
+    f"events ≥ {MIN_EVENTS} and events > baseline + {THRESHOLD}·spread; baseline = median of the previous "
+    f"{HISTORY_WEEKS} weeks, spread = max(MAD·{MAD_SCALE}, 1)"
+)
 
 
 @dataclass(frozen=True)
@@ -32,4 +34,6 @@ def spike_check(*, events: int, history: list[int]) -> SpikeVerdict:
     baseline = float(median(history)) if history else 0.0
     mad = float(median(abs(n - baseline) for n in history)) if history else 0.0
     spread = max(mad * MAD_SCALE, 1.0)
-    return SpikeVerdict(events >= MIN_EVENTS and events > baseline + THRESHOLD * spread, baseline, round(spread, 3))
+    return SpikeVerdict(
+        events >= MIN_EVENTS and events > baseline + THRESHOLD * spread, baseline, round(spread, 3)
+    )

@@ -84,6 +84,7 @@ def decision_add(request, week):
         raise PermissionDenied("Recording a meeting decision needs the dev or ops role.")
     form = DecisionForm(request.POST)
     if form.is_valid():
-        services.decision_record(week=week, item=form.cleaned_data["item"], text=form.cleaned_data["text"],
-                                 author=request.user)
+        services.decision_record(
+            week=week, item=form.cleaned_data["item"], text=form.cleaned_data["text"], author=request.user
+        )
     return redirect(f"/reports/weekly/{week}/#decisions")

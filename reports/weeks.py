@@ -28,8 +28,10 @@ class Week:
     def bounds(self) -> tuple[datetime, datetime]:
         """Monday 00:00 to the next Monday 00:00, local time: a DST week is 167 or 169 hours long."""
         tz = timezone.get_current_timezone()
-        return (datetime.combine(self.start, time.min, tzinfo=tz),
-                datetime.combine(self.start + timedelta(days=7), time.min, tzinfo=tz))
+        return (
+            datetime.combine(self.start, time.min, tzinfo=tz),
+            datetime.combine(self.start + timedelta(days=7), time.min, tzinfo=tz),
+        )
 
     def __str__(self):
         return self.name

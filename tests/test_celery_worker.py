@@ -14,10 +14,15 @@ from integrations.tasks import requeue_stale_deliveries
 from triage.models import Occurrence, TriageItem
 
 from .helpers import WEBHOOK_URL, compact, event_payload, post_webhook, sample, wire_headers
-from .processes import celery_worker, pool_children, database_url_for_tests, wait_for, web_server
+from .processes import celery_worker, database_url_for_tests, pool_children, wait_for, web_server
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True),
-              pytest.mark.usefixtures("clean_broker")]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clean_broker"),
+]
 Status = WebhookDelivery.Status
 
 
@@ -65,8 +70,9 @@ def test_it_keeps_deliveries_while_the_broker_is_down_and_catches_up(tmp_path):
     body = compact(event_payload("during-outage"))
     with web_server(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0") as base_url:
         started = time.monotonic()
-        response = requests.post(base_url + WEBHOOK_URL, data=body, timeout=10,
-                                 headers=wire_headers(body, "event_alert"))
+        response = requests.post(
+            base_url + WEBHOOK_URL, data=body, timeout=10, headers=wire_headers(body, "event_alert")
+        )
         elapsed = time.monotonic() - started
 
     assert response.status_code == 202

@@ -31,7 +31,9 @@ BROKEN_BODY = b'{"action":"created","data":{}}'
 def enqueued(monkeypatch):
     """Drain tasks scheduled; nothing reaches a real broker, where no worker would ever take them."""
     sent = []
-    monkeypatch.setattr(drain_deliveries, "apply_async", lambda *args, **kwargs: sent.append(kwargs["kwargs"]))
+    monkeypatch.setattr(
+        drain_deliveries, "apply_async", lambda *args, **kwargs: sent.append(kwargs["kwargs"])
+    )
     return sent
 
 
@@ -42,9 +44,15 @@ def seed(capsys, *args):
 
 def demo_event_ids(spec, now):
     """The ids of an issue's events, each counted once (the alert repeats the first event)."""
-    payloads = [delivery.payload for delivery in demo.demo_deliveries(spec, now=now)
-                if delivery.resource in ("error", LEGACY)]
-    return [(payload["data"]["error"] if "data" in payload else payload["event"])["event_id"] for payload in payloads]
+    payloads = [
+        delivery.payload
+        for delivery in demo.demo_deliveries(spec, now=now)
+        if delivery.resource in ("error", LEGACY)
+    ]
+    return [
+        (payload["data"]["error"] if "data" in payload else payload["event"])["event_id"]
+        for payload in payloads
+    ]
 
 
 def unused_port():
@@ -85,12 +93,16 @@ def test_it_seeds_a_regressed_an_ignored_and_a_legacy_item(capsys):
 def test_it_counts_each_demo_event_once_and_counts_vary(capsys):
     seed(capsys)
 
-    counts = {item.short_id: (item.event_count, item.occurrences.count()) for item in TriageItem.objects.all()}
+    counts = {
+        item.short_id: (item.event_count, item.occurrences.count()) for item in TriageItem.objects.all()
+    }
     assert all(event_count == occurrences for event_count, occurrences in counts.values()), counts
     assert len({event_count for event_count, _ in counts.values()}) >= 5
     # Each issue's first event also comes as an alert: Sentry sends both, the portal keeps one.
     not_legacy = [spec for spec in demo.DEMO_ISSUES if not spec.legacy]
-    assert WebhookDelivery.objects.filter(resource="event_alert", status=Status.DUPLICATE).count() == len(not_legacy)
+    assert WebhookDelivery.objects.filter(resource="event_alert", status=Status.DUPLICATE).count() == len(
+        not_legacy
+    )
 
 
 @pytest.mark.django_db
@@ -113,8 +125,13 @@ def test_it_sends_every_demo_delivery_signed_through_the_real_endpoints(capsys, 
     resources = set(deliveries.values_list("resource", flat=True))
     assert resources == {"issue", "error", "event_alert", "installation", "comment"}
     for delivery in deliveries:
-        assert delivery.headers["Sentry-Hook-Signature"] == sign(bytes(delivery.body), settings.SENTRY_CLIENT_SECRET)
-    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.PROCESSED, Status.DUPLICATE}
+        assert delivery.headers["Sentry-Hook-Signature"] == sign(
+            bytes(delivery.body), settings.SENTRY_CLIENT_SECRET
+        )
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {
+        Status.PROCESSED,
+        Status.DUPLICATE,
+    }
 
 
 @pytest.mark.django_db
@@ -224,7 +241,9 @@ def test_it_says_when_the_live_portal_has_no_secret_at_all(live_server, enqueued
 
 def test_it_reports_a_portal_it_cannot_reach():
     with pytest.raises(CommandError, match="Could not connect"):
-        call_command("send_test_webhook", url=f"http://127.0.0.1:{unused_port()}/integrations/sentry/webhook/")
+        call_command(
+            "send_test_webhook", url=f"http://127.0.0.1:{unused_port()}/integrations/sentry/webhook/"
+        )
 
 
 def test_it_sends_the_headers_and_signature_sentry_sends(httpserver):
@@ -326,7 +345,9 @@ def test_it_replays_the_others_when_some_ids_cannot_be(client):
     fix_body(failed, sample("integration-issue-created"))
 
     with pytest.raises(CommandError, match="does not exist"):
-        call_command("replay_deliveries", "--id", str(rejected.pk), "--id", str(failed.pk), "--id", "999999", "--sync")
+        call_command(
+            "replay_deliveries", "--id", str(rejected.pk), "--id", str(failed.pk), "--id", "999999", "--sync"
+        )
 
     assert WebhookDelivery.objects.get(pk=failed.pk).status == Status.PROCESSED
 
@@ -359,8 +380,12 @@ def test_it_enqueues_for_the_worker_without_sync(enqueued, capsys, django_captur
 @pytest.mark.django_db
 def test_it_replays_pending_deliveries_received_since_a_date():
     old, recent = (
-        WebhookDelivery.objects.create(resource="issue", action="created", body=compact(issue_payload(issue_id)),
-                                       received_at=timezone.now() - timedelta(days=days))
+        WebhookDelivery.objects.create(
+            resource="issue",
+            action="created",
+            body=compact(issue_payload(issue_id)),
+            received_at=timezone.now() - timedelta(days=days),
+        )
         for issue_id, days in (("1", 3), ("2", 0))
     )
     since = (timezone.localtime() - timedelta(days=1)).replace(tzinfo=None).isoformat()
@@ -401,5 +426,8 @@ def test_it_seeds_an_issue_that_hides_four_errors_for_the_grouping_advisor(capsy
     split = Suggestion.objects.get(kind="split")
     assert split.item.short_id == "CHECKOUT-API-44"
     assert sorted((group["service"], group["exception_type"]) for group in split.groups) == [
-        ("cart-service", "KeyError"), ("cart-service", "TimeoutError"),
-        ("pricing-service", "KeyError"), ("pricing-service", "TimeoutError")]
+        ("cart-service", "KeyError"),
+        ("cart-service", "TimeoutError"),
+        ("pricing-service", "KeyError"),
+        ("pricing-service", "TimeoutError"),
+    ]

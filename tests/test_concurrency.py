@@ -42,7 +42,9 @@ def post_and_get_ids(client, *payloads):
 def test_it_creates_one_item_when_two_events_of_a_new_issue_race(client):
     for round_ in range(ROUNDS):
         issue_id = f"race-{round_}"
-        ids = post_and_get_ids(client, event_payload(f"{issue_id}-a", issue_id), event_payload(f"{issue_id}-b", issue_id))
+        ids = post_and_get_ids(
+            client, event_payload(f"{issue_id}-a", issue_id), event_payload(f"{issue_id}-b", issue_id)
+        )
 
         assert set(process_at_once(ids)) == {Status.PROCESSED}
         item = TriageItem.objects.get(sentry_issue_id=issue_id)

@@ -7,8 +7,8 @@ import pytest
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
-from integrations.models import WebhookDelivery
 from integrations import services
+from integrations.models import WebhookDelivery
 from integrations.services import deliveries_process
 from triage.models import Occurrence, TriageItem
 
@@ -20,12 +20,16 @@ ISSUE = "1117540176"
 
 
 def pending_ids():
-    return list(WebhookDelivery.objects.filter(status=Status.PENDING).order_by("pk").values_list("pk", flat=True))
+    return list(
+        WebhookDelivery.objects.filter(status=Status.PENDING).order_by("pk").values_list("pk", flat=True)
+    )
 
 
 def post_events(client, prefix, count, issue_id=ISSUE):
-    return [post_webhook(client, "event_alert", event_payload(f"{prefix}-{n}", issue_id)).json()["delivery"]
-            for n in range(count)]
+    return [
+        post_webhook(client, "event_alert", event_payload(f"{prefix}-{n}", issue_id)).json()["delivery"]
+        for n in range(count)
+    ]
 
 
 def test_it_applies_a_burst_of_events_to_one_item(client):
@@ -60,7 +64,9 @@ def test_it_marks_only_the_broken_delivery_failed(client):
 
     assert statuses == {good[0]: Status.PROCESSED, good[1]: Status.PROCESSED, broken: Status.FAILED}
     assert TriageItem.objects.get().event_count == 2
-    assert set(WebhookDelivery.objects.values_list("attempts", flat=True)) == {1}  # the retry is not a new attempt
+    assert set(WebhookDelivery.objects.values_list("attempts", flat=True)) == {
+        1
+    }  # the retry is not a new attempt
 
 
 def test_it_marks_a_second_copy_in_the_same_batch_duplicate(client):
@@ -88,8 +94,9 @@ def test_it_regresses_a_resolved_item_once_for_a_burst(client):
 def test_it_wakes_an_item_ignored_until_more_events_in_the_middle_of_a_batch(client):
     post_events(client, "first", 1)
     deliveries_process(delivery_ids=pending_ids())
-    TriageItem.objects.update(status=TriageItem.Status.IGNORED,
-                              ignore_condition={"kind": "events", "count": 2, "baseline": 1})
+    TriageItem.objects.update(
+        status=TriageItem.Status.IGNORED, ignore_condition={"kind": "events", "count": 2, "baseline": 1}
+    )
 
     post_events(client, "more", 3)
     deliveries_process(delivery_ids=pending_ids())
@@ -132,16 +139,25 @@ def test_it_applies_each_delivery_once_when_two_batches_race(client):
 
 def post_replays(client, body, count):
     """The same signed body, each time with a fresh timestamp and Request-ID, as a replay would send it."""
-    return [client.post(WEBHOOK_URL, body, content_type="application/json",
-                        **signed_headers(body, "issue", timestamp=time.time() + n)).json()["delivery"]
-            for n in range(count)]
+    return [
+        client.post(
+            WEBHOOK_URL,
+            body,
+            content_type="application/json",
+            **signed_headers(body, "issue", timestamp=time.time() + n),
+        ).json()["delivery"]
+        for n in range(count)
+    ]
 
 
 def test_it_marks_a_replayed_body_in_the_same_batch_duplicate(client):
     ids = post_replays(client, compact(issue_payload(ISSUE, action="resolved", status="resolved")), 3)
 
-    assert deliveries_process(delivery_ids=ids) == {ids[0]: Status.PROCESSED, ids[1]: Status.DUPLICATE,
-                                                     ids[2]: Status.DUPLICATE}
+    assert deliveries_process(delivery_ids=ids) == {
+        ids[0]: Status.PROCESSED,
+        ids[1]: Status.DUPLICATE,
+        ids[2]: Status.DUPLICATE,
+    }
     assert TriageItem.objects.get().activities.filter(verb="resolved").count() == 1
 
 

@@ -19,10 +19,13 @@ def checkout(alice):
 
 
 def make_item(team, n, **fields):
-    service, _ = Service.objects.get_or_create(slug="checkout-api", defaults={"name": "checkout-api", "team": team})
+    service, _ = Service.objects.get_or_create(
+        slug="checkout-api", defaults={"name": "checkout-api", "team": team}
+    )
     now = timezone.now()
-    defaults = dict(sentry_issue_id=str(n), title=f"Error {n}", service=service, team=team,
-                    first_seen=now, last_seen=now)
+    defaults = dict(
+        sentry_issue_id=str(n), title=f"Error {n}", service=service, team=team, first_seen=now, last_seen=now
+    )
     return TriageItem.objects.create(**{**defaults, **fields})
 
 
@@ -113,7 +116,9 @@ def test_it_sends_to_a_team_with_only_a_slack_channel(db, httpserver):
 
 
 def test_it_still_posts_to_slack_when_the_email_channel_raises(alice, checkout, httpserver):
-    alice.email = "alice@example.com\nBcc: everyone@example.com"  # a header break the mailer refuses (ValueError)
+    alice.email = (
+        "alice@example.com\nBcc: everyone@example.com"  # a header break the mailer refuses (ValueError)
+    )
     alice.save()
     checkout.slack_webhook_url = httpserver.url_for("/hooks/team")
     checkout.save()

@@ -16,7 +16,9 @@ Status = WebhookDelivery.Status
 @pytest.fixture
 def published(monkeypatch):
     sent = []
-    monkeypatch.setattr(drain_deliveries, "apply_async", lambda *args, **kwargs: sent.append(kwargs["kwargs"]))
+    monkeypatch.setattr(
+        drain_deliveries, "apply_async", lambda *args, **kwargs: sent.append(kwargs["kwargs"])
+    )
     return sent
 
 

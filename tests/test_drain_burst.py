@@ -15,8 +15,12 @@ from triage.models import Activity, TriageItem
 from .helpers import compact, issue_payload
 from .processes import celery_worker, database_url_for_tests, pool_children, wait_for
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True),
-              pytest.mark.usefixtures("clean_broker")]
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clean_broker"),
+]
 Status = WebhookDelivery.Status
 BATCH_LINE = re.compile(r"Drain slot (\d+) \(pid (\d+)\) applied (\d+) of (\d+) deliveries")
 SUCCEEDED = re.compile(r"Task integrations\.tasks\.drain_deliveries\[[^]]+\] succeeded")
@@ -27,8 +31,9 @@ def store_new_issues(count):
     with transaction.atomic():
         for n in range(count):
             body = compact(issue_payload(f"8{n:09d}"))
-            services.delivery_receive(source="sentry", headers={}, body=body,
-                                      envelope=parse_envelope("issue", parse_body(body)))
+            services.delivery_receive(
+                source="sentry", headers={}, body=body, envelope=parse_envelope("issue", parse_body(body))
+            )
 
 
 def pending():
@@ -49,11 +54,15 @@ def largest_gap(timestamps):
 def test_a_burst_longer_than_a_drain_budget_drains_without_a_new_delivery_or_beat(tmp_path):
     store_new_issues(1200)
 
-    with celery_worker(tmp_path, concurrency=1, DELIVERY_DRAIN_BUDGET_SECONDS="0.2", DELIVERY_DRAIN_PARALLEL="1"):
+    with celery_worker(
+        tmp_path, concurrency=1, DELIVERY_DRAIN_BUDGET_SECONDS="0.2", DELIVERY_DRAIN_PARALLEL="1"
+    ):
         wait_for(lambda: pending() == 0, timeout=120, interval=0.2, message="the burst drained")
     log = (tmp_path / "worker.log").read_text()
 
-    assert len(SUCCEEDED.findall(log)) >= 2  # drains that stopped on their budget, each handing over to the next
+    assert (
+        len(SUCCEEDED.findall(log)) >= 2
+    )  # drains that stopped on their budget, each handing over to the next
     assert sum(applied for _, _, applied in batches(tmp_path / "worker.log")) == 1200
     assert TriageItem.objects.count() == Activity.objects.filter(verb="created").count() == 1200
     processed_at = WebhookDelivery.objects.values_list("processed_at", flat=True)
@@ -64,8 +73,9 @@ def test_a_burst_longer_than_a_drain_budget_drains_without_a_new_delivery_or_bea
 def test_two_worker_processes_both_apply_batches_of_one_burst(tmp_path):
     store_new_issues(2400)
 
-    with celery_worker(tmp_path, concurrency=2, DELIVERY_DRAIN_BUDGET_SECONDS="1",
-                       DELIVERY_DRAIN_PARALLEL="2") as worker:
+    with celery_worker(
+        tmp_path, concurrency=2, DELIVERY_DRAIN_BUDGET_SECONDS="1", DELIVERY_DRAIN_PARALLEL="2"
+    ) as worker:
         children = set(pool_children(worker))
         wait_for(lambda: pending() == 0, timeout=120, interval=0.2, message="the burst drained")
     applied = batches(tmp_path / "worker.log")
@@ -85,7 +95,9 @@ def test_a_drain_takes_no_rows_another_drain_is_applying():
 
     def other_drain():  # holds the first two rows, as a batch being applied does
         with psycopg.connect(database_url_for_tests()) as conn:
-            conn.execute("SELECT id FROM integrations_webhookdelivery WHERE id = ANY(%s) FOR UPDATE", [ids[:2]])
+            conn.execute(
+                "SELECT id FROM integrations_webhookdelivery WHERE id = ANY(%s) FOR UPDATE", [ids[:2]]
+            )
             held.set()
             release.wait(10)
 

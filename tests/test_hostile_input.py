@@ -25,18 +25,36 @@ from .test_queue_actions import act
 pytestmark = pytest.mark.django_db
 
 HOSTILE_URLS = [
-    "javascript:alert(document.domain)", "JaVaScRiPt:alert(1)", "  javascript:alert(1)", "java\tscript:alert(1)",
-    "\x01javascript:alert(1)", "vbscript:msgbox(1)", "data:text/html,<script>alert(1)</script>",
-    "//evil.example/phish", "/\\evil.example/phish", "/\t\\evil.example/phish", "https:alert(1)", "file:///etc/passwd",
+    "javascript:alert(document.domain)",
+    "JaVaScRiPt:alert(1)",
+    "  javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "\x01javascript:alert(1)",
+    "vbscript:msgbox(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "//evil.example/phish",
+    "/\\evil.example/phish",
+    "/\t\\evil.example/phish",
+    "https:alert(1)",
+    "file:///etc/passwd",
 ]
-SAFE_URLS = ["https://sentry.io/organizations/acme/issues/1/", "http://sentry.internal/issues/2/", "/items/3/"]
+SAFE_URLS = [
+    "https://sentry.io/organizations/acme/issues/1/",
+    "http://sentry.internal/issues/2/",
+    "/items/3/",
+]
 SENTRY_URL = "https://sentry.io/organizations/test-org/issues/1170820242/"
 
 
 def make_item(**fields):
     now = timezone.now()
-    defaults = {"sentry_issue_id": "9001", "short_id": "SVC-1", "title": "Payment timeout in checkout",
-                "first_seen": now - timedelta(days=1), "last_seen": now}
+    defaults = {
+        "sentry_issue_id": "9001",
+        "short_id": "SVC-1",
+        "title": "Payment timeout in checkout",
+        "first_seen": now - timedelta(days=1),
+        "last_seen": now,
+    }
     service = Service.objects.get_or_create(slug="checkout", defaults={"name": "Checkout"})[0]
     return TriageItem.objects.create(service=service, **{**defaults, **fields})
 
@@ -46,6 +64,7 @@ def api(client):
     def with_token(user):
         client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
         return client
+
     return with_token
 
 
@@ -92,9 +111,23 @@ def test_it_shows_a_grouping_example_as_text_when_the_sentry_url_is_hostile(alic
     item = make_item(sentry_url="javascript:alert(1)//")
     example = {"event_id": "abc123def456", "value": "KeyError 'sku'", "timestamp": "2026-01-01T00:00:00Z"}
     suggestion = Suggestion.objects.create(
-        kind="split", key=f"split:{item.pk}", item=item, rule="rule", signature="s", events=10,
-        groups=[{"service": "checkout", "exception_type": "KeyError", "message_template": "x", "events": 10,
-                 "share": 1.0, "example": example}])
+        kind="split",
+        key=f"split:{item.pk}",
+        item=item,
+        rule="rule",
+        signature="s",
+        events=10,
+        groups=[
+            {
+                "service": "checkout",
+                "exception_type": "KeyError",
+                "message_template": "x",
+                "events": 10,
+                "share": 1.0,
+                "example": example,
+            }
+        ],
+    )
     SuggestionItem.objects.create(suggestion=suggestion, item=item)
 
     html = alice_client.get("/grouping/").content.decode()
@@ -105,8 +138,13 @@ def test_it_shows_a_grouping_example_as_text_when_the_sentry_url_is_hostile(alic
 
 def test_it_makes_no_link_of_a_hostile_item_url_in_a_runbook_s_uses(alice_client, alice):
     runbook = runbook_services.runbook_create(user=alice, slug="cart", title="Cart errors", body="v1")
-    runbook_services.runbook_use_record(version=runbook.current_version, item_ref=1, item_title="Cart broke",
-                                        item_url="javascript:alert(1)", linked_at=timezone.now())
+    runbook_services.runbook_use_record(
+        version=runbook.current_version,
+        item_ref=1,
+        item_title="Cart broke",
+        item_url="javascript:alert(1)",
+        linked_at=timezone.now(),
+    )
 
     html = alice_client.get("/runbooks/cart/").content.decode()
 
@@ -130,13 +168,26 @@ def csv_rows(client, table):
 @pytest.fixture
 def hostile_week(alice):
     for n, title in enumerate([*FORMULAS, "Plain title"]):
-        item = make_item(sentry_issue_id=f"f{n}", short_id=f"F-{n}", title=title, first_seen=MONDAY,
-                         last_seen=MONDAY)
-        Occurrence.objects.bulk_create(Occurrence(event_id=f"f{n}-{s}", item=item, exception_type="=1+1",
-                                                  timestamp=MONDAY + timedelta(seconds=s)) for s in range(n + 1))
+        item = make_item(
+            sentry_issue_id=f"f{n}", short_id=f"F-{n}", title=title, first_seen=MONDAY, last_seen=MONDAY
+        )
+        Occurrence.objects.bulk_create(
+            Occurrence(
+                event_id=f"f{n}-{s}",
+                item=item,
+                exception_type="=1+1",
+                timestamp=MONDAY + timedelta(seconds=s),
+            )
+            for s in range(n + 1)
+        )
     runbook = runbook_services.runbook_create(user=alice, slug="dde", title="=cmd|' /C calc'!A0", body="v1")
-    runbook_services.runbook_use_record(version=runbook.current_version, item_ref=item.pk, item_title=item.title,
-                                        item_url="/", linked_at=MONDAY)
+    runbook_services.runbook_use_record(
+        version=runbook.current_version,
+        item_ref=item.pk,
+        item_title=item.title,
+        item_url="/",
+        linked_at=MONDAY,
+    )
     trends_compute_week(week=W46)
 
 
@@ -162,10 +213,26 @@ def test_it_leaves_numbers_in_csv_cells_as_numbers(alice_client, hostile_week):
 
 # --- Finding 10: NUL (and unpaired surrogates) never reach PostgreSQL ---------------------------------------
 
-NUL_PAGES = ["/?q=%00", "/?q=time%00out", "/?service=%00", "/?owner=%00", "/?environment=%00", "/?level=%00",
-             "/runbooks/?q=%00", "/runbooks/?service=%00&team=%00", "/ops/?team=%00", "/grouping/?kind=%00"]
-NUL_API = ["/api/items/?service=%00", "/api/items/?owner=%00", "/api/items/?environment=%00",
-           "/api/items/?sentry_issue_id=%00", "/api/runbooks/?q=%00", "/api/data-fixes/?team=%00"]
+NUL_PAGES = [
+    "/?q=%00",
+    "/?q=time%00out",
+    "/?service=%00",
+    "/?owner=%00",
+    "/?environment=%00",
+    "/?level=%00",
+    "/runbooks/?q=%00",
+    "/runbooks/?service=%00&team=%00",
+    "/ops/?team=%00",
+    "/grouping/?kind=%00",
+]
+NUL_API = [
+    "/api/items/?service=%00",
+    "/api/items/?owner=%00",
+    "/api/items/?environment=%00",
+    "/api/items/?sentry_issue_id=%00",
+    "/api/runbooks/?q=%00",
+    "/api/data-fixes/?team=%00",
+]
 
 
 @pytest.mark.postgres
@@ -206,10 +273,13 @@ def test_it_stores_a_page_comment_without_its_nul(client, charlie):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("encoded", [
-    {"data": "body=Seen%00+twice", "content_type": "application/x-www-form-urlencoded"},
-    {"data": {"body": "Seen\x00 twice"}},  # multipart/form-data
-])
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        {"data": "body=Seen%00+twice", "content_type": "application/x-www-form-urlencoded"},
+        {"data": {"body": "Seen\x00 twice"}},  # multipart/form-data
+    ],
+)
 def test_it_stores_a_form_encoded_api_comment_without_its_nul(api, charlie, encoded):
     item = make_item()
 
@@ -246,8 +316,9 @@ def test_it_refuses_data_fix_parameters_with_nul(api, alice):
 def test_it_still_accepts_a_clean_api_comment(api, charlie):
     item = make_item()
 
-    response = api(charlie).post(f"/api/items/{item.pk}/comments/", {"body": "Seen twice"},
-                                 content_type="application/json")
+    response = api(charlie).post(
+        f"/api/items/{item.pk}/comments/", {"body": "Seen twice"}, content_type="application/json"
+    )
 
     assert response.status_code == 200
     assert Activity.objects.get(item=item, verb="commented").data["body"] == "Seen twice"

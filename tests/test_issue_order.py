@@ -31,8 +31,16 @@ def iso(seconds):
 
 
 def issue(action, status, substatus="", *, count=1, last_seen=FIRST_EVENT, actor=None, **fields):
-    payload = issue_payload(ISSUE_ID, action=action, status=status, substatus=substatus, count=str(count),
-                            lastSeen=iso(last_seen), firstSeen=iso(FIRST_EVENT), **fields)
+    payload = issue_payload(
+        ISSUE_ID,
+        action=action,
+        status=status,
+        substatus=substatus,
+        count=str(count),
+        lastSeen=iso(last_seen),
+        firstSeen=iso(FIRST_EVENT),
+        **fields,
+    )
     payload["actor"] = actor or payload["actor"]
     return ("issue", payload)
 
@@ -46,34 +54,54 @@ RESOLVED = issue("resolved", "resolved")
 HISTORIES = {
     "created-resolved-unresolved": [CREATED, RESOLVED, issue("unresolved", "unresolved", "ongoing")],
     "created-resolved-unresolved-resolved": [  # by someone else: a body the same as the first resolve's is a replay
-        CREATED, RESOLVED, issue("unresolved", "unresolved", "ongoing"),
+        CREATED,
+        RESOLVED,
+        issue("unresolved", "unresolved", "ongoing"),
         issue("resolved", "resolved", actor={"type": "user", "id": "12", "name": "Dana"}),
     ],
     "created-ignored-escalating": [
-        CREATED, issue("ignored", "ignored", "archived_until_escalating", statusDetails={"ignoreUntilEscalating": True}),
+        CREATED,
+        issue(
+            "ignored", "ignored", "archived_until_escalating", statusDetails={"ignoreUntilEscalating": True}
+        ),
         issue("unresolved", "unresolved", "escalating"),
     ],
     "created-ignored-archived-until-100-in-an-hour": [
-        CREATED, issue("ignored", "ignored", "archived_forever"),
-        issue("archived", "ignored", "archived_until_condition_met", count=5,
-              statusDetails={"ignoreCount": 100, "ignoreWindow": 60}),
+        CREATED,
+        issue("ignored", "ignored", "archived_forever"),
+        issue(
+            "archived",
+            "ignored",
+            "archived_until_condition_met",
+            count=5,
+            statusDetails={"ignoreCount": 100, "ignoreWindow": 60},
+        ),
     ],
     "created-assigned-unassigned-assigned-to-a-team": [
-        CREATED, issue("assigned", "unresolved", "new", assignedTo=DANA),
+        CREATED,
+        issue("assigned", "unresolved", "new", assignedTo=DANA),
         issue("unassigned", "unresolved", "new", assignedTo=None),
         issue("assigned", "unresolved", "new", assignedTo=PAYMENTS),
     ],
     "event-created-assigned-resolved": [
-        event("first", FIRST_EVENT), issue("created", "unresolved", "new", assignedTo=DANA), issue(
-            "resolved", "resolved", assignedTo=DANA),
+        event("first", FIRST_EVENT),
+        issue("created", "unresolved", "new", assignedTo=DANA),
+        issue("resolved", "resolved", assignedTo=DANA),
     ],
     "event-created-resolved-event-regressed": [
-        event("first", FIRST_EVENT), CREATED, RESOLVED, event("after-the-resolve", BASE + 2.5),
+        event("first", FIRST_EVENT),
+        CREATED,
+        RESOLVED,
+        event("after-the-resolve", BASE + 2.5),
         issue("unresolved", "unresolved", "regressed", count=2, last_seen=BASE + 2.5),
     ],
 }
-CASES = [(name, order) for name, history in HISTORIES.items()
-         for order in itertools.permutations(range(len(history))) if order != tuple(range(len(history)))]
+CASES = [
+    (name, order)
+    for name, history in HISTORIES.items()
+    for order in itertools.permutations(range(len(history)))
+    if order != tuple(range(len(history)))
+]
 
 
 @pytest.fixture(autouse=True)
@@ -103,12 +131,20 @@ def deliver(client, history, order, mode):
 
 def final_state(item) -> dict:
     return {
-        "status": item.status, "sentry_status": item.sentry_status, "sentry_substatus": item.sentry_substatus,
-        "sentry_state_at": item.sentry_state_at, "sentry_assignee": item.sentry_assignee,
-        "sentry_assignee_info": item.sentry_assignee_info, "ignore_condition": item.ignore_condition,
-        "resolved": item.resolved_at is not None, "regressed": item.regressed_at is not None,
-        "resolved_in_release": item.resolved_in_release, "event_count": item.event_count,
-        "user_count": item.user_count, "first_seen": item.first_seen, "last_seen": item.last_seen,
+        "status": item.status,
+        "sentry_status": item.sentry_status,
+        "sentry_substatus": item.sentry_substatus,
+        "sentry_state_at": item.sentry_state_at,
+        "sentry_assignee": item.sentry_assignee,
+        "sentry_assignee_info": item.sentry_assignee_info,
+        "ignore_condition": item.ignore_condition,
+        "resolved": item.resolved_at is not None,
+        "regressed": item.regressed_at is not None,
+        "resolved_in_release": item.resolved_in_release,
+        "event_count": item.event_count,
+        "user_count": item.user_count,
+        "first_seen": item.first_seen,
+        "last_seen": item.last_seen,
     }
 
 
@@ -128,7 +164,9 @@ def in_order_end(client, name, mode):
     return IN_ORDER[name, mode]
 
 
-@pytest.mark.parametrize("name,order", CASES, ids=[f"{name}:{''.join(map(str, order))}" for name, order in CASES])
+@pytest.mark.parametrize(
+    "name,order", CASES, ids=[f"{name}:{''.join(map(str, order))}" for name, order in CASES]
+)
 def test_any_order_ends_where_sentrys_order_ends(client, mode, name, order):
     in_order = in_order_end(client, name, mode)
 
@@ -142,22 +180,36 @@ def test_the_in_order_ends_are_what_sentry_says(client, mode):
     def sent(index):
         return datetime.fromtimestamp(BASE + index, tz=UTC)
 
-    assert (ends["created-resolved-unresolved"]["status"], ends["created-resolved-unresolved"]["resolved"]) == (
-        "new", False)
+    assert (
+        ends["created-resolved-unresolved"]["status"],
+        ends["created-resolved-unresolved"]["resolved"],
+    ) == ("new", False)
     assert ends["created-resolved-unresolved-resolved"]["status"] == "resolved"
     assert ends["created-ignored-escalating"]["status"] == "new"
     assert ends["created-ignored-escalating"]["ignore_condition"] == {}
     assert ends["created-ignored-archived-until-100-in-an-hour"]["ignore_condition"] == {
-        "kind": "events", "count": 100, "window": 60}
+        "kind": "events",
+        "count": 100,
+        "window": 60,
+    }
     assigned = ends["created-assigned-unassigned-assigned-to-a-team"]
     assert (assigned["sentry_assignee"], assigned["sentry_assignee_info"]) == (
-        "#payments", {**PAYMENTS, "email": ""})
+        "#payments",
+        {**PAYMENTS, "email": ""},
+    )
     assert assigned["sentry_state_at"] == sent(3)
     resolved = ends["event-created-assigned-resolved"]
     assert (resolved["status"], resolved["sentry_assignee"], resolved["event_count"]) == (
-        "resolved", "dana@example.com", 1)
+        "resolved",
+        "dana@example.com",
+        1,
+    )
     regressed = ends["event-created-resolved-event-regressed"]
-    assert (regressed["status"], regressed["regressed"], regressed["sentry_substatus"]) == ("new", True, "regressed")
+    assert (regressed["status"], regressed["regressed"], regressed["sentry_substatus"]) == (
+        "new",
+        True,
+        "regressed",
+    )
     assert (regressed["event_count"], regressed["sentry_state_at"]) == (2, sent(4))
 
 

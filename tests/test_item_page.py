@@ -20,11 +20,18 @@ pytestmark = pytest.mark.django_db
 def item(alice):
     now = timezone.now()
     service = Service.objects.create(slug="checkout-api", name="Checkout API")
-    exceptions = [{"type": e["type"], "value": e["value"], "frames": e["stacktrace"]["frames"]}
-                  for e in CHAINED_EXCEPTION["values"]]
+    exceptions = [
+        {"type": e["type"], "value": e["value"], "frames": e["stacktrace"]["frames"]}
+        for e in CHAINED_EXCEPTION["values"]
+    ]
     return TriageItem.objects.create(
-        sentry_issue_id="42", short_id="CHECKOUT-7", title="PricingError: cannot price cart 42", service=service,
-        first_seen=now - timedelta(days=3), last_seen=now, team=alice.teams.get(),
+        sentry_issue_id="42",
+        short_id="CHECKOUT-7",
+        title="PricingError: cannot price cart 42",
+        service=service,
+        first_seen=now - timedelta(days=3),
+        last_seen=now,
+        team=alice.teams.get(),
         latest_event={"exceptions": exceptions, "exception_type": "PricingError"},
     )
 
@@ -40,14 +47,16 @@ def test_it_shows_in_app_frames_first_with_library_frames_on_request(alice_clien
 
     assert 'class="card stack in-app-only"' in content  # the CSS hides library frames until the toggle
     assert "Show all frames" in content
-    outer = content[content.index("<code>PricingError</code>"):content.index("<code>KeyError</code>")]
+    outer = content[content.index("<code>PricingError</code>") : content.index("<code>KeyError</code>")]
     assert outer.index("checkout/views.py:42") < outer.index("django/core/handlers/base.py:197")
 
 
 def test_it_shows_the_triage_state_and_the_rule_that_chose_the_team(alice_client, alice, item):
     item.ownership_rule = OwnershipRule.objects.create(kind="path", pattern="checkout/*", team=item.team)
     item.save()
-    actions.item_classify(item=item, user=alice, classification="code_fix", note="Price lookup misses the SKU")
+    actions.item_classify(
+        item=item, user=alice, classification="code_fix", note="Price lookup misses the SKU"
+    )
     actions.item_take(item=item, user=alice)
 
     content = page(alice_client, item)
@@ -65,22 +74,33 @@ def test_it_tells_the_timeline_in_words(alice_client, alice, charlie, item):
     Activity.objects.create(item=item, verb="created", actor_label="Sentry", data={"via": "event"})
     actions.item_classify(item=item, user=alice, classification="data_fix", note="Bad rows from the import")
     actions.item_ignore(item=item, user=alice, condition=IgnoreCondition(events=50))
-    services.activity_record(item=item, verb="woke_up", actor_label="Sentry", condition={"kind": "events", "count": 50})
-    services.activity_record(item=item, verb="resolved", actor_label="Dana (Sentry)",
-                             resolution_type="in_next_release")
+    services.activity_record(
+        item=item, verb="woke_up", actor_label="Sentry", condition={"kind": "events", "count": 50}
+    )
+    services.activity_record(
+        item=item, verb="resolved", actor_label="Dana (Sentry)", resolution_type="in_next_release"
+    )
     services.activity_record(item=item, verb="regressed", actor_label="Sentry", release="2.1.0")
-    services.item_record_sentry_sync(item_id=item.pk, state="failed", error="HTTP 403: token lacks event:write")
+    services.item_record_sentry_sync(
+        item_id=item.pk, state="failed", error="HTTP 403: token lacks event:write"
+    )
     actions.item_comment(item=item, user=charlie, body="Asked the data team\nthey will re-run it")
 
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page(alice_client, item)))
 
-    for line in ["Sentry created it from an event", "alice classified it as Data fix",
-                 "alice ignored it until 50 more events",
-                 "Sentry woke it up: the ignore condition passed (it was ignored until 50 more events)",
-                 "Dana (Sentry) resolved it in Sentry (in_next_release)",
-                 "Sentry marked it regressed: a new event came in from release 2.1.0",
-                 "portal could not update Sentry", "HTTP 403: token lacks event:write", "charlie commented",
-                 "Asked the data team they will re-run it", "Bad rows from the import"]:
+    for line in [
+        "Sentry created it from an event",
+        "alice classified it as Data fix",
+        "alice ignored it until 50 more events",
+        "Sentry woke it up: the ignore condition passed (it was ignored until 50 more events)",
+        "Dana (Sentry) resolved it in Sentry (in_next_release)",
+        "Sentry marked it regressed: a new event came in from release 2.1.0",
+        "portal could not update Sentry",
+        "HTTP 403: token lacks event:write",
+        "charlie commented",
+        "Asked the data team they will re-run it",
+        "Bad rows from the import",
+    ]:
         assert line in text, line
 
 
@@ -123,8 +143,9 @@ def test_it_warns_when_sentry_was_not_updated_and_offers_a_retry(alice_client, i
     assert "Sentry was not updated." in content
     assert "HTTP 502 from sentry.io" in content
     retry = reverse("integrations:sentry-sync-retry", args=[item.pk])
-    assert re.search(rf'<form method="post" action="{retry}">.*<button type="submit" class="danger">Retry sync',
-                     content)
+    assert re.search(
+        rf'<form method="post" action="{retry}">.*<button type="submit" class="danger">Retry sync', content
+    )
 
 
 def test_it_offers_the_retry_only_to_who_may_change_the_item(client, charlie, item):
@@ -151,7 +172,12 @@ def test_it_charts_occurrences_over_14_and_30_days(alice_client, item):
 
     content = page(alice_client, item)
 
-    charts = dict(re.findall(r'<svg class="histogram"[^>]*aria-label="Events per day, last (\d+) days[^"]*"'
-                             r'[^>]*data-counts="([\d,]+)"', content))
+    charts = dict(
+        re.findall(
+            r'<svg class="histogram"[^>]*aria-label="Events per day, last (\d+) days[^"]*"'
+            r'[^>]*data-counts="([\d,]+)"',
+            content,
+        )
+    )
     assert charts["14"] == ",".join(["0"] * 12 + ["1", "2"])
     assert charts["30"].split(",")[-21] == "3" and sum(map(int, charts["30"].split(","))) == 6

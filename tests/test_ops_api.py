@@ -15,9 +15,15 @@ def url(fix, action=""):
 
 
 def test_it_files_a_request_from_an_item(as_user, alice, item):
-    response = as_user(alice).post(f"/api/items/{item.pk}/data-fixes/", {
-        "description": "Set invoice 42's total to 10.00", "urgency": "high", "environment": "production",
-        "parameters": {"invoice": 42, "total": "10.00"}})
+    response = as_user(alice).post(
+        f"/api/items/{item.pk}/data-fixes/",
+        {
+            "description": "Set invoice 42's total to 10.00",
+            "urgency": "high",
+            "environment": "production",
+            "parameters": {"invoice": 42, "total": "10.00"},
+        },
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -39,8 +45,14 @@ def test_it_moves_a_request_through_acknowledge_and_complete(as_user, alice, bob
     assert done.json()["state"] == "done" and done.json()["result"] == "Total fixed; 1 row updated"
     fix.refresh_from_db()
     assert fix.acknowledged_at and fix.closed_at and fix.closed_by == bob and fix.next_escalation_at is None
-    log = list(DataFixEvent.objects.filter(request=fix).values_list("actor__username", "from_state", "to_state"))
-    assert log == [("alice", "", "requested"), ("bob", "requested", "acknowledged"), ("bob", "acknowledged", "done")]
+    log = list(
+        DataFixEvent.objects.filter(request=fix).values_list("actor__username", "from_state", "to_state")
+    )
+    assert log == [
+        ("alice", "", "requested"),
+        ("bob", "requested", "acknowledged"),
+        ("bob", "acknowledged", "done"),
+    ]
     entry = Activity.objects.get(item=item, verb="data_fix_done")
     assert entry.data["note"] == "Total fixed; 1 row updated"
 
@@ -52,8 +64,9 @@ def test_it_lets_ops_reject_with_a_reason_and_the_requester_cancel(as_user, alic
     assert as_user(alice).post(url(second, "cancel")).json()["state"] == "cancelled"
 
 
-@pytest.mark.parametrize("action, body", [("acknowledge", {}), ("complete", {"result": "x"}),
-                                          ("reject", {"reason": "x"})])
+@pytest.mark.parametrize(
+    "action, body", [("acknowledge", {}), ("complete", {"result": "x"}), ("reject", {"reason": "x"})]
+)
 @pytest.mark.parametrize("who", ["alice", "admin_user"])
 def test_it_refuses_ops_transitions_to_other_roles_with_403(request, as_user, alice, item, action, body, who):
     fix = file_request(item, alice)
@@ -76,8 +89,9 @@ def test_it_lets_only_the_requester_cancel(request, as_user, alice, item, who):
 
 
 @pytest.mark.parametrize("action, who", [("acknowledge", "charlie"), ("cancel", "dana")])
-def test_it_answers_404_to_transitions_by_someone_who_may_not_read_the_request(request, as_user, alice, item, action,
-                                                                              who):
+def test_it_answers_404_to_transitions_by_someone_who_may_not_read_the_request(
+    request, as_user, alice, item, action, who
+):
     fix = file_request(item, alice)
 
     response = as_user(request.getfixturevalue(who)).post(url(fix, action))
@@ -94,17 +108,28 @@ def test_it_refuses_filing_to_someone_outside_the_team_with_403(as_user, dana, i
 
 # state before → transition that state does not allow
 INVALID = [
-    ("acknowledged", "acknowledge", {}), ("done", "acknowledge", {}), ("rejected", "acknowledge", {}),
-    ("cancelled", "acknowledge", {}), ("requested", "complete", {"result": "x"}), ("done", "complete", {"result": "x"}),
-    ("rejected", "complete", {"result": "x"}), ("cancelled", "complete", {"result": "x"}),
-    ("done", "reject", {"reason": "x"}), ("rejected", "reject", {"reason": "x"}),
-    ("cancelled", "reject", {"reason": "x"}), ("acknowledged", "cancel", {}), ("done", "cancel", {}),
-    ("rejected", "cancel", {}), ("cancelled", "cancel", {}),
+    ("acknowledged", "acknowledge", {}),
+    ("done", "acknowledge", {}),
+    ("rejected", "acknowledge", {}),
+    ("cancelled", "acknowledge", {}),
+    ("requested", "complete", {"result": "x"}),
+    ("done", "complete", {"result": "x"}),
+    ("rejected", "complete", {"result": "x"}),
+    ("cancelled", "complete", {"result": "x"}),
+    ("done", "reject", {"reason": "x"}),
+    ("rejected", "reject", {"reason": "x"}),
+    ("cancelled", "reject", {"reason": "x"}),
+    ("acknowledged", "cancel", {}),
+    ("done", "cancel", {}),
+    ("rejected", "cancel", {}),
+    ("cancelled", "cancel", {}),
 ]
 
 
 @pytest.mark.parametrize("state, action, body", INVALID)
-def test_it_answers_409_to_a_transition_the_state_does_not_allow(as_user, alice, bob, item, state, action, body):
+def test_it_answers_409_to_a_transition_the_state_does_not_allow(
+    as_user, alice, bob, item, state, action, body
+):
     fix = file_request(item, alice)
     DataFixRequest.objects.filter(pk=fix.pk).update(state=state)
     actor = alice if action == "cancel" else bob
@@ -125,14 +150,17 @@ def test_it_answers_409_when_the_item_is_not_classified_data_fix(as_user, alice,
     assert response.status_code == 409 and "Classify the item as a data fix" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"urgency": "high"}, "description"),
-    ({"description": "x", "urgency": "asap"}, "urgency"),
-    ({"description": "x", "parameters": [1, 2]}, "parameters"),
-    ({"description": "x", "parameters": {"blob": "y" * 17000}}, "parameters"),
-    ({"description": "x" * 10_001}, "description"),
-    ({"description": "x", "environment": "e" * 101}, "environment"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"urgency": "high"}, "description"),
+        ({"description": "x", "urgency": "asap"}, "urgency"),
+        ({"description": "x", "parameters": [1, 2]}, "parameters"),
+        ({"description": "x", "parameters": {"blob": "y" * 17000}}, "parameters"),
+        ({"description": "x" * 10_001}, "description"),
+        ({"description": "x", "environment": "e" * 101}, "environment"),
+    ],
+)
 def test_it_refuses_bad_input_with_400_naming_the_field(as_user, alice, item, body, field):
     response = as_user(alice).post(f"/api/items/{item.pk}/data-fixes/", body)
 
@@ -144,8 +172,10 @@ def test_it_refuses_bad_input_with_400_naming_the_field(as_user, alice, item, bo
 def test_it_refuses_malformed_json_with_400(as_user, alice, bob, item):
     fix = file_request(item, alice)
 
-    for response in (as_user(alice).post(f"/api/items/{item.pk}/data-fixes/", "{not json"),
-                     as_user(bob).post(url(fix, "reject"), "[1,")):
+    for response in (
+        as_user(alice).post(f"/api/items/{item.pk}/data-fixes/", "{not json"),
+        as_user(bob).post(url(fix, "reject"), "[1,"),
+    ):
         assert response.status_code == 400 and "JSON parse error" in response.json()["error"]
 
 

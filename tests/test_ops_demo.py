@@ -19,8 +19,9 @@ def test_it_files_one_request_waiting_on_ops_and_one_done():
     assert requests["BILLING-WORKER-12"].state == State.REQUESTED
     assert requests["CHECKOUT-API-41"].state == State.DONE
     assert requests["CHECKOUT-API-41"].result.startswith("Deleted the orphaned reservation")
-    assert set(TriageItem.objects.filter(data_fix_requests__isnull=False).values_list("classification", flat=True)) \
-        == {"data_fix"}
+    assert set(
+        TriageItem.objects.filter(data_fix_requests__isnull=False).values_list("classification", flat=True)
+    ) == {"data_fix"}
 
 
 def test_it_leaves_items_that_already_have_a_request():

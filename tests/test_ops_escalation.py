@@ -29,7 +29,10 @@ def channels(settings):
 
 
 def planned(fix, event="escalated"):
-    return sorted((n.level, n.channel, tuple(n.recipients)) for n in Notification.objects.filter(request=fix, event=event))
+    return sorted(
+        (n.level, n.channel, tuple(n.recipients))
+        for n in Notification.objects.filter(request=fix, event=event)
+    )
 
 
 @pytest.mark.django_db
@@ -46,13 +49,23 @@ def test_it_escalates_along_the_chain_each_level_once(channels, alice, bob, admi
     assert escalation_scan(now=created + 600 * MINUTE) == 0  # the chain has three levels
 
     assert planned(fix) == [
-        (1, "email", ("bob@example.com",)), (1, "slack", ()), (1, "webhook", ()),
-        (2, "email", ("checkout-lead@example.com",)), (2, "slack", ()), (2, "webhook", ()),
-        (3, "email", ("ada@example.com",)), (3, "slack", ()), (3, "webhook", ()),
+        (1, "email", ("bob@example.com",)),
+        (1, "slack", ()),
+        (1, "webhook", ()),
+        (2, "email", ("checkout-lead@example.com",)),
+        (2, "slack", ()),
+        (2, "webhook", ()),
+        (3, "email", ("ada@example.com",)),
+        (3, "slack", ()),
+        (3, "webhook", ()),
     ]
     fix.refresh_from_db()
     assert fix.escalation_level == 3 and fix.next_escalation_at is None
-    assert list(fix.events.filter(verb="escalated").values_list("data__to", flat=True)) == ["ops", "contact", "admins"]
+    assert list(fix.events.filter(verb="escalated").values_list("data__to", flat=True)) == [
+        "ops",
+        "contact",
+        "admins",
+    ]
 
 
 @pytest.mark.django_db
@@ -97,11 +110,14 @@ def test_low_urgency_counts_two_business_days(settings):
 
 
 @pytest.mark.django_db
-def test_the_scan_takes_the_same_queries_for_more_due_requests(channels, alice, bob, admin_user, checkout,
-                                                               django_assert_num_queries):
+def test_the_scan_takes_the_same_queries_for_more_due_requests(
+    channels, alice, bob, admin_user, checkout, django_assert_num_queries
+):
     def due_requests(count, first):
         fixes = [file_request(make_data_fix_item(checkout, first + n), alice) for n in range(count)]
-        DataFixRequest.objects.filter(pk__in=[f.pk for f in fixes]).update(next_escalation_at=timezone.now() - MINUTE)
+        DataFixRequest.objects.filter(pk__in=[f.pk for f in fixes]).update(
+            next_escalation_at=timezone.now() - MINUTE
+        )
 
     due_requests(2, 0)
     with django_assert_num_queries(SCAN_QUERIES):
@@ -137,6 +153,8 @@ def test_two_scans_at_once_escalate_each_request_once(channels, alice, bob, chec
         assert set(DataFixRequest.objects.values_list("escalation_level", flat=True)) == {1}
         assert DataFixEvent.objects.filter(verb="escalated").count() == 30
         assert Notification.objects.filter(event="escalated").count() == 30 * 3
-        assert {f.pk for f in fixes} == set(Notification.objects.filter(event="escalated").values_list("request", flat=True))
+        assert {f.pk for f in fixes} == set(
+            Notification.objects.filter(event="escalated").values_list("request", flat=True)
+        )
     finally:
         flush_broker()

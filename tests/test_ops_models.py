@@ -15,13 +15,23 @@ pytestmark = pytest.mark.django_db
 def item():
     now = timezone.now()
     service = Service.objects.create(slug="billing", name="Billing")
-    return TriageItem.objects.create(sentry_issue_id="9", title="Ledger out of balance", service=service,
-                                     first_seen=now, last_seen=now, classification="data_fix")
+    return TriageItem.objects.create(
+        sentry_issue_id="9",
+        title="Ledger out of balance",
+        service=service,
+        first_seen=now,
+        last_seen=now,
+        classification="data_fix",
+    )
 
 
 def test_it_reaches_requests_from_the_item(item, alice):
-    fix = DataFixRequest.objects.create(item=item, description="Re-run the ledger", requested_by=alice,
-                                        due_at=timezone.now() + timedelta(minutes=30))
+    fix = DataFixRequest.objects.create(
+        item=item,
+        description="Re-run the ledger",
+        requested_by=alice,
+        due_at=timezone.now() + timedelta(minutes=30),
+    )
 
     assert list(item.data_fix_requests.all()) == [fix]
     assert fix.state == "requested" and fix.is_open
@@ -74,11 +84,17 @@ def _state_of_the_database(ops_nodes):
 def _old_failed_notification(old, error) -> int:
     now = timezone.now()
     service = old.get_model("triage", "Service").objects.create(slug="billing", name="Billing")
-    item = old.get_model("triage", "TriageItem").objects.create(sentry_issue_id="9", title="t", service_id=service.pk,
-                                                                first_seen=now, last_seen=now)
-    request = old.get_model("ops", "DataFixRequest").objects.create(item_id=item.pk, description="x", due_at=now)
+    item = old.get_model("triage", "TriageItem").objects.create(
+        sentry_issue_id="9", title="t", service_id=service.pk, first_seen=now, last_seen=now
+    )
+    request = old.get_model("ops", "DataFixRequest").objects.create(
+        item_id=item.pk, description="x", due_at=now
+    )
     notification = old.get_model("ops", "Notification").objects.create(
-        request_id=request.pk, key="k", channel="slack", event="created", state="failed", last_error=error)
+        request_id=request.pk, key="k", channel="slack", event="created", state="failed", last_error=error
+    )
     old.get_model("ops", "NotificationAttempt").objects.create(notification_id=notification.pk, error=error)
-    old.get_model("ops", "DataFixEvent").objects.create(request_id=request.pk, verb="notification_failed", note=error)
+    old.get_model("ops", "DataFixEvent").objects.create(
+        request_id=request.pk, verb="notification_failed", note=error
+    )
     return notification.pk

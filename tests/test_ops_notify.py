@@ -32,7 +32,9 @@ def channels(settings, httpserver):
 
 def send_all(fix, **filters):
     ids = Notification.objects.filter(request=fix, **filters).values_list("pk", flat=True)
-    return {Notification.objects.get(pk=pk).channel: notify.notification_send(notification_id=pk) for pk in ids}
+    return {
+        Notification.objects.get(pk=pk).channel: notify.notification_send(notification_id=pk) for pk in ids
+    }
 
 
 def requests_to(httpserver, path):
@@ -48,9 +50,14 @@ def test_it_notifies_ops_on_every_channel_with_the_right_body_and_signature(chan
 
     [slack] = requests_to(channels, "/slack")
     body = slack.get_json()
-    assert "Data fix requested" in body["text"] and "BILLING-1: LedgerError: invoice 1 unbalanced" in body["text"]
+    assert (
+        "Data fix requested" in body["text"]
+        and "BILLING-1: LedgerError: invoice 1 unbalanced" in body["text"]
+    )
     assert f"https://triage.example.com/ops/requests/{fix.pk}/" in body["text"]
-    assert f"<https://triage.example.com/ops/requests/{fix.pk}/|BILLING-1" in body["blocks"][0]["text"]["text"]
+    assert (
+        f"<https://triage.example.com/ops/requests/{fix.pk}/|BILLING-1" in body["blocks"][0]["text"]["text"]
+    )
     [hook] = requests_to(channels, "/hook")
     expected = "sha256=" + hmac.new(SECRET.encode(), hook.get_data(), hashlib.sha256).hexdigest()
     assert hook.headers["X-Triage-Signature"] == expected
@@ -89,7 +96,9 @@ def test_it_retries_a_5xx_then_delivers_once(channels, alice, item):
     assert [a.ok for a in hook.attempt_log.order_by("started_at")] == [False, True]
 
 
-def test_it_marks_a_channel_failed_after_the_last_try_and_others_still_go(channels, settings, alice, bob, item):
+def test_it_marks_a_channel_failed_after_the_last_try_and_others_still_go(
+    channels, settings, alice, bob, item
+):
     settings.OPS_NOTIFY_MAX_ATTEMPTS = 2
     channels.expect_request("/slack").respond_with_data("nope", status=503)
     channels.expect_request("/hook").respond_with_data("ok")
@@ -132,8 +141,10 @@ def test_it_tells_the_requester_on_acknowledge_done_and_reject(channels, alice, 
             notify.notification_send(notification_id=notification.pk)
 
     assert [(m.to, m.subject.split(" #")[0]) for m in mail.outbox] == [
-        (["alice@example.com"], "[Triage] Data fix acknowledged"), (["alice@example.com"], "[Triage] Data fix done"),
-        (["alice@example.com"], "[Triage] Data fix rejected")]
+        (["alice@example.com"], "[Triage] Data fix acknowledged"),
+        (["alice@example.com"], "[Triage] Data fix done"),
+        (["alice@example.com"], "[Triage] Data fix rejected"),
+    ]
     assert "Result: Rows fixed" in mail.outbox[1].body and "Reason: Not ours" in mail.outbox[2].body
     assert not Notification.objects.filter(event__in=["acknowledged", "done"], channel="slack").exists()
 
@@ -164,7 +175,6 @@ def test_it_requeues_only_stale_unclaimed_notifications(channels, alice, bob, it
     assert notify.notifications_requeue_stale() == 1 and sent == [stale.pk]
 
 
-
 # --- Secrets out of errors; any exception is a failed attempt ----------------------------------------
 
 SLACK_PATH = "/services/T000/B000/XXXX"  # Slack's webhook path is its secret
@@ -175,8 +185,9 @@ def assert_no_slack_secret(*texts):
         assert "T000" not in text and "XXXX" not in text, text
 
 
-def test_it_keeps_the_slack_webhooks_path_out_of_the_stored_and_shown_error(settings, httpserver, client, alice,
-                                                                             bob, item):
+def test_it_keeps_the_slack_webhooks_path_out_of_the_stored_and_shown_error(
+    settings, httpserver, client, alice, bob, item
+):
     settings.OPS_SLACK_WEBHOOK_URL = httpserver.url_for(SLACK_PATH)
     httpserver.expect_request(SLACK_PATH).respond_with_data("no_service", status=404)
     fix = file_request(item, alice)
@@ -256,7 +267,9 @@ def test_the_transports_errors_carry_no_webhook_path(httpserver):
     httpserver.expect_request(SLACK_PATH).respond_with_data("invalid_token", status=403)
 
     with pytest.raises(NotifierError) as refused:
-        SlackNotifier(httpserver.url_for(SLACK_PATH + "?token=abc")).send(Message(key="k", subject="s", text="t"))
+        SlackNotifier(httpserver.url_for(SLACK_PATH + "?token=abc")).send(
+            Message(key="k", subject="s", text="t")
+        )
 
     assert str(refused.value) == f"{httpserver.url_for('/')}[redacted] answered HTTP 403: invalid_token"
 

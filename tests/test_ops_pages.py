@@ -26,8 +26,15 @@ def test_it_files_from_the_item_page_and_shows_the_request_there(client, alice, 
     client.force_login(alice)
     assert "File a data fix for ops" in text(client.get(f"/items/{item.pk}/"))
 
-    response = client.post(f"/ops/items/{item.pk}/data-fixes/", {
-        "description": "Recompute invoice 42", "urgency": "high", "customer": "ACME", "parameters": "invoice=42\nx"})
+    response = client.post(
+        f"/ops/items/{item.pk}/data-fixes/",
+        {
+            "description": "Recompute invoice 42",
+            "urgency": "high",
+            "customer": "ACME",
+            "parameters": "invoice=42\nx",
+        },
+    )
 
     assert response.status_code == 302 and response["Location"].endswith(f"/items/{item.pk}/#data-fixes")
     fix = DataFixRequest.objects.get()
@@ -48,7 +55,9 @@ def test_it_offers_the_form_only_on_an_item_classified_data_fix(client, alice, i
     assert not DataFixRequest.objects.exists()
 
 
-def test_it_shows_the_result_on_the_item_and_resolves_it_when_the_team_wants(client, alice, bob, item, checkout):
+def test_it_shows_the_result_on_the_item_and_resolves_it_when_the_team_wants(
+    client, alice, bob, item, checkout
+):
     TeamPolicy.objects.create(team=checkout, auto_resolve_on_done=True)
     fix = file_request(item, alice)
     client.force_login(bob)
@@ -73,10 +82,14 @@ def test_it_leaves_the_item_open_without_the_team_policy(alice, bob, item):
 
 def test_the_queue_puts_urgent_then_old_first_with_the_sla_countdown(client, alice, bob, checkout):
     items = [make_data_fix_item(checkout, n) for n in range(3)]
-    low, old_normal, high = (file_request(items[0], alice, urgency="low"),
-                             file_request(items[1], alice, urgency="normal"), file_request(items[2], alice))
-    DataFixRequest.objects.filter(pk=old_normal.pk).update(created_at=timezone.now() - timedelta(hours=5),
-                                                           due_at=timezone.now() - timedelta(hours=1, minutes=5))
+    low, old_normal, high = (
+        file_request(items[0], alice, urgency="low"),
+        file_request(items[1], alice, urgency="normal"),
+        file_request(items[2], alice),
+    )
+    DataFixRequest.objects.filter(pk=old_normal.pk).update(
+        created_at=timezone.now() - timedelta(hours=5), due_at=timezone.now() - timedelta(hours=1, minutes=5)
+    )
     client.force_login(bob)
 
     response = client.get("/ops/")
@@ -85,8 +98,10 @@ def test_the_queue_puts_urgent_then_old_first_with_the_sla_countdown(client, ali
     assert order == [high.pk, old_normal.pk, low.pk]
     page = text(response)
     assert "overdue 1h 5m" in page and "29m left" in page
-    assert [int(pk) for pk in re.findall(r'data-request="(\d+)"', client.get("/ops/?urgency=low").content.decode())] \
-        == [low.pk]
+    assert [
+        int(pk)
+        for pk in re.findall(r'data-request="(\d+)"', client.get("/ops/?urgency=low").content.decode())
+    ] == [low.pk]
 
 
 def test_the_queue_filters_by_state_and_team(client, alice, bob, item):
@@ -100,7 +115,9 @@ def test_the_queue_filters_by_state_and_team(client, alice, bob, item):
     assert client.get("/ops/?state=bogus&urgency=bogus&page=x").status_code == 200
 
 
-def test_the_queue_takes_the_same_queries_for_more_requests(client, alice, bob, checkout, django_assert_num_queries):
+def test_the_queue_takes_the_same_queries_for_more_requests(
+    client, alice, bob, checkout, django_assert_num_queries
+):
     for n in range(12):
         file_request(make_data_fix_item(checkout, n), alice, urgency=("high", "normal", "low")[n % 3])
     client.force_login(bob)
@@ -111,8 +128,15 @@ def test_the_queue_takes_the_same_queries_for_more_requests(client, alice, bob, 
 
 def test_the_request_page_shows_the_log_and_a_resend_button_for_a_failed_channel(client, alice, bob, item):
     fix = file_request(item, alice)
-    failed = Notification.objects.create(request=fix, key="k1", channel="slack", event="created", state="failed",
-                                         attempts=5, last_error="hooks.slack.com answered HTTP 500")
+    failed = Notification.objects.create(
+        request=fix,
+        key="k1",
+        channel="slack",
+        event="created",
+        state="failed",
+        attempts=5,
+        last_error="hooks.slack.com answered HTTP 500",
+    )
     client.force_login(bob)
 
     page = text(client.get(f"/ops/requests/{fix.pk}/"))

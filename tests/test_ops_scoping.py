@@ -62,15 +62,18 @@ def test_it_lists_an_items_requests_only_to_who_may_read_them(as_user, alice, bo
 def test_the_item_page_panel_shows_the_requests_only_to_who_may_read_them(client, alice, charlie, fix, item):
     client.force_login(charlie)
     panel = client.get(f"/items/{item.pk}/").content.decode()
-    assert f'data-request="{fix.pk}"' not in panel and "Set invoice 42" not in panel.split('id="data-fixes"')[1]
+    assert (
+        f'data-request="{fix.pk}"' not in panel and "Set invoice 42" not in panel.split('id="data-fixes"')[1]
+    )
 
     client.force_login(alice)
     assert f'data-request="{fix.pk}"' in client.get(f"/items/{item.pk}/").content.decode()
 
 
 def test_it_answers_404_to_actions_on_a_request_someone_may_not_read(as_user, client, charlie, fix):
-    notification = Notification.objects.create(request=fix, key="k1", channel="slack", event="created",
-                                               state="failed", last_error="HTTP 500")
+    notification = Notification.objects.create(
+        request=fix, key="k1", channel="slack", event="created", state="failed", last_error="HTTP 500"
+    )
     client.force_login(charlie)
 
     assert client.post(f"/ops/requests/{fix.pk}/acknowledge/").status_code == 404

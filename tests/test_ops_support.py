@@ -15,9 +15,19 @@ from triage.models import Service, Team, TriageItem
 def make_data_fix_item(team, n=1, **fields):
     now = timezone.now()
     service, _ = Service.objects.get_or_create(slug="billing-api", defaults={"name": "Billing API"})
-    values = {"sentry_issue_id": str(5500 + n), "short_id": f"BILLING-{n}", "title": f"LedgerError: invoice {n} unbalanced",
-              "service": service, "first_seen": now - timedelta(days=1), "last_seen": now, "team": team,
-              "classification": "data_fix", "status": "triaged", "environment": "production", **fields}
+    values = {
+        "sentry_issue_id": str(5500 + n),
+        "short_id": f"BILLING-{n}",
+        "title": f"LedgerError: invoice {n} unbalanced",
+        "service": service,
+        "first_seen": now - timedelta(days=1),
+        "last_seen": now,
+        "team": team,
+        "classification": "data_fix",
+        "status": "triaged",
+        "environment": "production",
+        **fields,
+    }
     return TriageItem.objects.create(**values)
 
 
@@ -47,8 +57,11 @@ def admin_user(db):
 
 
 def file_request(item, user, **fields):
-    return services.datafix_create(item=item, user=user, **{"description": "Set invoice 42's total to 10.00",
-                                                          "urgency": "high", **fields})
+    return services.datafix_create(
+        item=item,
+        user=user,
+        **{"description": "Set invoice 42's total to 10.00", "urgency": "high", **fields},
+    )
 
 
 class Api:

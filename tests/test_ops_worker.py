@@ -18,25 +18,41 @@ from ops.tasks import requeue_stale_notifications
 from .processes import celery_worker, database_url_for_tests, pool_children, wait_for, web_server
 from .test_ops_support import Api, checkout, item  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True),
-              pytest.mark.usefixtures("clean_broker")]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clean_broker"),
+]
 SECRET = "worker-test-secret"
 
 
 @pytest.fixture
 def channels(settings, httpserver):
     """Both web channels at the local server, in this process (which plans) and in the worker (which sends)."""
-    env = {"OPS_SLACK_WEBHOOK_URL": httpserver.url_for("/slack"), "OPS_WEBHOOK_URL": httpserver.url_for("/hook"),
-           "OPS_WEBHOOK_SECRET": SECRET, "OPS_NOTIFY_BACKOFF_SECONDS": "0.2", "OPS_NOTIFY_MAX_ATTEMPTS": "3",
-           "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": "1"}  # no mail server: the email channel fails on its own
-    settings.OPS_SLACK_WEBHOOK_URL, settings.OPS_WEBHOOK_URL = env["OPS_SLACK_WEBHOOK_URL"], env["OPS_WEBHOOK_URL"]
+    env = {
+        "OPS_SLACK_WEBHOOK_URL": httpserver.url_for("/slack"),
+        "OPS_WEBHOOK_URL": httpserver.url_for("/hook"),
+        "OPS_WEBHOOK_SECRET": SECRET,
+        "OPS_NOTIFY_BACKOFF_SECONDS": "0.2",
+        "OPS_NOTIFY_MAX_ATTEMPTS": "3",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": "1",
+    }  # no mail server: the email channel fails on its own
+    settings.OPS_SLACK_WEBHOOK_URL, settings.OPS_WEBHOOK_URL = (
+        env["OPS_SLACK_WEBHOOK_URL"],
+        env["OPS_WEBHOOK_URL"],
+    )
     settings.OPS_WEBHOOK_SECRET = SECRET
     return env
 
 
 def file_over_api(client, user, item):
-    response = Api(client, user).post(f"/api/items/{item.pk}/data-fixes/", {
-        "description": "Set invoice 42's total to 10.00", "urgency": "high"})
+    response = Api(client, user).post(
+        f"/api/items/{item.pk}/data-fixes/",
+        {"description": "Set invoice 42's total to 10.00", "urgency": "high"},
+    )
     assert response.status_code == 201, response.content
     return response.json()["id"]
 
@@ -49,25 +65,38 @@ def state(notification_id):
     return Notification.objects.values_list("state", flat=True).get(pk=notification_id)
 
 
-def test_it_notifies_ops_through_a_real_worker_with_the_signed_body(client, tmp_path, httpserver, channels, alice,
-                                                                    bob, item):
+def test_it_notifies_ops_through_a_real_worker_with_the_signed_body(
+    client, tmp_path, httpserver, channels, alice, bob, item
+):
     httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
 
     with celery_worker(tmp_path, **channels):
         fix_id = file_over_api(client, alice, item)
-        wait_for(lambda: Notification.objects.filter(request_id=fix_id, state="pending").count() == 0,
-                 timeout=60, message="every channel sent or failed")
+        wait_for(
+            lambda: Notification.objects.filter(request_id=fix_id, state="pending").count() == 0,
+            timeout=60,
+            message="every channel sent or failed",
+        )
 
     [hook], [slack] = received(httpserver, "/hook"), received(httpserver, "/slack")
     body = hook.get_data()
-    assert hook.headers["X-Triage-Signature"] == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert (
+        hook.headers["X-Triage-Signature"]
+        == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    )
     payload = json.loads(body)
     assert payload["event"] == "data_fix.created" and payload["request"]["id"] == fix_id
     assert payload["item"]["title"] == item.title
-    assert f"/ops/requests/{fix_id}/" in slack.get_json()["text"] and item.short_id in slack.get_json()["text"]
+    assert (
+        f"/ops/requests/{fix_id}/" in slack.get_json()["text"] and item.short_id in slack.get_json()["text"]
+    )
     channels_state = dict(Notification.objects.filter(request_id=fix_id).values_list("channel", "state"))
-    assert channels_state == {"slack": "sent", "webhook": "sent", "email": "failed"}  # the failure held nobody up
+    assert channels_state == {
+        "slack": "sent",
+        "webhook": "sent",
+        "email": "failed",
+    }  # the failure held nobody up
     email = Notification.objects.get(request_id=fix_id, channel="email")
     assert email.attempts == 3 and "could not send mail" in email.last_error
 
@@ -89,8 +118,9 @@ def test_a_500_then_200_is_retried_and_delivered_once(client, tmp_path, httpserv
     assert [a.ok for a in hook.attempt_log.order_by("started_at")] == [False, True]
 
 
-def test_a_worker_killed_mid_notification_neither_loses_nor_repeats_it(client, tmp_path, httpserver, channels,
-                                                                        alice, item):
+def test_a_worker_killed_mid_notification_neither_loses_nor_repeats_it(
+    client, tmp_path, httpserver, channels, alice, item
+):
     httpserver.expect_request("/hook").respond_with_data("ok")
     only_webhook = {**channels, "OPS_SLACK_WEBHOOK_URL": ""}
     fix_id = file_over_api(client, alice, item)  # its task waits in the broker until a worker starts
@@ -113,8 +143,9 @@ def test_a_worker_killed_mid_notification_neither_loses_nor_repeats_it(client, t
             time.sleep(1)
             assert received(httpserver, "/hook") == [] and state(hook.pk) == "pending"
             # ...and nothing is lost: once the lease runs out, beat's sweep sends it.
-            Notification.objects.filter(pk=hook.pk).update(claimed_until="2000-01-01T00:00:00Z",
-                                                           next_attempt_at="2000-01-01T00:00:00Z")
+            Notification.objects.filter(pk=hook.pk).update(
+                claimed_until="2000-01-01T00:00:00Z", next_attempt_at="2000-01-01T00:00:00Z"
+            )
             requeue_stale_notifications.delay()
             wait_for(lambda: state(hook.pk) == "sent", timeout=60, message="sent after the lease ran out")
             time.sleep(1)  # room for a wrong second send to show up
@@ -123,16 +154,20 @@ def test_a_worker_killed_mid_notification_neither_loses_nor_repeats_it(client, t
 
 
 def test_it_keeps_a_request_filed_while_the_broker_is_down_and_notifies_once_it_is_back(
-        tmp_path, httpserver, channels, alice, item):
+    tmp_path, httpserver, channels, alice, item
+):
     httpserver.expect_request("/hook").respond_with_data("ok")
     httpserver.expect_request("/slack").respond_with_data("ok")
     token = Token.objects.create(user=alice).key
 
     with web_server(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0", **channels) as base_url:
         started = time.monotonic()
-        response = requests.post(f"{base_url}/api/items/{item.pk}/data-fixes/", timeout=10,
-                                 json={"description": "Fix invoice 42", "urgency": "high"},
-                                 headers={"Authorization": f"Token {token}"})
+        response = requests.post(
+            f"{base_url}/api/items/{item.pk}/data-fixes/",
+            timeout=10,
+            json={"description": "Fix invoice 42", "urgency": "high"},
+            headers={"Authorization": f"Token {token}"},
+        )
         elapsed = time.monotonic() - started
 
     assert response.status_code == 201, response.text
@@ -145,8 +180,11 @@ def test_it_keeps_a_request_filed_while_the_broker_is_down_and_notifies_once_it_
     Notification.objects.filter(request_id=fix_id).update(next_attempt_at="2000-01-01T00:00:00Z")
     with celery_worker(tmp_path, **channels):
         requeue_stale_notifications.delay()  # what beat runs every minute
-        wait_for(lambda: len(received(httpserver, "/hook")) == 1 and len(received(httpserver, "/slack")) == 1,
-                 timeout=60, message="notified once the broker is back")
+        wait_for(
+            lambda: len(received(httpserver, "/hook")) == 1 and len(received(httpserver, "/slack")) == 1,
+            timeout=60,
+            message="notified once the broker is back",
+        )
         time.sleep(1)
     assert len(received(httpserver, "/hook")) == 1
 

@@ -30,6 +30,7 @@ DETAIL_QUERIES = 11
 ISSUE_ID = "1117540176"
 SENTRY_ISSUE_URL = f"https://sentry.io/organizations/test-org/issues/{ISSUE_ID}/"
 
+
 def deliver(client, resource, payload):
     """Post a signed webhook and process it the way the worker does."""
     response = post_webhook(client, resource, payload)
@@ -71,7 +72,9 @@ def test_it_logs_in_with_a_password_and_returns_to_the_page_asked_for(client, al
     item = make_item(1)
     assert client.get("/login/").status_code == 200
 
-    response = client.post("/login/", {"username": "alice", "password": "password", "next": f"/items/{item.pk}/"})
+    response = client.post(
+        "/login/", {"username": "alice", "password": "password", "next": f"/items/{item.pk}/"}
+    )
 
     assert response.status_code == 302
     assert response["Location"] == f"/items/{item.pk}/"
@@ -183,14 +186,27 @@ def test_it_says_so_when_nothing_is_open(alice_client):
 @pytest.fixture
 def webhook_item(alice_client):
     """An item built from real signed deliveries: an issue, three events and an assignment."""
-    issue = dict(shortId="CHECKOUT-7", title="PricingError: cannot price cart 42", culprit="checkout.views in place_order",
-                 project={"id": "2", "name": "checkout", "slug": "checkout"})
+    issue = dict(
+        shortId="CHECKOUT-7",
+        title="PricingError: cannot price cart 42",
+        culprit="checkout.views in place_order",
+        project={"id": "2", "name": "checkout", "slug": "checkout"},
+    )
     deliver(alice_client, "issue", issue_payload(ISSUE_ID, **issue))
     for n, release in enumerate(["1.4.0", "1.4.1", "1.5.0"]):
-        deliver(alice_client, "event_alert", event_payload(
-            f"{n:032x}", ISSUE_ID, timestamp=1700000000.0 + n, release=release, environment="production",
-            exception=CHAINED_EXCEPTION, tags=[["browser", "Chrome 75.0.3770"], ["customer_tier", "gold"]],
-        ))
+        deliver(
+            alice_client,
+            "event_alert",
+            event_payload(
+                f"{n:032x}",
+                ISSUE_ID,
+                timestamp=1700000000.0 + n,
+                release=release,
+                environment="production",
+                exception=CHAINED_EXCEPTION,
+                tags=[["browser", "Chrome 75.0.3770"], ["customer_tier", "gold"]],
+            ),
+        )
     assignee = {"type": "user", "id": "1", "name": "Dana", "email": "dana@example.com"}
     deliver(alice_client, "issue", issue_payload(ISSUE_ID, action="assigned", assignedTo=assignee, **issue))
     return TriageItem.objects.get(sentry_issue_id=ISSUE_ID)
@@ -241,18 +257,45 @@ def test_it_answers_404_for_an_unknown_item(alice_client):
 
 def test_it_escapes_what_sentry_sends(alice_client):
     hostile = "<script>alert(1)</script>"
-    exception = {"values": [{"type": "<b>Boom</b>", "value": hostile, "stacktrace": {"frames": [
-        {"filename": "<img src=x onerror=alert(2)>", "function": "<i>f</i>", "lineno": 1, "in_app": True,
-         "context_line": hostile},
-    ]}}]}
-    deliver(alice_client, "event_alert", event_payload(
-        "ev-hostile", ISSUE_ID, title=hostile, culprit=hostile, exception=exception, tags=[["<x>", hostile]],
-    ))
+    exception = {
+        "values": [
+            {
+                "type": "<b>Boom</b>",
+                "value": hostile,
+                "stacktrace": {
+                    "frames": [
+                        {
+                            "filename": "<img src=x onerror=alert(2)>",
+                            "function": "<i>f</i>",
+                            "lineno": 1,
+                            "in_app": True,
+                            "context_line": hostile,
+                        },
+                    ]
+                },
+            }
+        ]
+    }
+    deliver(
+        alice_client,
+        "event_alert",
+        event_payload(
+            "ev-hostile",
+            ISSUE_ID,
+            title=hostile,
+            culprit=hostile,
+            exception=exception,
+            tags=[["<x>", hostile]],
+        ),
+    )
     deliver(alice_client, "issue", issue_payload("222", title=hostile, shortId="<svg onload=alert(3)>"))
     item = TriageItem.objects.get(sentry_issue_id=ISSUE_ID)
 
-    pages = [alice_client.get("/").content.decode(), alice_client.get(f"/items/{item.pk}/").content.decode(),
-             alice_client.get(f"/items/{TriageItem.objects.get(sentry_issue_id='222').pk}/").content.decode()]
+    pages = [
+        alice_client.get("/").content.decode(),
+        alice_client.get(f"/items/{item.pk}/").content.decode(),
+        alice_client.get(f"/items/{TriageItem.objects.get(sentry_issue_id='222').pk}/").content.decode(),
+    ]
 
     for content in pages:
         assert "<script>alert" not in content
@@ -275,14 +318,20 @@ def test_it_lists_with_a_fixed_number_of_queries(alice_client, django_assert_num
 
 
 @pytest.mark.parametrize("rows", [1, 20])
-def test_it_shows_an_item_with_a_fixed_number_of_queries(alice_client, alice, django_assert_num_queries, rows):
+def test_it_shows_an_item_with_a_fixed_number_of_queries(
+    alice_client, alice, django_assert_num_queries, rows
+):
     item = make_item(1)
     item.service.team = alice.teams.get()
     item.service.save()
     for n in range(rows):
-        Occurrence.objects.create(event_id=f"ev{n}", item=item, timestamp=timezone.now() - timedelta(minutes=n))
+        Occurrence.objects.create(
+            event_id=f"ev{n}", item=item, timestamp=timezone.now() - timedelta(minutes=n)
+        )
         # Half the entries by a portal user, half by Sentry: a missing select_related would show.
-        Activity.objects.create(item=item, verb="commented", actor=alice if n % 2 else None, actor_label="Sentry")
+        Activity.objects.create(
+            item=item, verb="commented", actor=alice if n % 2 else None, actor_label="Sentry"
+        )
 
     current_index()  # built once per process (and after a matcher change); then one token check per page
     with django_assert_num_queries(DETAIL_QUERIES):

@@ -10,9 +10,9 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from ops.models import DataFixRequest
+from triage import selectors
 from triage.models import Occurrence, QueueVisit, Service, Team, TriageItem
 from triage.permissions import can_change_item
-from triage import selectors
 from triage.queue import SECTIONS, QueueQuery, viewer_for
 
 pytestmark = pytest.mark.django_db
@@ -32,10 +32,18 @@ SEARCH_PARTIAL_QUERIES = PARTIAL_QUERIES - 7
 
 def make(n, *, created_ago=timedelta(days=3), service=None, **fields):
     now = timezone.now()
-    values = {"sentry_issue_id": str(9000 + n), "short_id": f"SHOP-{n}", "title": f"Problem number {n}",
-              "culprit": f"shop.module{n} in run", "service": service or _service("shop"),
-              "first_seen": now - timedelta(days=5), "last_seen": now - timedelta(minutes=n), "event_count": n,
-              "user_count": n, "created_at": now - created_ago}
+    values = {
+        "sentry_issue_id": str(9000 + n),
+        "short_id": f"SHOP-{n}",
+        "title": f"Problem number {n}",
+        "culprit": f"shop.module{n} in run",
+        "service": service or _service("shop"),
+        "first_seen": now - timedelta(days=5),
+        "last_seen": now - timedelta(minutes=n),
+        "event_count": n,
+        "user_count": n,
+        "created_at": now - created_ago,
+    }
     return TriageItem.objects.create(**{**values, **fields})
 
 
@@ -48,8 +56,10 @@ def listed(response):
 
 
 def rail_counts(response):
-    pairs = re.findall(r'data-section="(\w+)"[^>]*>\s*<span class="label">[^<]*</span><span class="n">(\d+)</span>',
-                       response.content.decode())
+    pairs = re.findall(
+        r'data-section="(\w+)"[^>]*>\s*<span class="label">[^<]*</span><span class="n">(\d+)</span>',
+        response.content.decode(),
+    )
     return {slug: int(count) for slug, count in pairs}
 
 
@@ -83,8 +93,17 @@ def world(alice, bob):
     return world
 
 
-OPEN_ONES = ["fresh", "regressed", "mine", "team_unowned", "team_owned", "other_team", "data_fix", "woke",
-             "data_fix_closed"]
+OPEN_ONES = [
+    "fresh",
+    "regressed",
+    "mine",
+    "team_unowned",
+    "team_owned",
+    "other_team",
+    "data_fix",
+    "woke",
+    "data_fix_closed",
+]
 SECTION_CONTENTS = {
     "new": ["fresh"],
     "regressed": ["regressed"],
@@ -93,7 +112,8 @@ SECTION_CONTENTS = {
     "ops": ["data_fix"],
     "woke": ["woke"],
     "open": OPEN_ONES,
-    "all": OPEN_ONES + ["fresh_resolved", "regressed_resolved", "mine_resolved", "woke_then_ignored", "ignored"],
+    "all": OPEN_ONES
+    + ["fresh_resolved", "regressed_resolved", "mine_resolved", "woke_then_ignored", "ignored"],
 }
 
 
@@ -157,11 +177,14 @@ def test_it_shows_what_arrived_since_the_previous_visit(alice_client, alice):
     assert timezone.now() - visit.last_visit_at < timedelta(seconds=5)
 
 
-@pytest.mark.parametrize("reload", [
-    {"path": "/", "headers": HTMX},
-    {"path": "/?section=new&page=1", "headers": {}},
-    {"path": "/?fragment=rail", "headers": HTMX},
-])
+@pytest.mark.parametrize(
+    "reload",
+    [
+        {"path": "/", "headers": HTMX},
+        {"path": "/?section=new&page=1", "headers": {}},
+        {"path": "/?fragment=rail", "headers": HTMX},
+    ],
+)
 def test_it_keeps_the_visit_on_htmx_reloads_and_pagination(alice_client, alice, reload):
     alice_client.get("/")
     QueueVisit.objects.filter(user=alice).update(last_visit_at=timezone.now() - 3 * HOUR)
@@ -198,25 +221,70 @@ def test_it_treats_loads_close_together_as_one_visit(alice_client, alice):
 def shop(alice, bob):
     api, web = _service("api"), _service("web")
     return {
-        "a": make(1, service=api, environment="production", level="error", title="KeyError: 'sku'",
-                  culprit="cart.views in add", short_id="API-1", classification="code_fix", owner=alice,
-                  event_count=50, user_count=1, first_seen=timezone.now() - timedelta(days=9)),
-        "b": make(2, service=web, environment="staging", level="warning", title="TypeError: total is undefined",
-                  culprit="app/cart.js in render", short_id="WEB-7", owner=bob, event_count=5, user_count=40,
-                  first_seen=timezone.now() - timedelta(days=1)),
-        "c": make(3, service=api, environment="production", level="fatal", title="OutOfMemory",
-                  culprit="workers.pdf in render", short_id="API-2", status=Status.TRIAGED, event_count=500,
-                  user_count=3, first_seen=timezone.now() - timedelta(days=4)),
+        "a": make(
+            1,
+            service=api,
+            environment="production",
+            level="error",
+            title="KeyError: 'sku'",
+            culprit="cart.views in add",
+            short_id="API-1",
+            classification="code_fix",
+            owner=alice,
+            event_count=50,
+            user_count=1,
+            first_seen=timezone.now() - timedelta(days=9),
+        ),
+        "b": make(
+            2,
+            service=web,
+            environment="staging",
+            level="warning",
+            title="TypeError: total is undefined",
+            culprit="app/cart.js in render",
+            short_id="WEB-7",
+            owner=bob,
+            event_count=5,
+            user_count=40,
+            first_seen=timezone.now() - timedelta(days=1),
+        ),
+        "c": make(
+            3,
+            service=api,
+            environment="production",
+            level="fatal",
+            title="OutOfMemory",
+            culprit="workers.pdf in render",
+            short_id="API-2",
+            status=Status.TRIAGED,
+            event_count=500,
+            user_count=3,
+            first_seen=timezone.now() - timedelta(days=4),
+        ),
     }
 
 
-@pytest.mark.parametrize("params,names", [
-    ("service=api", "ac"), ("environment=staging", "b"), ("level=fatal", "c"),
-    ("classification=code_fix", "a"), ("classification=none", "bc"), ("status=triaged", "c"),
-    ("owner=me", "a"), ("owner=none", "c"), ("owner=bob", "b"),
-    ("q=sku", "a"), ("q=CART.JS", "b"), ("q=web-7", "b"), ("q=render", "bc"), ("q=nothing-like-it", ""),
-    ("service=api&level=error", "a"), ("level=bogus&status=gone&sort=sideways", "abc"),
-])
+@pytest.mark.parametrize(
+    "params,names",
+    [
+        ("service=api", "ac"),
+        ("environment=staging", "b"),
+        ("level=fatal", "c"),
+        ("classification=code_fix", "a"),
+        ("classification=none", "bc"),
+        ("status=triaged", "c"),
+        ("owner=me", "a"),
+        ("owner=none", "c"),
+        ("owner=bob", "b"),
+        ("q=sku", "a"),
+        ("q=CART.JS", "b"),
+        ("q=web-7", "b"),
+        ("q=render", "bc"),
+        ("q=nothing-like-it", ""),
+        ("service=api&level=error", "a"),
+        ("level=bogus&status=gone&sort=sideways", "abc"),
+    ],
+)
 def test_it_filters_and_searches(alice_client, shop, params, names):
     response = alice_client.get(f"/?section=open&{params}")
 
@@ -237,8 +305,9 @@ def test_it_counts_a_search_in_one_pass_with_the_same_figures(alice, shop, param
     assert one_pass["all"] == TriageItem.objects.filter(filters).count()
 
 
-@pytest.mark.parametrize("sort,order", [("last_seen", "abc"), ("first_seen", "bca"), ("events", "cab"),
-                                        ("users", "bca")])
+@pytest.mark.parametrize(
+    "sort,order", [("last_seen", "abc"), ("first_seen", "bca"), ("events", "cab"), ("users", "bca")]
+)
 def test_it_sorts(alice_client, shop, sort, order):
     response = alice_client.get(f"/?section=open&sort={sort}")
 
@@ -274,7 +343,9 @@ def test_it_serves_the_rail_alone_for_a_refresh(alice_client, shop):
     content = response.content.decode()
     assert content.lstrip().startswith('<nav id="rail"')
     assert rail_counts(response)["open"] == 2
-    assert '<span class="count" id="results-count" hx-swap-oob="true">2</span>' in content  # the heading's count
+    assert (
+        '<span class="count" id="results-count" hx-swap-oob="true">2</span>' in content
+    )  # the heading's count
     assert listed(response) == []
 
 
@@ -289,8 +360,13 @@ def test_it_draws_each_days_events_in_the_sparkline(alice_client):
     item = make(1, created_ago=HOUR)
     today = timezone.localdate()
     yesterday = today - timedelta(days=1)
-    stamps = [_at(yesterday, 9), _at(yesterday, 12), _at(yesterday, 23, 59), _at(today, 0, 1),
-              _at(today - timedelta(days=14), 12)]  # the last one is outside the 14 days
+    stamps = [
+        _at(yesterday, 9),
+        _at(yesterday, 12),
+        _at(yesterday, 23, 59),
+        _at(today, 0, 1),
+        _at(today - timedelta(days=14), 12),
+    ]  # the last one is outside the 14 days
     for n, stamp in enumerate(stamps):
         Occurrence.objects.create(event_id=f"ev{n}", item=item, timestamp=stamp)
 
@@ -299,7 +375,9 @@ def test_it_draws_each_days_events_in_the_sparkline(alice_client):
     counts = re.search(r'<svg class="spark"[^>]*data-counts="([\d,]+)"', content).group(1)
     assert counts == ",".join(["0"] * 12 + ["3", "1"])
     assert f'data-day="{yesterday.isoformat()}" data-count="3"><title>' in content
-    assert re.search(rf'data-day="{yesterday.isoformat()}" data-count="3"><title>[^<]*: 3 events</title>', content)
+    assert re.search(
+        rf'data-day="{yesterday.isoformat()}" data-count="3"><title>[^<]*: 3 events</title>', content
+    )
     assert 'aria-label="4 events in the last 14 days"' in content
 
 
@@ -308,8 +386,9 @@ def test_it_counts_days_in_the_display_time_zone(alice_client, settings):
     item = make(1, created_ago=HOUR)
     day = timezone.localdate() - timedelta(days=3)
     # 03:00 UTC the next day is still `day` in New York (22:00 or 23:00).
-    Occurrence.objects.create(event_id="late", item=item, timestamp=datetime.combine(day + timedelta(days=1), time(3),
-                                                                                     tzinfo=UTC))
+    Occurrence.objects.create(
+        event_id="late", item=item, timestamp=datetime.combine(day + timedelta(days=1), time(3), tzinfo=UTC)
+    )
 
     content = alice_client.get("/").content.decode()
 
@@ -325,13 +404,24 @@ def _busy_rows(count, alice):
     for n in range(count):
         team = Team.objects.create(slug=f"team-{n}", name=f"Team {n}")
         owner = User.objects.create_user(f"owner{n}")
-        item = make(n, created_ago=HOUR, service=_service(f"svc-{n}"), team=team, owner=owner,
-                    pinned_note=f"note {n}", regressed_at=timezone.now())
-        Occurrence.objects.create(event_id=f"busy{n}", item=item, timestamp=timezone.now() - timedelta(days=n % 14))
+        item = make(
+            n,
+            created_ago=HOUR,
+            service=_service(f"svc-{n}"),
+            team=team,
+            owner=owner,
+            pinned_note=f"note {n}",
+            regressed_at=timezone.now(),
+        )
+        Occurrence.objects.create(
+            event_id=f"busy{n}", item=item, timestamp=timezone.now() - timedelta(days=n % 14)
+        )
 
 
 @pytest.mark.parametrize("rows", [1, 30])
-def test_it_loads_the_queue_in_a_fixed_number_of_queries(alice_client, alice, django_assert_num_queries, rows):
+def test_it_loads_the_queue_in_a_fixed_number_of_queries(
+    alice_client, alice, django_assert_num_queries, rows
+):
     _busy_rows(rows, alice)
 
     with django_assert_num_queries(QUEUE_QUERIES):
@@ -342,7 +432,9 @@ def test_it_loads_the_queue_in_a_fixed_number_of_queries(alice_client, alice, dj
 
 
 @pytest.mark.parametrize("rows", [1, 30])
-def test_it_reloads_results_in_a_fixed_number_of_queries(alice_client, alice, django_assert_num_queries, rows):
+def test_it_reloads_results_in_a_fixed_number_of_queries(
+    alice_client, alice, django_assert_num_queries, rows
+):
     _busy_rows(rows, alice)
     alice_client.get("/")
 
@@ -363,7 +455,9 @@ def test_it_decides_row_permissions_as_can_change_item_does(alice, bob, charlie)
 
     for user in (alice, bob, charlie, admin, User.objects.create_superuser("su")):
         viewer = viewer_for(user, new_since=timezone.now())
-        assert [viewer.can_change(item) for item in items] == [can_change_item(user, item) for item in items], user
+        assert [viewer.can_change(item) for item in items] == [
+            can_change_item(user, item) for item in items
+        ], user
 
 
 def test_it_shows_rows_read_only_to_those_who_cannot_change_them(client, charlie):
@@ -372,7 +466,9 @@ def test_it_shows_rows_read_only_to_those_who_cannot_change_them(client, charlie
 
     content = client.get("/").content.decode()
 
-    assert content.count('disabled title="Only members of the dev group (or admins) can change this item."') == 5
+    assert (
+        content.count('disabled title="Only members of the dev group (or admins) can change this item."') == 5
+    )
 
 
 def test_it_stops_counting_a_section_at_the_cap(alice_client, monkeypatch):
@@ -391,4 +487,6 @@ def test_it_stops_counting_a_section_at_the_cap(alice_client, monkeypatch):
 def test_it_declares_the_partial_indexes_on_the_open_statuses():
     from triage.models import OPEN_STATUS_VALUES
 
-    assert OPEN_STATUS_VALUES == TriageItem.OPEN_STATUSES  # the regressed and team sections' indexes hold them
+    assert (
+        OPEN_STATUS_VALUES == TriageItem.OPEN_STATUSES
+    )  # the regressed and team sections' indexes hold them

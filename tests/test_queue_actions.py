@@ -22,9 +22,16 @@ HOSTILE = "<script>alert(1)</script>"
 def make(n, **fields):
     now = timezone.now()
     service = Service.objects.get_or_create(slug="shop", defaults={"name": "Shop"})[0]
-    values = {"sentry_issue_id": str(7000 + n), "short_id": f"SHOP-{n}", "title": f"Problem number {n}",
-              "service": service, "first_seen": now - timedelta(days=2), "last_seen": now - timedelta(minutes=n),
-              "event_count": 4, "user_count": 2}
+    values = {
+        "sentry_issue_id": str(7000 + n),
+        "short_id": f"SHOP-{n}",
+        "title": f"Problem number {n}",
+        "service": service,
+        "first_seen": now - timedelta(days=2),
+        "last_seen": now - timedelta(minutes=n),
+        "event_count": 4,
+        "user_count": 2,
+    }
     return TriageItem.objects.create(**{**values, **fields})
 
 
@@ -46,7 +53,9 @@ def item(alice):
 
 
 def test_it_classifies_inline_and_answers_with_the_row(alice_client, alice, item):
-    response = act(alice_client, item, "classify", {"classification": "code_fix", "note": "cart total is None"})
+    response = act(
+        alice_client, item, "classify", {"classification": "code_fix", "note": "cart total is None"}
+    )
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -54,18 +63,25 @@ def test_it_classifies_inline_and_answers_with_the_row(alice_client, alice, item
     assert "hx-swap-oob" not in content  # htmx swaps it in place of the row it came from
     assert "Code fix" in content and "cart total is None" in content
     item.refresh_from_db()
-    assert (item.classification, item.status, item.pinned_note) == ("code_fix", Status.TRIAGED, "cart total is None")
+    assert (item.classification, item.status, item.pinned_note) == (
+        "code_fix",
+        Status.TRIAGED,
+        "cart total is None",
+    )
     assert toast(response) == {"message": "Classified SHOP-1.", "level": "ok"}
     assert json.loads(response["HX-Trigger"])["queue-changed"] is True
 
 
-@pytest.mark.parametrize("name,data,expect", [
-    ("take", {}, {"owner": "alice", "status": Status.IN_PROGRESS}),
-    ("assign", {"owner": "bob"}, {"owner": "bob", "status": Status.NEW}),
-    ("assign", {"owner": ""}, {"owner": None, "status": Status.NEW}),
-    ("resolve", {}, {"owner": None, "status": Status.RESOLVED}),
-    ("resolve", {"in_next_release": "true"}, {"owner": None, "status": Status.RESOLVED}),
-])
+@pytest.mark.parametrize(
+    "name,data,expect",
+    [
+        ("take", {}, {"owner": "alice", "status": Status.IN_PROGRESS}),
+        ("assign", {"owner": "bob"}, {"owner": "bob", "status": Status.NEW}),
+        ("assign", {"owner": ""}, {"owner": None, "status": Status.NEW}),
+        ("resolve", {}, {"owner": None, "status": Status.RESOLVED}),
+        ("resolve", {"in_next_release": "true"}, {"owner": None, "status": Status.RESOLVED}),
+    ],
+)
 def test_it_runs_each_action_inline(alice_client, bob, item, name, data, expect):
     response = act(alice_client, item, name, data)
 
@@ -85,14 +101,28 @@ def test_it_shows_a_resolved_row_closed_with_a_way_back(alice_client, item):
     assert item.status == Status.NEW
 
 
-@pytest.mark.parametrize("data,stored", [
-    ({"condition": "forever"}, {"kind": "forever"}),
-    ({"condition": "events", "events_count": "10", "users_count": "99"},
-     {"kind": "events", "count": 10, "baseline": 4}),
-    ({"condition": "users", "events_count": "99", "users_count": "3"}, {"kind": "users", "count": 3, "baseline": 2}),
-    ({"condition": "until", "until": "2099-01-02T09:30"}, {"kind": "until", "until": "2099-01-02T09:30:00+00:00"}),
-    ({"until_events": "7"}, {"kind": "events", "count": 7, "baseline": 4}),  # the API's field names work too
-])
+@pytest.mark.parametrize(
+    "data,stored",
+    [
+        ({"condition": "forever"}, {"kind": "forever"}),
+        (
+            {"condition": "events", "events_count": "10", "users_count": "99"},
+            {"kind": "events", "count": 10, "baseline": 4},
+        ),
+        (
+            {"condition": "users", "events_count": "99", "users_count": "3"},
+            {"kind": "users", "count": 3, "baseline": 2},
+        ),
+        (
+            {"condition": "until", "until": "2099-01-02T09:30"},
+            {"kind": "until", "until": "2099-01-02T09:30:00+00:00"},
+        ),
+        (
+            {"until_events": "7"},
+            {"kind": "events", "count": 7, "baseline": 4},
+        ),  # the API's field names work too
+    ],
+)
 def test_it_ignores_with_the_condition_chosen(alice_client, item, data, stored):
     response = act(alice_client, item, "ignore", {**data, "note": "bots"})
 
@@ -154,16 +184,19 @@ def test_it_refuses_another_teams_item_even_to_a_developer(alice_client):
     assert "Payments team" in response.content.decode()
 
 
-@pytest.mark.parametrize("name,data,message", [
-    ("classify", {"classification": "bogus"}, "Classification: "),
-    ("classify", {}, "Classification: This field is required."),
-    ("classify", {"classification": "duplicate"}, "A duplicate needs `duplicate_of`"),
-    ("ignore", {"condition": "events", "events_count": "0"}, "Until events: "),
-    ("ignore", {"condition": "until", "until": "2001-01-01T00:00"}, "`until` must be in the future."),
-    ("ignore", {"condition": "sometime"}, "Condition: Choose how long to ignore"),
-    ("ignore", {"condition": "for", "duration": "a fortnight"}, "Condition: Choose how long to ignore"),
-    ("assign", {"owner": "nobody-by-that-name"}, "Owner: "),
-])
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("classify", {"classification": "bogus"}, "Classification: "),
+        ("classify", {}, "Classification: This field is required."),
+        ("classify", {"classification": "duplicate"}, "A duplicate needs `duplicate_of`"),
+        ("ignore", {"condition": "events", "events_count": "0"}, "Until events: "),
+        ("ignore", {"condition": "until", "until": "2001-01-01T00:00"}, "`until` must be in the future."),
+        ("ignore", {"condition": "sometime"}, "Condition: Choose how long to ignore"),
+        ("ignore", {"condition": "for", "duration": "a fortnight"}, "Condition: Choose how long to ignore"),
+        ("assign", {"owner": "nobody-by-that-name"}, "Owner: "),
+    ],
+)
 def test_it_refuses_bad_input_with_400_and_a_readable_reason(alice_client, item, name, data, message):
     response = act(alice_client, item, name, data)
 
@@ -194,10 +227,15 @@ def test_it_needs_a_login(client, item):
     assert TriageItem.objects.get().status == Status.NEW
 
 
-@pytest.mark.parametrize("method,path,status", [
-    ("get", "/items/{pk}/actions/resolve/", 405), ("post", "/items/{pk}/actions/explode/", 404),
-    ("post", "/items/987654/actions/resolve/", 404), ("get", "/items/bulk/", 405),
-])
+@pytest.mark.parametrize(
+    "method,path,status",
+    [
+        ("get", "/items/{pk}/actions/resolve/", 405),
+        ("post", "/items/{pk}/actions/explode/", 404),
+        ("post", "/items/987654/actions/resolve/", 404),
+        ("get", "/items/bulk/", 405),
+    ],
+)
 def test_it_answers_wrong_requests_plainly(alice_client, item, method, path, status):
     assert getattr(alice_client, method)(path.format(pk=item.pk), **HTMX).status_code == status
 
@@ -239,8 +277,11 @@ def test_it_reports_the_items_a_bulk_action_could_not_change(alice_client, alice
     response = bulk(alice_client, [mine, theirs], "classify", classification="data_fix", note="bad import")
 
     assert response.status_code == 200
-    assert toast(response) == {"level": "warn", "message": "Classified 1 item. 1 not changed: SHOP-2: Only members "
-                                                          "of the Payments team (or admins) can change this item."}
+    assert toast(response) == {
+        "level": "warn",
+        "message": "Classified 1 item. 1 not changed: SHOP-2: Only members "
+        "of the Payments team (or admins) can change this item.",
+    }
     assert TriageItem.objects.get(pk=mine.pk).classification == "data_fix"
     assert TriageItem.objects.get(pk=theirs.pk).classification == ""
     assert response.content.decode().count('hx-swap-oob="true"') == 2
@@ -260,12 +301,20 @@ def test_it_ignores_in_bulk_with_the_dialogs_condition(alice_client, alice):
 
     bulk(alice_client, items, "ignore", condition="users", users_count="5")
 
-    assert [i.ignore_condition for i in TriageItem.objects.order_by("pk")] == [{"kind": "users", "count": 5,
-                                                                               "baseline": 2}] * 2
+    assert [i.ignore_condition for i in TriageItem.objects.order_by("pk")] == [
+        {"kind": "users", "count": 5, "baseline": 2}
+    ] * 2
 
 
-@pytest.mark.parametrize("data", [{"action": "take"}, {"ids": ["x"], "action": "take"},
-                                  {"ids": ["1"], "action": "explode"}, {"ids": ["1"], "action": "classify"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "take"},
+        {"ids": ["x"], "action": "take"},
+        {"ids": ["1"], "action": "explode"},
+        {"ids": ["1"], "action": "classify"},
+    ],
+)
 def test_it_refuses_a_malformed_bulk_request_with_400(alice_client, item, data):
     response = alice_client.post("/items/bulk/", data, **HTMX)
 
@@ -282,8 +331,11 @@ def test_it_escapes_hostile_text_in_rows_toasts_and_the_timeline(alice_client, i
 
     row = act(alice_client, item, "classify", {"classification": "no_action", "note": note})
     act(alice_client, item, "comment", {"body": HOSTILE})
-    pages = [row.content.decode(), alice_client.get("/?section=all").content.decode(),
-             alice_client.get(f"/items/{item.pk}/").content.decode()]
+    pages = [
+        row.content.decode(),
+        alice_client.get("/?section=all").content.decode(),
+        alice_client.get(f"/items/{item.pk}/").content.decode(),
+    ]
 
     for content in pages:
         assert "<script>alert" not in content and "<img src=x" not in content and "<i>X</i>" not in content

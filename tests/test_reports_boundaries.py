@@ -29,8 +29,11 @@ def imported_modules(tree) -> list[tuple[int, str]]:
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             top_only = "." not in node.module
-            found += ([(node.lineno, f"{node.module}.{alias.name}") for alias in node.names] if top_only
-                      else [(node.lineno, node.module)])
+            found += (
+                [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+                if top_only
+                else [(node.lineno, node.module)]
+            )
     return found
 
 
@@ -41,11 +44,16 @@ def forbidden(module: str) -> bool:
 
 def breaks_in(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
-    return [f"{path.relative_to(REPORTS.parent)}:{line} imports {module}"
-            for line, module in imported_modules(tree) if forbidden(module)]
+    return [
+        f"{path.relative_to(REPORTS.parent)}:{line} imports {module}"
+        for line, module in imported_modules(tree)
+        if forbidden(module)
+    ]
 
 
-@pytest.mark.parametrize("path", sorted(REPORTS.rglob("*.py")), ids=lambda path: str(path.relative_to(REPORTS)))
+@pytest.mark.parametrize(
+    "path", sorted(REPORTS.rglob("*.py")), ids=lambda path: str(path.relative_to(REPORTS))
+)
 def test_reports_reads_other_apps_only_through_their_selectors(path):
     assert breaks_in(path) == []
 
@@ -54,15 +62,29 @@ def broken_by(source: str) -> list[str]:
     return [module for _, module in imported_modules(ast.parse(source)) if forbidden(module)]
 
 
-@pytest.mark.parametrize("source", ["from ops.models import DataFixRequest", "from grouping import models",
-                                    "import runbooks.stats", "def f():\n    from integrations import demo",
-                                    "from triage.services import activity_record"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from ops.models import DataFixRequest",
+        "from grouping import models",
+        "import runbooks.stats",
+        "def f():\n    from integrations import demo",
+        "from triage.services import activity_record",
+    ],
+)
 def test_the_check_catches_a_direct_import(source):
     assert broken_by(source), source
 
 
-@pytest.mark.parametrize("source", ["from ops.selectors import items_waiting_on_ops", "from grouping import selectors",
-                                    "from triage.models import TriageItem", "from . import figures",
-                                    "from common.medians import grouped_medians"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from ops.selectors import items_waiting_on_ops",
+        "from grouping import selectors",
+        "from triage.models import TriageItem",
+        "from . import figures",
+        "from common.medians import grouped_medians",
+    ],
+)
 def test_the_check_lets_the_allowed_reads_through(source):
     assert broken_by(source) == []

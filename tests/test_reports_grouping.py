@@ -18,8 +18,14 @@ IN_W45 = datetime(2026, 11, 3, tzinfo=UTC)
 
 
 def suggest(kind, *items, active=True):
-    suggestion = Suggestion.objects.create(kind=kind, key=f"k{next(_keys)}", item=items[0], rule="r",
-                                           groups=[{"events": 1}, {"events": 1}], active=active)
+    suggestion = Suggestion.objects.create(
+        kind=kind,
+        key=f"k{next(_keys)}",
+        item=items[0],
+        rule="r",
+        groups=[{"events": 1}, {"events": 1}],
+        active=active,
+    )
     SuggestionItem.objects.bulk_create(SuggestionItem(suggestion=suggestion, item=item) for item in items)
     return suggestion
 

@@ -22,12 +22,19 @@ _ids = itertools.count(1)
 
 def make_item(service, *, first_seen):
     n = next(_ids)
-    return TriageItem.objects.create(sentry_issue_id=f"i{n}", title=f"Error {n}", service=service,
-                                     first_seen=first_seen, last_seen=first_seen)
+    return TriageItem.objects.create(
+        sentry_issue_id=f"i{n}",
+        title=f"Error {n}",
+        service=service,
+        first_seen=first_seen,
+        last_seen=first_seen,
+    )
 
 
 def events(item, *timestamps):
-    Occurrence.objects.bulk_create(Occurrence(event_id=f"ie{next(_ids)}", item=item, timestamp=ts) for ts in timestamps)
+    Occurrence.objects.bulk_create(
+        Occurrence(event_id=f"ie{next(_ids)}", item=item, timestamp=ts) for ts in timestamps
+    )
 
 
 def trend(item):
@@ -36,12 +43,14 @@ def trend(item):
 
 def test_it_counts_distinct_local_days_with_events(berlin, checkout):
     item = make_item(checkout, first_seen=utc(2026, 10, 18, 22, 30))
-    events(item,
-           utc(2026, 10, 18, 22, 30),  # Mon 00:30 CEST
-           utc(2026, 10, 19, 21, 30),  # Mon 23:30 CEST: still Monday
-           utc(2026, 10, 19, 22, 30),  # Tue 00:30 CEST
-           utc(2026, 10, 25, 22, 30),  # Sun 23:30 CET: after the change, still Sunday
-           utc(2026, 10, 25, 23, 30))  # Mon 00:30 CET: next week
+    events(
+        item,
+        utc(2026, 10, 18, 22, 30),  # Mon 00:30 CEST
+        utc(2026, 10, 19, 21, 30),  # Mon 23:30 CEST: still Monday
+        utc(2026, 10, 19, 22, 30),  # Tue 00:30 CEST
+        utc(2026, 10, 25, 22, 30),  # Sun 23:30 CET: after the change, still Sunday
+        utc(2026, 10, 25, 23, 30),
+    )  # Mon 00:30 CET: next week
     trends_compute_week(week=W43)
     row = trend(item)
     assert (row.events, row.days, row.first_seen_in_week, row.recurring) == (4, 3, True, True)

@@ -25,10 +25,20 @@ PAGE_QUERIES = 16
 
 def make_item(service, n_events, *, at=datetime(2026, 11, 10, tzinfo=UTC), **fields):
     n = next(_ids)
-    item = TriageItem.objects.create(sentry_issue_id=f"p{n}", short_id=f"P-{n}", title=f"Boom {n}", service=service,
-                                     first_seen=at, last_seen=at, event_count=n_events, **fields)
-    Occurrence.objects.bulk_create(Occurrence(event_id=f"pe{next(_ids)}", item=item, timestamp=at + timedelta(minutes=m))
-                                   for m in range(n_events))
+    item = TriageItem.objects.create(
+        sentry_issue_id=f"p{n}",
+        short_id=f"P-{n}",
+        title=f"Boom {n}",
+        service=service,
+        first_seen=at,
+        last_seen=at,
+        event_count=n_events,
+        **fields,
+    )
+    Occurrence.objects.bulk_create(
+        Occurrence(event_id=f"pe{next(_ids)}", item=item, timestamp=at + timedelta(minutes=m))
+        for m in range(n_events)
+    )
     return item
 
 
@@ -60,7 +70,9 @@ def test_it_shows_the_latest_computed_week(alice_client, week_data):
     assert "Weekly report 2026-W46" in page
     assert 'href="/?section=all&amp;service=checkout"' in page
     assert "Spike" in page and "events ≥ 20 and events &gt; baseline + 3·spread" in page
-    assert '<svg class="week-spark"' in page and "https://" not in page.split("<main", 1)[1].split("</main>")[0]
+    assert (
+        '<svg class="week-spark"' in page and "https://" not in page.split("<main", 1)[1].split("</main>")[0]
+    )
 
 
 def test_it_shows_week_over_week_change(alice_client, week_data):
@@ -82,7 +94,9 @@ def test_it_exports_one_csv_row_per_service(alice_client, week_data):
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert response["Content-Type"].startswith("text/csv")
     assert [(r["service"], r["events"], r["events_prev"], r["new_items"], r["spike"]) for r in rows] == [
-        ("checkout", "30", "0", "1", "True"), ("search", "2", "1", "1", "False")]
+        ("checkout", "30", "0", "1", "True"),
+        ("search", "2", "1", "1", "False"),
+    ]
 
 
 def test_it_returns_the_contract_json(api, week_data):
@@ -91,7 +105,12 @@ def test_it_returns_the_contract_json(api, week_data):
     assert {"events", "new_items", "regressed", "resolved", "ignored", "open_backlog"} <= set(body["totals"])
     assert body["totals"]["events"] == 32
     checkout = body["services"][0]
-    assert (checkout["service"], checkout["events"], checkout["spike"], checkout["baseline"]) == ("checkout", 30, True, 0)
+    assert (checkout["service"], checkout["events"], checkout["spike"], checkout["baseline"]) == (
+        "checkout",
+        30,
+        True,
+        0,
+    )
     assert {"events_prev", "new_items", "regressed", "resolved", "open_backlog"} <= set(checkout)
     assert [row["events"] for row in body["top_items"]] == [30, 2, 0]
     assert body["top_toil"] == []
@@ -115,7 +134,9 @@ def test_it_documents_the_api(api):
 
 def test_it_records_a_meeting_decision(alice_client, week_data):
     item = TriageItem.objects.get(service__slug="checkout")
-    response = alice_client.post("/reports/weekly/2026-W46/decisions/", {"item": item.pk, "text": "fix next sprint"})
+    response = alice_client.post(
+        "/reports/weekly/2026-W46/decisions/", {"item": item.pk, "text": "fix next sprint"}
+    )
     assert response.status_code == 302
     page = alice_client.get("/reports/weekly/2026-W46/").content.decode()
     assert "fix next sprint" in page

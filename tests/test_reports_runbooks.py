@@ -30,19 +30,35 @@ _ids = itertools.count(1)
 
 def make_item(service, *, runbook=None, **fields):
     n, first_seen = next(_ids), utc(2026, 10, 1)
-    return TriageItem.objects.create(sentry_issue_id=f"r{n}", short_id=f"R-{n}", title=f"Error {n}", service=service,
-                                     first_seen=first_seen, last_seen=first_seen, runbook=runbook, **fields)
+    return TriageItem.objects.create(
+        sentry_issue_id=f"r{n}",
+        short_id=f"R-{n}",
+        title=f"Error {n}",
+        service=service,
+        first_seen=first_seen,
+        last_seen=first_seen,
+        runbook=runbook,
+        **fields,
+    )
 
 
 def events(item, *timestamps, exception_type="KeyError"):
-    Occurrence.objects.bulk_create(Occurrence(event_id=f"re{next(_ids)}", item=item, timestamp=ts,
-                                              exception_type=exception_type) for ts in timestamps)
+    Occurrence.objects.bulk_create(
+        Occurrence(event_id=f"re{next(_ids)}", item=item, timestamp=ts, exception_type=exception_type)
+        for ts in timestamps
+    )
 
 
 def use(runbook, item, *, linked_at, decided_at=None):
     version = Runbook.objects.get(pk=runbook.pk).current_version
-    runbook_services.runbook_use_record(version=version, item_ref=item.pk, item_title=item.title, item_url="/",
-                                        linked_at=linked_at, decided_at=decided_at)
+    runbook_services.runbook_use_record(
+        version=version,
+        item_ref=item.pk,
+        item_title=item.title,
+        item_url="/",
+        linked_at=linked_at,
+        decided_at=decided_at,
+    )
 
 
 def flag(runbook, kind, at):
@@ -50,26 +66,33 @@ def flag(runbook, kind, at):
 
 
 def answer(item, runbook, helped, at):
-    Activity.objects.create(item=item, verb="runbook_feedback", data={"helped": helped, "slug": runbook.slug},
-                            created_at=at)
+    Activity.objects.create(
+        item=item, verb="runbook_feedback", data={"helped": helped, "slug": runbook.slug}, created_at=at
+    )
 
 
 @pytest.fixture
 def services(db):
-    return Service.objects.create(slug="checkout", name="Checkout"), Service.objects.create(slug="search", name="S")
+    return Service.objects.create(slug="checkout", name="Checkout"), Service.objects.create(
+        slug="search", name="S"
+    )
 
 
 @pytest.fixture
 def runbooks(alice):
-    return (runbook_services.runbook_create(user=alice, slug="cart", title="Cart errors", body="v1"),
-            runbook_services.runbook_create(user=alice, slug="index", title="Search index", body="v1"))
+    return (
+        runbook_services.runbook_create(user=alice, slug="cart", title="Cart errors", body="v1"),
+        runbook_services.runbook_create(user=alice, slug="index", title="Search index", body="v1"),
+    )
 
 
 def test_it_counts_runbook_uses_in_the_local_week(berlin, services, runbooks):
     cart, index = runbooks
     items = [make_item(services[0]) for _ in range(5)]
     use(cart, items[0], linked_at=utc(2026, 10, 18, 22, 30))  # Mon 00:30 CEST: in W43
-    use(cart, items[1], linked_at=utc(2026, 10, 10), decided_at=utc(2026, 10, 25, 22, 30))  # Sun 23:30 CET: in
+    use(
+        cart, items[1], linked_at=utc(2026, 10, 10), decided_at=utc(2026, 10, 25, 22, 30)
+    )  # Sun 23:30 CET: in
     use(cart, items[2], linked_at=utc(2026, 10, 20), decided_at=utc(2026, 10, 21))  # linked and decided: once
     use(cart, items[3], linked_at=utc(2026, 10, 18, 21, 30))  # Sun 23:30 CEST: the week before
     use(index, items[4], linked_at=utc(2026, 10, 25, 23, 30))  # Mon 00:30 CET: the week after
@@ -92,8 +115,10 @@ def test_it_counts_flags_and_each_items_last_answer(berlin, services, runbooks):
     answer(third, index, True, utc(2026, 10, 22))
     answer(third, index, False, utc(2026, 10, 12))  # the week before
     trends_compute_week(week=W43)
-    rows = {r.slug: (r.unclear, r.outdated, r.helped, r.not_helped, r.used, r.flagged)
-            for r in WeeklyRunbookTrend.objects.filter(week="2026-W43")}
+    rows = {
+        r.slug: (r.unclear, r.outdated, r.helped, r.not_helped, r.used, r.flagged)
+        for r in WeeklyRunbookTrend.objects.filter(week="2026-W43")
+    }
     assert rows == {"cart": (2, 1, 0, 2, 0, 4), "index": (0, 0, 1, 0, 0, 0)}
 
 
@@ -117,8 +142,10 @@ def test_it_measures_runbook_coverage_of_items_and_events(berlin, services, runb
     org = WeeklyOrgTrend.objects.get(week="2026-W43")
     assert (org.active_items, org.runbook_items, org.events, org.runbook_events) == (3, 1, 9, 6)
     assert (round(org.runbook_item_share, 3), round(org.runbook_event_share, 3)) == (0.333, 0.667)
-    rows = {r.service.slug: (r.active_items, r.runbook_items, r.runbook_events)
-            for r in WeeklyServiceTrend.objects.filter(week="2026-W43")}
+    rows = {
+        r.service.slug: (r.active_items, r.runbook_items, r.runbook_events)
+        for r in WeeklyServiceTrend.objects.filter(week="2026-W43")
+    }
     assert rows == {"checkout": (2, 1, 6), "search": (1, 0, 0)}
 
 
@@ -129,12 +156,22 @@ def test_it_lists_error_kinds_without_a_runbook_most_events_first(berlin, servic
     events(make_item(checkout), utc(2026, 10, 22), exception_type="KeyError")
     events(make_item(checkout), *[utc(2026, 10, 20, h) for h in range(4)], exception_type="TimeoutError")
     events(make_item(search), utc(2026, 10, 20), exception_type="KeyError")
-    events(make_item(checkout, runbook=cart), *[utc(2026, 10, 20, h) for h in range(9)], exception_type="KeyError")
+    events(
+        make_item(checkout, runbook=cart),
+        *[utc(2026, 10, 20, h) for h in range(9)],
+        exception_type="KeyError",
+    )
     events(make_item(checkout), utc(2026, 10, 18, 21, 30), exception_type="ValueError")  # the week before
     trends_compute_week(week=W43)
-    kinds = [(k.service.slug, k.exception_type, k.events, k.items)
-             for k in WeeklyErrorKind.objects.filter(week="2026-W43").order_by("-events", "service__slug")]
-    assert kinds == [("checkout", "TimeoutError", 4, 1), ("checkout", "KeyError", 3, 2), ("search", "KeyError", 1, 1)]
+    kinds = [
+        (k.service.slug, k.exception_type, k.events, k.items)
+        for k in WeeklyErrorKind.objects.filter(week="2026-W43").order_by("-events", "service__slug")
+    ]
+    assert kinds == [
+        ("checkout", "TimeoutError", 4, 1),
+        ("checkout", "KeyError", 3, 2),
+        ("search", "KeyError", 1, 1),
+    ]
 
 
 def test_it_keeps_a_weeks_runbook_figures_after_the_runbook_is_deleted(berlin, services, runbooks):

@@ -26,12 +26,25 @@ _ids = itertools.count(1)
 def make_item(service, events_by_day, *, first_seen=MONDAY, runbook=None, exception_type="KeyError"):
     """`events_by_day`: {day offset from Monday 9 Nov: events}."""
     n = next(_ids)
-    item = TriageItem.objects.create(sentry_issue_id=f"x{n}", short_id=f"X-{n}", title=f"{exception_type}: boom {n}",
-                                     service=service, first_seen=first_seen, last_seen=first_seen, runbook=runbook)
+    item = TriageItem.objects.create(
+        sentry_issue_id=f"x{n}",
+        short_id=f"X-{n}",
+        title=f"{exception_type}: boom {n}",
+        service=service,
+        first_seen=first_seen,
+        last_seen=first_seen,
+        runbook=runbook,
+    )
     Occurrence.objects.bulk_create(
-        Occurrence(event_id=f"xe{next(_ids)}", item=item, exception_type=exception_type,
-                   timestamp=MONDAY + timedelta(days=day, seconds=s)) for day, count in events_by_day.items()
-        for s in range(count))
+        Occurrence(
+            event_id=f"xe{next(_ids)}",
+            item=item,
+            exception_type=exception_type,
+            timestamp=MONDAY + timedelta(days=day, seconds=s),
+        )
+        for day, count in events_by_day.items()
+        for s in range(count)
+    )
     return item
 
 
@@ -43,10 +56,16 @@ def report(alice):
     recurring = make_item(checkout, {0: 1, 2: 1, 4: 2}, exception_type="TimeoutError")
     spiking = make_item(search, {1: 40}, first_seen=MONDAY - timedelta(weeks=3))
     RunbookFeedback.objects.create(runbook=cart, kind="unclear", created_at=MONDAY)
-    Activity.objects.create(item=linked, verb="runbook_feedback", data={"helped": False, "slug": "cart"},
-                            created_at=MONDAY)
-    runbook_services.runbook_use_record(version=cart.current_version, item_ref=linked.pk, item_title=linked.title,
-                                        item_url="/", linked_at=MONDAY)
+    Activity.objects.create(
+        item=linked, verb="runbook_feedback", data={"helped": False, "slug": "cart"}, created_at=MONDAY
+    )
+    runbook_services.runbook_use_record(
+        version=cart.current_version,
+        item_ref=linked.pk,
+        item_title=linked.title,
+        item_url="/",
+        linked_at=MONDAY,
+    )
     trends_compute_week(week=W46)
     return {"linked": linked, "recurring": recurring, "spiking": spiking}
 
@@ -86,15 +105,15 @@ def test_it_shows_new_recurring_errors_with_the_rule(alice_client, report):
     html = page(alice_client).split("<h2>New recurring errors</h2>", 1)[1].split("</section>", 1)[0]
     assert "first seen this week, with events on at least 3 different days" in html.lower()
     assert f'href="/items/{report["recurring"].pk}/"' in html and "4 events on 3 days" in html
-    assert f'/items/{report["linked"].pk}/' not in html  # first seen weeks ago
+    assert f"/items/{report['linked'].pk}/" not in html  # first seen weeks ago
 
 
 def test_it_flags_a_spiking_item_among_the_movers_with_the_rule(alice_client, report):
     movers = page(alice_client).split("<h2>Top movers up</h2>", 1)[1].split("</section>", 1)[0]
-    spiking = movers.split(f'/items/{report["spiking"].pk}/', 1)[1].split("</li>", 1)[0]
+    spiking = movers.split(f"/items/{report['spiking'].pk}/", 1)[1].split("</li>", 1)[0]
     assert 'class="spike-flag" title="events ≥ 20 and events &gt; baseline + 3·spread' in spiking
     assert "40 &gt; 3 (baseline 0 + 3·spread 1)" in spiking
-    linked = movers.split(f'/items/{report["linked"].pk}/', 1)[1].split("</li>", 1)[0]
+    linked = movers.split(f"/items/{report['linked'].pk}/", 1)[1].split("</li>", 1)[0]
     assert "spike-flag" not in linked
 
 
@@ -121,21 +140,31 @@ def csv_rows(client, table):
 def test_it_exports_each_table_as_csv(alice_client, report):
     response, runbooks = csv_rows(alice_client, "runbooks")
     assert 'filename="weekly-trends-2026-W46-runbooks.csv"' in response["Content-Disposition"]
-    assert [(r["slug"], r["used"], r["unclear"], r["not_helped"]) for r in runbooks] == [("cart", "1", "1", "1")]
+    assert [(r["slug"], r["used"], r["unclear"], r["not_helped"]) for r in runbooks] == [
+        ("cart", "1", "1", "1")
+    ]
     _, kinds = csv_rows(alice_client, "kinds_without_runbook")
     assert [(r["service"], r["exception_type"], r["events"], r["items"]) for r in kinds] == [
-        ("search", "KeyError", "40", "1"), ("checkout", "TimeoutError", "4", "1")]
+        ("search", "KeyError", "40", "1"),
+        ("checkout", "TimeoutError", "4", "1"),
+    ]
     _, fresh = csv_rows(alice_client, "new_recurring")
     assert [(r["short_id"], r["events"], r["days"], r["recurring"]) for r in fresh] == [
-        (report["recurring"].short_id, "4", "3", "True")]
+        (report["recurring"].short_id, "4", "3", "True")
+    ]
     _, movers = csv_rows(alice_client, "top_items")
-    assert {r["short_id"]: (r["spike"], r["baseline"]) for r in movers}[report["spiking"].short_id] == ("True", "0.0")
+    assert {r["short_id"]: (r["spike"], r["baseline"]) for r in movers}[report["spiking"].short_id] == (
+        "True",
+        "0.0",
+    )
 
 
 def test_it_adds_coverage_columns_to_the_services_csv(alice_client, report):
     _, services = csv_rows(alice_client, "services")
-    figures = [(r["service"], r["events"], r["active_items"], r["runbook_items"], r["runbook_events"])
-               for r in services]
+    figures = [
+        (r["service"], r["events"], r["active_items"], r["runbook_items"], r["runbook_events"])
+        for r in services
+    ]
     assert figures == [("search", "40", "1", "0", "0"), ("checkout", "10", "2", "1", "6")]
 
 
@@ -146,12 +175,21 @@ def test_it_answers_400_for_an_unknown_csv_table(alice_client, report):
 
 def test_it_returns_the_new_tables_as_json(api, report):
     body = api.get("/api/trends/weekly/?week=2026-W46").json()
-    assert body["runbook_coverage"] == {"active_items": 3, "runbook_items": 1, "runbook_events": 6, "events": 50,
-                                        "item_share": pytest.approx(1 / 3), "event_share": 0.12}
+    assert body["runbook_coverage"] == {
+        "active_items": 3,
+        "runbook_items": 1,
+        "runbook_events": 6,
+        "events": 50,
+        "item_share": pytest.approx(1 / 3),
+        "event_share": 0.12,
+    }
     assert [(r["slug"], r["used"], r["linked"], r["unclear"], r["not_helped"]) for r in body["runbooks"]] == [
-        ("cart", 1, 1, 1, 1)]
+        ("cart", 1, 1, 1, 1)
+    ]
     assert [(k["service"], k["exception_type"], k["events"]) for k in body["kinds_without_runbook"]] == [
-        ("search", "KeyError", 40), ("checkout", "TimeoutError", 4)]
+        ("search", "KeyError", 40),
+        ("checkout", "TimeoutError", 4),
+    ]
     fresh = [(i["item"], i["days"], i["recurring"]) for i in body["new_recurring"]]
     assert fresh == [(report["recurring"].pk, 3, True)]
     spiking = next(i for i in body["top_items"] if i["item"] == report["spiking"].pk)
@@ -164,7 +202,8 @@ def test_it_returns_the_new_tables_as_json(api, report):
 def test_it_documents_the_new_tables(api):
     schema = api.get("/api/schema/?format=json").json()["components"]["schemas"]
     assert {"new_recurring", "runbooks", "runbook_coverage", "kinds_without_runbook", "rules"} <= set(
-        schema["WeeklyTrends"]["properties"])
+        schema["WeeklyTrends"]["properties"]
+    )
 
 
 def test_it_requires_login_for_the_csv_tables(client, report):
@@ -173,8 +212,9 @@ def test_it_requires_login_for_the_csv_tables(client, report):
     assert client.get("/api/trends/weekly/?week=2026-W46").status_code == 401
 
 
-def test_it_keeps_the_query_count_with_more_runbooks_kinds_and_recurring_items(alice_client, report, alice,
-                                                                             django_assert_num_queries):
+def test_it_keeps_the_query_count_with_more_runbooks_kinds_and_recurring_items(
+    alice_client, report, alice, django_assert_num_queries
+):
     with django_assert_num_queries(PAGE_QUERIES):
         alice_client.get("/reports/weekly/2026-W46/")
     for n in range(4):

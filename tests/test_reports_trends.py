@@ -26,17 +26,26 @@ def utc(*args):
 
 def make_item(service, *, first_seen=None, **fields):
     n, first_seen = next(_ids), first_seen or utc(2026, 10, 1)
-    return TriageItem.objects.create(sentry_issue_id=f"s{n}", title=f"Error {n}", service=service,
-                                     first_seen=first_seen, last_seen=first_seen, **fields)
+    return TriageItem.objects.create(
+        sentry_issue_id=f"s{n}",
+        title=f"Error {n}",
+        service=service,
+        first_seen=first_seen,
+        last_seen=first_seen,
+        **fields,
+    )
 
 
 def events(item, *timestamps):
-    Occurrence.objects.bulk_create(Occurrence(event_id=f"e{next(_ids)}", item=item, timestamp=ts) for ts in timestamps)
+    Occurrence.objects.bulk_create(
+        Occurrence(event_id=f"e{next(_ids)}", item=item, timestamp=ts) for ts in timestamps
+    )
 
 
 def act(item, verb, at, actor=None):
-    return Activity.objects.create(item=item, verb=verb, actor=actor, actor_label="" if actor else "Sentry",
-                                   created_at=at)
+    return Activity.objects.create(
+        item=item, verb=verb, actor=actor, actor_label="" if actor else "Sentry", created_at=at
+    )
 
 
 @pytest.fixture
@@ -51,11 +60,13 @@ def checkout(db):
 
 def test_it_counts_events_by_local_week_across_the_dst_change(berlin, checkout):
     item = make_item(checkout)
-    events(item,
-           utc(2026, 10, 18, 21, 30),  # Sun 23:30 CEST: the week before
-           utc(2026, 10, 18, 22, 30),  # Mon 00:30 CEST: first hour of W43
-           utc(2026, 10, 25, 22, 30),  # Sun 23:30 CET (after the change): last hour of W43
-           utc(2026, 10, 25, 23, 30))  # Mon 00:30 CET: W44
+    events(
+        item,
+        utc(2026, 10, 18, 21, 30),  # Sun 23:30 CEST: the week before
+        utc(2026, 10, 18, 22, 30),  # Mon 00:30 CEST: first hour of W43
+        utc(2026, 10, 25, 22, 30),  # Sun 23:30 CET (after the change): last hour of W43
+        utc(2026, 10, 25, 23, 30),
+    )  # Mon 00:30 CET: W44
     trends_compute_week(week=W43)
     row = WeeklyServiceTrend.objects.get(week="2026-W43", service=checkout)
     assert (row.events, row.events_prev) == (2, 1)
@@ -65,10 +76,16 @@ def test_it_counts_events_by_local_week_across_the_dst_change(berlin, checkout):
 
 
 def test_it_computes_item_lifecycle_figures(berlin, checkout, alice, bob):
-    fresh = make_item(checkout, first_seen=utc(2026, 10, 20), classification="data_fix",
-                      triaged_at=utc(2026, 10, 20, 2))
-    old = make_item(checkout, first_seen=utc(2026, 9, 1), status="resolved", resolved_at=utc(2026, 10, 21),
-                    triaged_at=utc(2026, 9, 1, 6))
+    fresh = make_item(
+        checkout, first_seen=utc(2026, 10, 20), classification="data_fix", triaged_at=utc(2026, 10, 20, 2)
+    )
+    old = make_item(
+        checkout,
+        first_seen=utc(2026, 9, 1),
+        status="resolved",
+        resolved_at=utc(2026, 10, 21),
+        triaged_at=utc(2026, 9, 1, 6),
+    )
     quiet = make_item(checkout, first_seen=utc(2026, 9, 1), status="ignored")
     act(fresh, "created", utc(2026, 10, 20))
     act(fresh, "classified", utc(2026, 10, 20, 2), actor=alice)

@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 
 from integrations.services import delivery_process
 from runbooks import services as runbook_services
+from runbooks.matcher_rules import MatcherSpec
 from runbooks.matching import current_index
 from runbooks.models import Runbook, RunbookUse
-from runbooks.matcher_rules import MatcherSpec
 from triage import receivers
 from triage.models import Activity, Service, TriageItem
 from triage.tasks import relink_open_items
@@ -27,14 +27,18 @@ Status = TriageItem.Status
 
 
 def deliver(client, resource, payload):
-    assert delivery_process(delivery_id=post_webhook(client, resource, payload).json()["delivery"]) == "processed"
+    assert (
+        delivery_process(delivery_id=post_webhook(client, resource, payload).json()["delivery"])
+        == "processed"
+    )
 
 
 def make_runbook(user, slug, *matchers, body="## Steps\n\nReload.", team=""):
     """A runbook whose matchers are (group, field, value) with `equals`."""
     specs = [MatcherSpec(group, field, "equals", value) for group, field, value in matchers]
-    return runbook_services.runbook_create(user=user, slug=slug, title=f"Runbook {slug}", body=body, team=team,
-                                           matchers=specs)
+    return runbook_services.runbook_create(
+        user=user, slug=slug, title=f"Runbook {slug}", body=body, team=team, matchers=specs
+    )
 
 
 SERVICE = (0, "service", "front-end")
@@ -56,12 +60,15 @@ def api_for(user):
 # --- Intake ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("present,expected", [
-    (["service", "kind", "issue"], "issue"),
-    (["service", "kind"], "kind"),
-    (["service"], "service"),
-    ([], None),
-])
+@pytest.mark.parametrize(
+    "present,expected",
+    [
+        (["service", "kind", "issue"], "issue"),
+        (["service", "kind"], "kind"),
+        (["service"], "service"),
+        ([], None),
+    ],
+)
 def test_it_links_a_new_item_to_the_most_specific_runbook(client, alice, present, expected):
     matchers = {"service": [SERVICE], "kind": KIND, "issue": [THIS_ISSUE]}
     for name in present:
@@ -75,11 +82,20 @@ def test_it_links_a_new_item_to_the_most_specific_runbook(client, alice, present
     if expected is None:
         assert not linked.exists() and not RunbookUse.objects.exists()
         return
-    assert linked.get().data == {"slug": expected, "title": f"Runbook {expected}", "version": 1,
-                                 "score": current_index().matches(_facts(item), limit=1)[0].score, "from": None}
+    assert linked.get().data == {
+        "slug": expected,
+        "title": f"Runbook {expected}",
+        "version": 1,
+        "score": current_index().matches(_facts(item), limit=1)[0].score,
+        "from": None,
+    }
     use = RunbookUse.objects.get()
-    assert (use.runbook.slug, use.item_ref, use.item_url, use.version.number) == (expected, item.pk,
-                                                                                  f"/items/{item.pk}/", 1)
+    assert (use.runbook.slug, use.item_ref, use.item_url, use.version.number) == (
+        expected,
+        item.pk,
+        f"/items/{item.pk}/",
+        1,
+    )
 
 
 def _facts(item):
@@ -107,14 +123,20 @@ def test_it_links_again_when_the_first_event_brings_tags_the_issue_lacked(client
     item = TriageItem.objects.get()
     assert linked_slug() == "chrome"
     assert item.activities.filter(verb="runbook_linked").latest("id").data["from"] == {
-        "slug": "service", "title": "Runbook service"}
-    assert list(RunbookUse.objects.values_list("runbook__slug", flat=True)) == ["chrome"]  # undecided use moved
+        "slug": "service",
+        "title": "Runbook service",
+    }
+    assert list(RunbookUse.objects.values_list("runbook__slug", flat=True)) == [
+        "chrome"
+    ]  # undecided use moved
 
 
 def test_it_matches_on_the_events_fingerprint(client, alice):
     make_runbook(alice, "grouped", (0, "fingerprint", "checkout-timeouts"))
 
-    deliver(client, "event_alert", event_payload("ev1", ISSUE, fingerprint=["checkout-timeouts", "{{ default }}"]))
+    deliver(
+        client, "event_alert", event_payload("ev1", ISSUE, fingerprint=["checkout-timeouts", "{{ default }}"])
+    )
 
     assert linked_slug() == "grouped"
 
@@ -154,7 +176,12 @@ def test_a_regressed_item_is_linked_to_the_best_runbook_now(client, alice):
     item = TriageItem.objects.get()
     assert (item.status, linked_slug()) == (Status.NEW, "kind")
     assert list(item.activities.order_by("id").values_list("verb", flat=True)) == [
-        "created", "runbook_linked", "resolved", "regressed", "runbook_linked"]
+        "created",
+        "runbook_linked",
+        "resolved",
+        "regressed",
+        "runbook_linked",
+    ]
     assert item.activities.latest("id").data["from"] == {"slug": "service", "title": "Runbook service"}
 
 
@@ -162,7 +189,10 @@ def test_a_regressed_item_keeps_the_history_of_its_decided_runbook(client, alice
     make_runbook(alice, "service", SERVICE)
     deliver(client, "event_alert", event_payload("ev1", ISSUE))
     item = TriageItem.objects.get()
-    assert api_for(alice).post(f"/api/items/{item.pk}/classify/", {"classification": "code_fix"}).status_code == 200
+    assert (
+        api_for(alice).post(f"/api/items/{item.pk}/classify/", {"classification": "code_fix"}).status_code
+        == 200
+    )
     assert api_for(alice).post(f"/api/items/{item.pk}/resolve/", {}).status_code == 200
     make_runbook(alice, "kind", *KIND)
 
@@ -223,23 +253,35 @@ def test_a_matcher_change_relinks_the_open_items_it_affects(alice, three_items):
     assert linked_slug(other.pk) is None
     assert linked_slug(resolved.pk) == "service"  # linked at intake; closed items stay as they were handled
     entry = Activity.objects.get(item=open_one, verb="runbook_relinked")
-    assert (entry.actor_label, entry.data) == ("portal", {
-        "from": {"slug": "service", "title": "Runbook service"},
-        "to": {"slug": "kind", "title": "Runbook kind", "version": 1, "score": entry.data["to"]["score"]}})
+    assert (entry.actor_label, entry.data) == (
+        "portal",
+        {
+            "from": {"slug": "service", "title": "Runbook service"},
+            "to": {"slug": "kind", "title": "Runbook kind", "version": 1, "score": entry.data["to"]["score"]},
+        },
+    )
     assert set(RunbookUse.objects.values_list("runbook__slug", "item_ref")) == {
-        ("kind", open_one.pk), ("service", resolved.pk)}
+        ("kind", open_one.pk),
+        ("service", resolved.pk),
+    }
 
 
 def test_relinking_twice_changes_nothing_more(alice, three_items):
     kind = make_runbook(alice, "kind", *KIND)
     relink_open_items(kind.pk)
-    before = (list(TriageItem.objects.order_by("pk").values_list("runbook_id", "runbook_version_id")),
-              Activity.objects.count(), list(RunbookUse.objects.order_by("pk").values_list("pk", "runbook_id")))
+    before = (
+        list(TriageItem.objects.order_by("pk").values_list("runbook_id", "runbook_version_id")),
+        Activity.objects.count(),
+        list(RunbookUse.objects.order_by("pk").values_list("pk", "runbook_id")),
+    )
 
     assert relink_open_items(kind.pk) == 0
 
-    assert before == (list(TriageItem.objects.order_by("pk").values_list("runbook_id", "runbook_version_id")),
-                      Activity.objects.count(), list(RunbookUse.objects.order_by("pk").values_list("pk", "runbook_id")))
+    assert before == (
+        list(TriageItem.objects.order_by("pk").values_list("runbook_id", "runbook_version_id")),
+        Activity.objects.count(),
+        list(RunbookUse.objects.order_by("pk").values_list("pk", "runbook_id")),
+    )
 
 
 def test_it_relinks_in_batches(alice, three_items):
@@ -254,17 +296,23 @@ def test_it_relinks_in_batches(alice, three_items):
 
 def test_an_item_no_runbook_matches_any_more_is_unlinked(client, alice, three_items):
     runbook = Runbook.objects.get(slug="service")
-    runbook_services.runbook_matchers_replace(runbook=runbook, user=alice,
-                                              matchers=[MatcherSpec(0, "service", "equals", "nowhere")])
+    runbook_services.runbook_matchers_replace(
+        runbook=runbook, user=alice, matchers=[MatcherSpec(0, "service", "equals", "nowhere")]
+    )
 
     relink_open_items(runbook.pk)
 
     item = three_items[ISSUE]
     assert linked_slug(item.pk) is None
     assert Activity.objects.get(item=item, verb="runbook_relinked").data == {
-        "from": {"slug": "service", "title": "Runbook service"}, "to": None}
+        "from": {"slug": "service", "title": "Runbook service"},
+        "to": None,
+    }
     client.force_login(alice)
-    assert "unlinked the runbook Runbook service: it no longer matches" in client.get(f"/items/{item.pk}/").content.decode()
+    assert (
+        "unlinked the runbook Runbook service: it no longer matches"
+        in client.get(f"/items/{item.pk}/").content.decode()
+    )
 
 
 def test_a_deleted_runbooks_items_are_relinked(alice, three_items):
@@ -287,7 +335,9 @@ def test_a_classified_item_keeps_its_runbook_when_matchers_change(alice, three_i
     assert linked_slug(item.pk) == "service"  # "handled with" stays true; the page offers "kind" beside it
 
 
-def test_a_matcher_change_enqueues_the_relink_once_committed(alice, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_matcher_change_enqueues_the_relink_once_committed(
+    alice, monkeypatch, django_capture_on_commit_callbacks
+):
     sent = []
     monkeypatch.setattr(relink_open_items, "apply_async", lambda args, **kwargs: sent.append(args))
 
@@ -298,14 +348,18 @@ def test_a_matcher_change_enqueues_the_relink_once_committed(alice, monkeypatch,
     assert sent == [[runbook.pk]]
 
 
-def test_a_down_broker_does_not_fail_the_matcher_change(alice, monkeypatch, caplog,
-                                                        django_capture_on_commit_callbacks):
+def test_a_down_broker_does_not_fail_the_matcher_change(
+    alice, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(relink_open_items, "apply_async", refuse)
 
-    with caplog.at_level(logging.WARNING, logger="triage.receivers"), django_capture_on_commit_callbacks(execute=True):
+    with (
+        caplog.at_level(logging.WARNING, logger="triage.receivers"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         runbook = make_runbook(alice, "kind", *KIND)
 
     assert Runbook.objects.filter(pk=runbook.pk).exists()
@@ -328,7 +382,9 @@ def test_classifying_pins_the_version_and_a_later_edit_leaves_it(alice, item):
     body = api_for(alice).post(f"/api/items/{item.pk}/classify/", {"classification": "code_fix"}).json()
     assert (body["runbook"], body["runbook_version"]) == ("kind", 1)
 
-    runbook_services.runbook_update(runbook=Runbook.objects.get(), user=alice, body="## Steps\n\nBetter steps.")
+    runbook_services.runbook_update(
+        runbook=Runbook.objects.get(), user=alice, body="## Steps\n\nBetter steps."
+    )
     again = api_for(alice).post(f"/api/items/{item.pk}/classify/", {"classification": "data_fix"}).json()
 
     assert (again["runbook"], again["runbook_version"]) == ("kind", 1)
@@ -365,7 +421,7 @@ def test_helped_feedback_reaches_the_runbook_page(client, alice, item):
     assert (entry.actor, entry.data) == (alice, {"helped": True, "slug": "kind", "title": "Runbook kind"})
     client.force_login(alice)
     content = client.get("/runbooks/kind/").content.decode()
-    usefulness = content[content.index('id="usefulness"'):content.index('id="items"')]
+    usefulness = content[content.index('id="usefulness"') : content.index('id="items"')]
     assert '<td class="num">100% <span class="sub">of 1</span></td>' in usefulness
 
 
@@ -381,7 +437,9 @@ def test_feedback_can_be_changed(alice, item):
 
 def test_feedback_is_refused_to_who_may_not_change_the_item(bob, charlie, item):
     for user in (bob, charlie):
-        response = api_for(user).post(f"/api/items/{item.pk}/runbook-feedback/", {"helped": True}, format="json")
+        response = api_for(user).post(
+            f"/api/items/{item.pk}/runbook-feedback/", {"helped": True}, format="json"
+        )
 
         assert response.status_code == 403
         assert response.json()["detail"] == "Only members of the dev group (or admins) can change this item."
@@ -409,8 +467,14 @@ def test_feedback_needs_a_runbook(client, alice):
 def test_feedback_on_a_link_made_in_the_admin_records_a_use(alice):
     runbook = make_runbook(alice, "manual")
     now = Runbook.objects.get().created_at
-    item = TriageItem.objects.create(sentry_issue_id="9", title="Manual", service=Service.objects.create(slug="x"),
-                                     first_seen=now, last_seen=now, runbook=runbook)
+    item = TriageItem.objects.create(
+        sentry_issue_id="9",
+        title="Manual",
+        service=Service.objects.create(slug="x"),
+        first_seen=now,
+        last_seen=now,
+        runbook=runbook,
+    )
 
     api_for(alice).post(f"/api/items/{item.pk}/runbook-feedback/", {"helped": False}, format="json")
 
@@ -424,7 +488,8 @@ def test_feedback_on_a_link_made_in_the_admin_records_a_use(alice):
 def test_the_api_shows_the_runbook_and_the_pinned_version(alice, item):
     api = api_for(alice)
     assert [(row["runbook"], row["runbook_version"]) for row in api.get("/api/items/").json()["results"]] == [
-        ("kind", None)]
+        ("kind", None)
+    ]
 
     api.post(f"/api/items/{item.pk}/classify/", {"classification": "code_fix"})
 
@@ -438,16 +503,23 @@ def test_the_api_lists_runbooks_with_a_fixed_number_of_queries(alice, django_ass
     now = Service.objects.create(slug="svc").created_at
     for n in range(rows):
         runbook = make_runbook(alice, f"rb-{n}")
-        TriageItem.objects.create(sentry_issue_id=str(n), title=f"Item {n}", service=Service.objects.get(),
-                                  first_seen=now, last_seen=now, runbook=runbook,
-                                  runbook_version=runbook.current_version)
+        TriageItem.objects.create(
+            sentry_issue_id=str(n),
+            title=f"Item {n}",
+            service=Service.objects.get(),
+            first_seen=now,
+            last_seen=now,
+            runbook=runbook,
+            runbook_version=runbook.current_version,
+        )
     api = api_for(alice)
 
     with django_assert_num_queries(LIST_QUERIES):
         response = api.get("/api/items/")
 
     assert sorted((r["runbook"], r["runbook_version"]) for r in response.json()["results"]) == sorted(
-        (f"rb-{n}", 1) for n in range(rows))
+        (f"rb-{n}", 1) for n in range(rows)
+    )
 
 
 def test_the_schema_documents_the_feedback_action_and_the_fields(alice):

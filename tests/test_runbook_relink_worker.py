@@ -11,8 +11,13 @@ from triage.models import TriageItem
 from .helpers import event_payload, post_webhook
 from .processes import celery_worker, wait_for
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True),
-              pytest.mark.usefixtures("clean_broker")]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clean_broker"),
+]
 
 
 def test_a_runbook_created_through_the_api_relinks_an_open_item_on_the_worker(client, alice, tmp_path):
@@ -24,13 +29,23 @@ def test_a_runbook_created_through_the_api_relinks_an_open_item_on_the_worker(cl
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
 
     with celery_worker(tmp_path):
-        created = api.post("/api/runbooks/", {
-            "slug": "heck", "title": "heck is not defined", "body": "## Steps\n\nShip the fix.",
-            "matchers": [{"group": 0, "field": "service", "op": "equals", "value": "front-end"},
-                         {"group": 0, "field": "exception_type", "op": "equals", "value": "ReferenceError"}],
-        }, format="json")
+        created = api.post(
+            "/api/runbooks/",
+            {
+                "slug": "heck",
+                "title": "heck is not defined",
+                "body": "## Steps\n\nShip the fix.",
+                "matchers": [
+                    {"group": 0, "field": "service", "op": "equals", "value": "front-end"},
+                    {"group": 0, "field": "exception_type", "op": "equals", "value": "ReferenceError"},
+                ],
+            },
+            format="json",
+        )
         assert created.status_code == 201, created.content
-        wait_for(lambda: TriageItem.objects.get().runbook_id is not None, message="item re-linked by the worker")
+        wait_for(
+            lambda: TriageItem.objects.get().runbook_id is not None, message="item re-linked by the worker"
+        )
         # The task logs once all its batches are committed: stop the worker only after that.
         wait_for(lambda: "Re-linked" in (tmp_path / "worker.log").read_text(), message="the task finished")
 

@@ -29,8 +29,13 @@ def item(client, process_all):
 def pushed(item, change, *, ago=timedelta(seconds=5), state=SentrySync.State.SENT):
     """A change the portal pushed `ago`; what Sentry sends back within the echo window is its echo."""
     at = timezone.now() - ago
-    return SentrySync.objects.create(item=item, change=change, state=state, created_at=at,
-                                     sent_at=at if state == SentrySync.State.SENT else None)
+    return SentrySync.objects.create(
+        item=item,
+        change=change,
+        state=state,
+        created_at=at,
+        sent_at=at if state == SentrySync.State.SENT else None,
+    )
 
 
 def from_an_app(client, process_all, action, **fields):
@@ -71,33 +76,45 @@ def test_it_applies_another_apps_resolve_after_the_echo_window(client, process_a
 def test_it_applies_an_apps_change_other_than_the_one_it_pushed(client, process_all, item):
     pushed(item, {"status": "ignored", "substatus": "archived_forever"})
 
-    item = from_an_app(client, process_all, "ignored", status="ignored", substatus="archived_until_escalating")
+    item = from_an_app(
+        client, process_all, "ignored", status="ignored", substatus="archived_until_escalating"
+    )
 
     assert (item.status, item.ignore_condition) == (TriageItem.Status.IGNORED, {"kind": "escalating"})
 
 
-@pytest.mark.parametrize("sent,assigned_to", [
-    ("alice@example.com", {"type": "user", "id": "42", "name": "Alice", "email": "Alice@example.com"}),
-    ("alice", {"type": "user", "id": "42", "name": "alice", "email": "alice@example.com"}),
-    ("user:42", {"type": "user", "id": "42", "name": "Alice", "email": "alice@example.com"}),
-    ("team:7", {"type": "team", "id": "7", "name": "payments"}),
-    ("", None),
-], ids=["email", "username", "user id", "team id", "nobody"])
+@pytest.mark.parametrize(
+    "sent,assigned_to",
+    [
+        ("alice@example.com", {"type": "user", "id": "42", "name": "Alice", "email": "Alice@example.com"}),
+        ("alice", {"type": "user", "id": "42", "name": "alice", "email": "alice@example.com"}),
+        ("user:42", {"type": "user", "id": "42", "name": "Alice", "email": "alice@example.com"}),
+        ("team:7", {"type": "team", "id": "7", "name": "payments"}),
+        ("", None),
+    ],
+    ids=["email", "username", "user id", "team id", "nobody"],
+)
 def test_it_skips_its_own_assignment_coming_back(client, process_all, item, sent, assigned_to):
     pushed(item, {"assignedTo": sent})
 
     item = from_an_app(client, process_all, "assigned", status="unresolved", assignedTo=assigned_to)
 
     assert not item.activities.filter(verb="assigned").exists()
-    assert item.sentry_assignee_info == ({**assigned_to, "email": assigned_to.get("email", "")} if assigned_to else {})
+    assert item.sentry_assignee_info == (
+        {**assigned_to, "email": assigned_to.get("email", "")} if assigned_to else {}
+    )
 
 
-@pytest.mark.parametrize("sent,assigned_to", [
-    ("payments", {"type": "team", "id": "7", "name": "payments"}),  # a username we sent is never a team
-    ("user:7", {"type": "team", "id": "7", "name": "payments"}),
-    ("team:42", {"type": "user", "id": "42", "name": "Alice", "email": "alice@example.com"}),
-    ("alice@example.com", {"type": "user", "id": "43", "name": "Bob", "email": "bob@example.com"}),
-], ids=["username vs team", "user id vs team", "team id vs user", "another user"])
+@pytest.mark.parametrize(
+    "sent,assigned_to",
+    [
+        ("payments", {"type": "team", "id": "7", "name": "payments"}),  # a username we sent is never a team
+        ("user:7", {"type": "team", "id": "7", "name": "payments"}),
+        ("team:42", {"type": "user", "id": "42", "name": "Alice", "email": "alice@example.com"}),
+        ("alice@example.com", {"type": "user", "id": "43", "name": "Bob", "email": "bob@example.com"}),
+    ],
+    ids=["username vs team", "user id vs team", "team id vs user", "another user"],
+)
 def test_it_records_an_assignment_unlike_the_one_it_pushed(client, process_all, item, sent, assigned_to):
     pushed(item, {"assignedTo": sent})
 

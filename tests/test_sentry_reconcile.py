@@ -46,8 +46,15 @@ def api_issue(name, issue_id, **fields):
 def two_pages():
     return {
         "": [api_issue("api-issues-list", "2001"), api_issue("api-issue-detail", "2002")],
-        PAGE_2: [api_issue("api-issue-update-response", KNOWN_ISSUE, status="resolved", substatus=None,
-                           lastSeen="2026-11-20T10:00:00Z")],
+        PAGE_2: [
+            api_issue(
+                "api-issue-update-response",
+                KNOWN_ISSUE,
+                status="resolved",
+                substatus=None,
+                lastSeen="2026-11-20T10:00:00Z",
+            )
+        ],
     }
 
 
@@ -73,8 +80,10 @@ def link_header(server, cursor, following):
     url = server.url_for(LIST_PATH)
     back, ahead = cursor or "0:0:1", following or "0:200:0"
     more = "true" if following else "false"
-    return (f'<{url}?&cursor={back}>; rel="previous"; results="false"; cursor="{back}", '
-            f'<{url}?&cursor={ahead}>; rel="next"; results="{more}"; cursor="{ahead}"')
+    return (
+        f'<{url}?&cursor={back}>; rel="previous"; results="false"; cursor="{back}", '
+        f'<{url}?&cursor={ahead}>; rel="next"; results="{more}"; cursor="{ahead}"'
+    )
 
 
 def requests_to(server):
@@ -99,16 +108,27 @@ def test_it_pages_through_sentrys_issues_and_applies_what_webhooks_missed(sentry
     assert second.args["cursor"] == PAGE_2
     assert (result.pages, result.issues, result.applied) == (2, 3, 3)
 
-    ignored, unresolved = TriageItem.objects.get(sentry_issue_id="2001"), TriageItem.objects.get(sentry_issue_id="2002")
-    assert (ignored.status, ignored.sentry_substatus) == (TriageItem.Status.IGNORED, "archived_until_condition_met")
-    assert (ignored.title, ignored.service.slug, ignored.event_count) == ("This is an example Python exception",
-                                                                          "pump-station", 150)
+    ignored, unresolved = (
+        TriageItem.objects.get(sentry_issue_id="2001"),
+        TriageItem.objects.get(sentry_issue_id="2002"),
+    )
+    assert (ignored.status, ignored.sentry_substatus) == (
+        TriageItem.Status.IGNORED,
+        "archived_until_condition_met",
+    )
+    assert (ignored.title, ignored.service.slug, ignored.event_count) == (
+        "This is an example Python exception",
+        "pump-station",
+        150,
+    )
     assert unresolved.status == TriageItem.Status.NEW
     assert list(unresolved.activities.values_list("verb", "data__via")) == [("created", "issue.created")]
     known_item.refresh_from_db()
     assert known_item.status == TriageItem.Status.RESOLVED
     assert known_item.activities.get(verb="resolved").actor_label == "Sentry"
-    assert set(WebhookDelivery.objects.filter(source="reconcile").values_list("status", flat=True)) == {"processed"}
+    assert set(WebhookDelivery.objects.filter(source="reconcile").values_list("status", flat=True)) == {
+        "processed"
+    }
 
 
 def test_it_changes_nothing_when_run_twice(sentry, known_item):
@@ -138,7 +158,11 @@ def test_it_moves_the_cursor_once_the_last_page_is_applied(sentry):
     reconcile_run()
 
     next_start = datetime.fromisoformat(requests_to(sentry)[2].args["start"]).replace(tzinfo=UTC)
-    assert cursor.position - timedelta(minutes=5, seconds=1) <= next_start <= cursor.position - timedelta(minutes=4)
+    assert (
+        cursor.position - timedelta(minutes=5, seconds=1)
+        <= next_start
+        <= cursor.position - timedelta(minutes=4)
+    )
 
 
 def test_it_resumes_after_the_last_applied_page_when_a_run_breaks(sentry, known_item):
@@ -188,8 +212,9 @@ def test_it_applies_no_issue_of_a_page_that_has_an_unreadable_one(sentry):
 
 def test_it_runs_one_reconcile_at_a_time(sentry):
     serve_pages(sentry, two_pages())
-    SyncCursor.objects.create(name=RECONCILE_CURSOR, lease_holder="another-run",
-                              lease_until=timezone.now() + timedelta(minutes=5))
+    SyncCursor.objects.create(
+        name=RECONCILE_CURSOR, lease_holder="another-run", lease_until=timezone.now() + timedelta(minutes=5)
+    )
 
     with pytest.raises(ReconcileBusy):
         reconcile_run()
@@ -203,7 +228,9 @@ def test_it_runs_one_reconcile_at_a_time(sentry):
 def test_it_does_not_flip_an_item_back_while_the_portals_push_is_pending(sentry, known_item):
     TriageItem.objects.filter(pk=known_item.pk).update(status=TriageItem.Status.IGNORED)
     SentrySync.objects.create(item=known_item, change={"status": "ignored", "substatus": "archived_forever"})
-    serve_pages(sentry, {"": [api_issue("api-issue-detail", KNOWN_ISSUE, status="unresolved", substatus="ongoing")]})
+    serve_pages(
+        sentry, {"": [api_issue("api-issue-detail", KNOWN_ISSUE, status="unresolved", substatus="ongoing")]}
+    )
 
     reconcile_run()
 
@@ -232,7 +259,9 @@ def test_it_reconciles_from_a_given_date(sentry, capsys):
     assert "over 2 pages: 3 applied, 0 unchanged" in out
 
 
-@pytest.mark.parametrize("since,message", [("last week", "not an ISO 8601 date"), ("2999-01-01", "in the future")])
+@pytest.mark.parametrize(
+    "since,message", [("last week", "not an ISO 8601 date"), ("2999-01-01", "in the future")]
+)
 def test_it_refuses_a_since_it_cannot_use(sentry, since, message):
     with pytest.raises(CommandError, match=message):
         call_command("sync_from_sentry", "--since", since)
@@ -240,7 +269,9 @@ def test_it_refuses_a_since_it_cannot_use(sentry, since, message):
 
 
 def test_it_explains_a_refusal_from_sentry(sentry):
-    serve_pages(sentry, {"": Response('{"detail": "Invalid token"}', status=401, content_type="application/json")})
+    serve_pages(
+        sentry, {"": Response('{"detail": "Invalid token"}', status=401, content_type="application/json")}
+    )
 
     with pytest.raises(CommandError, match="Sentry answered 401 UNAUTHORIZED: Invalid token"):
         call_command("sync_from_sentry")

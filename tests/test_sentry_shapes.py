@@ -20,7 +20,9 @@ ISSUE = "4040"
 
 
 def deliver(client, resource, payload) -> TriageItem:
-    response = post_legacy(client, payload) if resource == "legacy" else post_webhook(client, resource, payload)
+    response = (
+        post_legacy(client, payload) if resource == "legacy" else post_webhook(client, resource, payload)
+    )
     assert response.status_code == 202, response.content
     assert delivery_process(delivery_id=response.json()["delivery"]) == "processed"
     return TriageItem.objects.select_related("runbook", "team").get(sentry_issue_id=ISSUE)
@@ -50,7 +52,10 @@ def frames(item, index=-1) -> list[dict]:
 def test_a_python_chain_captured_by_the_sdk_keeps_both_stacks(alice_client):
     item = deliver(alice_client, "error", shapes.error_created(shapes.python_chained(), ISSUE))
 
-    assert (item.title, item.culprit) == ("PricingError: cannot price cart 42", "tests.sentry_events in _order_total")
+    assert (item.title, item.culprit) == (
+        "PricingError: cannot price cart 42",
+        "tests.sentry_events in _order_total",
+    )
     assert (item.issue_category, item.sentry_status, item.platform) == ("error", "unresolved", "python")
     assert (item.exception_type, item.exception_value) == ("PricingError", "cannot price cart 42")
     assert [exc["type"] for exc in item.latest_event["exceptions"]] == ["KeyError", "PricingError"]
@@ -68,7 +73,11 @@ def test_javascript_frames_keep_the_script_url_and_column(alice_client):
     assert (item.issue_category, item.sentry_status) == ("error", "unresolved")
     innermost = frames(item)[-1]
     assert (innermost["filename"], innermost["function"], innermost["lineno"], innermost["colno"]) == (
-        "/assets/checkout.9c1e.js", "submitOrder", 1, 40311)
+        "/assets/checkout.9c1e.js",
+        "submitOrder",
+        1,
+        40311,
+    )
     assert item.latest_event["request_url"] == "https://shop.example.com/checkout"
     assert "/assets/checkout.9c1e.js:1</code>" in page(alice_client, item)
 
@@ -80,8 +89,10 @@ def test_a_java_chain_is_owned_by_the_module_of_its_frames(alice_client, alice):
 
     assert item.title == "IllegalStateException: cart 42 has an unreadable line"
     assert (item.culprit, item.issue_category) == ("com.acme.shop.cart.CartService in total", "error")
-    assert [exc["type"] for exc in item.latest_event["exceptions"]] == ["NumberFormatException",
-                                                                        "IllegalStateException"]
+    assert [exc["type"] for exc in item.latest_event["exceptions"]] == [
+        "NumberFormatException",
+        "IllegalStateException",
+    ]
     assert (item.ownership_rule, item.sentry_status) == (rule, "unresolved")
 
 
@@ -89,24 +100,55 @@ def test_a_java_chain_is_owned_by_the_module_of_its_frames(alice_client, alice):
 # shows it and its function, and an ownership path glob that a frame of that stack matches but the culprit does not)
 THREAD_STACKS = {
     "cocoa crash (crashed thread)": (
-        shapes.cocoa, "error", "EXC_BAD_ACCESS: Attempted to dereference garbage pointer 0x10.",
-        "CheckoutViewController.placeOrder(_:)", "EXC_BAD_ACCESS", "CheckoutViewController.swift:57",
-        "CheckoutViewController.placeOrder(_:)", "Checkout*.swift"),
+        shapes.cocoa,
+        "error",
+        "EXC_BAD_ACCESS: Attempted to dereference garbage pointer 0x10.",
+        "CheckoutViewController.placeOrder(_:)",
+        "EXC_BAD_ACCESS",
+        "CheckoutViewController.swift:57",
+        "CheckoutViewController.placeOrder(_:)",
+        "Checkout*.swift",
+    ),
     "minidump (crashed thread, named by thread_id)": (
-        shapes.native, "legacy", "EXCEPTION_ACCESS_VIOLATION_READ: Fatal Error: EXCEPTION_ACCESS_VIOLATION_READ",
-        "checkout::apply_discount", "EXCEPTION_ACCESS_VIOLATION_READ", "src\\checkout\\discount.cpp:118",
-        "checkout::apply_discount", "src\\checkout\\*.cpp"),
+        shapes.native,
+        "legacy",
+        "EXCEPTION_ACCESS_VIOLATION_READ: Fatal Error: EXCEPTION_ACCESS_VIOLATION_READ",
+        "checkout::apply_discount",
+        "EXCEPTION_ACCESS_VIOLATION_READ",
+        "src\\checkout\\discount.cpp:118",
+        "checkout::apply_discount",
+        "src\\checkout\\*.cpp",
+    ),
     "ruby message (current thread)": (
-        shapes.ruby, "event_alert", "Payment provider timed out", "app/services/payments/charge.rb in call", "",
-        "app/services/payments/charge.rb:31", "call", "app/services/payments/*.rb"),
+        shapes.ruby,
+        "event_alert",
+        "Payment provider timed out",
+        "app/services/payments/charge.rb in call",
+        "",
+        "app/services/payments/charge.rb:31",
+        "call",
+        "app/services/payments/*.rb",
+    ),
     "python message with attach_stacktrace (current thread)": (
-        shapes.python_message, "event_alert", "checkout took 9 s for cart 42",
-        "tests.sentry_events in _report_slow_checkout", "", "tests/sentry_events.py:", "_report_slow_checkout",
-        "tests/sentry_*.py"),
+        shapes.python_message,
+        "event_alert",
+        "checkout took 9 s for cart 42",
+        "tests.sentry_events in _report_slow_checkout",
+        "",
+        "tests/sentry_events.py:",
+        "_report_slow_checkout",
+        "tests/sentry_*.py",
+    ),
     "php message (top-level stacktrace)": (
-        shapes.php_message, "error", "Stock below zero for SKU-42",
-        "src/Inventory/StockLedger.php in App\\Inventory\\StockLedger::withdraw", "",
-        "src/Inventory/StockLedger.php:88", "App\\Inventory\\StockLedger::withdraw", "src/Inventory/*.php"),
+        shapes.php_message,
+        "error",
+        "Stock below zero for SKU-42",
+        "src/Inventory/StockLedger.php in App\\Inventory\\StockLedger::withdraw",
+        "",
+        "src/Inventory/StockLedger.php:88",
+        "App\\Inventory\\StockLedger::withdraw",
+        "src/Inventory/*.php",
+    ),
 }
 
 
@@ -115,8 +157,14 @@ def test_a_stack_outside_the_exception_is_the_items_and_rules_match_it(alice_cli
     make_event, resource, title, culprit, exception_type, shown, function, path_glob = THREAD_STACKS[shape]
     team = Team.objects.get()
     rule = OwnershipRule.objects.create(kind="path", pattern=path_glob, team=team)
-    runbook = runbook_services.runbook_create(user=alice, slug="by-culprit", title="By culprit", body="Look.",
-                                              team="", matchers=[MatcherSpec(0, "culprit", "equals", culprit)])
+    runbook = runbook_services.runbook_create(
+        user=alice,
+        slug="by-culprit",
+        title="By culprit",
+        body="Look.",
+        team="",
+        matchers=[MatcherSpec(0, "culprit", "equals", culprit)],
+    )
 
     item = deliver(alice_client, resource, delivered_event(resource, make_event()))
 
@@ -167,7 +215,9 @@ def test_an_issue_platform_event_is_titled_by_its_occurrence(alice_client, categ
     assert (item.title, item.issue_category, item.level) == (found["title"], category, found["level"])
     assert item.culprit == (found["culprit"] or shapes.stored(event)["culprit"])
     assert item.sentry_status == "unresolved"
-    assert f'<span class="chip kind" title="Sentry issue category">{category}</span>' in page(alice_client, item)
+    assert f'<span class="chip kind" title="Sentry issue category">{category}</span>' in page(
+        alice_client, item
+    )
 
 
 @pytest.mark.parametrize("category", shapes.CATEGORIES)
@@ -183,7 +233,10 @@ def test_an_issue_of_each_category_makes_an_item_of_that_kind(alice_client, cate
 
 
 def test_an_items_kind_follows_its_issue_but_not_an_issue_without_a_category(client):
-    assert deliver(client, "error", shapes.error_created(shapes.python_chained(), ISSUE)).issue_category == "error"
+    assert (
+        deliver(client, "error", shapes.error_created(shapes.python_chained(), ISSUE)).issue_category
+        == "error"
+    )
     body = shapes.issue_body(ISSUE, "performance")
     assert deliver(client, "issue", body).issue_category == "performance"
 
@@ -198,10 +251,19 @@ def test_an_archived_issue_keeps_its_kind(client, action, variant):
     substatus, details = shapes.ARCHIVE_VARIANTS[variant]
     deliver(client, "issue", shapes.issue_body(ISSUE, "performance"))
 
-    item = deliver(client, "issue", shapes.issue_body(ISSUE, "performance", action=action, status="ignored",
-                                                      substatus=substatus, status_details=details))
+    item = deliver(
+        client,
+        "issue",
+        shapes.issue_body(
+            ISSUE, "performance", action=action, status="ignored", substatus=substatus, status_details=details
+        ),
+    )
 
-    assert (item.status, item.issue_category, item.title) == (TriageItem.Status.IGNORED, "performance", "N+1 Query")
+    assert (item.status, item.issue_category, item.title) == (
+        TriageItem.Status.IGNORED,
+        "performance",
+        "N+1 Query",
+    )
 
 
 # --- What else a delivery carries ---------------------------------------------------------------------------------
@@ -223,8 +285,16 @@ def test_tags_are_read_in_each_shape_sentry_sends(client):
     assert read == dict.fromkeys(shapes_of_tags, {"browser": "Chrome 131", "handled": "no"})
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(document.domain)", "data:text/html,<b>hi</b>", "//evil.example/x",
-                                 "/items/1/", "ftp://files.example/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.domain)",
+        "data:text/html,<b>hi</b>",
+        "//evil.example/x",
+        "/items/1/",
+        "ftp://files.example/x",
+    ],
+)
 def test_only_http_links_are_stored(client, url):
     alert = shapes.event_alert_triggered(shapes.javascript(), ISSUE)
     alert["data"]["event"].update(web_url=url, request={"url": url})
@@ -235,8 +305,11 @@ def test_only_http_links_are_stored(client, url):
     issue["data"]["issue"]["web_url"] = url
 
     stored = {}
-    for name, (resource, payload) in {"event": ("event_alert", alert), "legacy": ("legacy", legacy),
-                                      "issue": ("issue", issue)}.items():
+    for name, (resource, payload) in {
+        "event": ("event_alert", alert),
+        "legacy": ("legacy", legacy),
+        "issue": ("issue", issue),
+    }.items():
         item = deliver(client, resource, payload)
         stored[name] = (item.sentry_url, item.latest_event.get("request_url", ""))
         TriageItem.objects.all().delete()

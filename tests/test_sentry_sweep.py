@@ -17,7 +17,7 @@ from werkzeug import Response
 from integrations.models import SentrySync, SyncCursor, WebhookDelivery
 from integrations.sentry_api import PermanentError, RetryableError
 from integrations.sentry_sync import ReconcileBusy
-from integrations.services import delivery_process, deliveries_process
+from integrations.services import deliveries_process, delivery_process
 from integrations.sweep import SWEEP_CURSOR, sweep_run
 from integrations.tasks import sweep_sentry_issues
 from triage.models import Activity, TriageItem
@@ -39,15 +39,23 @@ class FakeSentry:
 
     def know(self, issue_id, **fields):
         issue = sample("api-issue-detail")
-        issue.update(id=issue_id, shortId=f"PUMP-STATION-{issue_id}", status="unresolved", substatus="escalating",
-                     assignedTo=None, **fields)
+        issue.update(
+            id=issue_id,
+            shortId=f"PUMP-STATION-{issue_id}",
+            status="unresolved",
+            substatus="escalating",
+            assignedTo=None,
+            **fields,
+        )
         self.issues[issue_id] = issue
 
     def answer(self, request):
         self.seen_at.append(time.monotonic())
         if self.refusals:
             return self.refusals.pop(0)
-        found = [self.issues[issue_id] for issue_id in request.args.getlist("group") if issue_id in self.issues]
+        found = [
+            self.issues[issue_id] for issue_id in request.args.getlist("group") if issue_id in self.issues
+        ]
         headers = {name: value() if callable(value) else value for name, value in self.headers.items()}
         return Response(json.dumps(found), content_type="application/json", headers=headers)
 
@@ -65,15 +73,21 @@ def sentry(httpserver, settings):
 
 def refusal(retry_after=None):
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    return Response('{"detail": "You are attempting to use this endpoint too frequently."}', status=429,
-                    content_type="application/json", headers=headers)
+    return Response(
+        '{"detail": "You are attempting to use this endpoint too frequently."}',
+        status=429,
+        content_type="application/json",
+        headers=headers,
+    )
 
 
 def items_from_webhooks(client, sentry, count, first=3001) -> list[str]:
     """Items created by Sentry's issue.created webhooks, each issue known alike to the fake Sentry."""
     ids = [str(first + n) for n in range(count)]
     for issue_id in ids:
-        delivery_process(delivery_id=post_webhook(client, "issue", issue_payload(issue_id)).json()["delivery"])
+        delivery_process(
+            delivery_id=post_webhook(client, "issue", issue_payload(issue_id)).json()["delivery"]
+        )
         sentry.know(issue_id)
     return ids
 
@@ -97,23 +111,32 @@ def test_it_brings_the_items_to_sentrys_state_after_the_portal_was_down(client, 
 
     result = sweep_run()
 
-    (request, _), = sentry.server.log
+    ((request, _),) = sentry.server.log
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.args.getlist("group") == [resolved, ignored, reassigned, deleted, untouched]
-    assert (request.args["project"], request.args["query"], request.args["groupStatsPeriod"]) == ("-1", "", "")
+    assert (request.args["project"], request.args["query"], request.args["groupStatsPeriod"]) == (
+        "-1",
+        "",
+        "",
+    )
     assert item(resolved).status == TriageItem.Status.RESOLVED
     assert item(ignored).status == TriageItem.Status.IGNORED
     assert item(reassigned).activities.get(verb="assigned").data["assignee"] == "jane@example.com"
     for issue_id in (resolved, ignored, reassigned, untouched):
         issue = sentry.issues[issue_id]
-        assert sentry_state(item(issue_id)) == (issue["status"], issue["substatus"] or "",
-                                                (issue["assignedTo"] or {}).get("email", ""))
+        assert sentry_state(item(issue_id)) == (
+            issue["status"],
+            issue["substatus"] or "",
+            (issue["assignedTo"] or {}).get("email", ""),
+        )
     assert item(deleted).status == TriageItem.Status.NEW
     assert sentry_state(item(deleted)) == ("unresolved", "escalating", "")
     assert (result.items, result.applied, result.unchanged, result.missing) == (5, 3, 1, [deleted])
     assert "1 not in Sentry (3004)" in result.summary()
     assert WebhookDelivery.objects.count() - deliveries_before == 3
-    assert set(WebhookDelivery.objects.filter(source="reconcile").values_list("status", flat=True)) == {"processed"}
+    assert set(WebhookDelivery.objects.filter(source="reconcile").values_list("status", flat=True)) == {
+        "processed"
+    }
 
 
 def test_it_writes_nothing_for_items_sentry_did_not_change(client, sentry):
@@ -122,7 +145,11 @@ def test_it_writes_nothing_for_items_sentry_did_not_change(client, sentry):
 
     result = sweep_run()
 
-    assert (WebhookDelivery.objects.count(), Activity.objects.count(), list(TriageItem.objects.values())) == before
+    assert (
+        WebhookDelivery.objects.count(),
+        Activity.objects.count(),
+        list(TriageItem.objects.values()),
+    ) == before
     assert (result.requests, result.applied, result.unchanged) == (1, 0, 4)
 
 
@@ -220,8 +247,10 @@ def test_it_waits_for_sentrys_window_to_reset_when_few_requests_are_left(client,
 def test_it_does_not_wait_while_sentrys_window_has_room(client, sentry, settings):
     settings.SENTRY_SWEEP_BATCH_SIZE = 1
     items_from_webhooks(client, sentry, 3)
-    sentry.headers = {"X-Sentry-Rate-Limit-Remaining": "40",
-                      "X-Sentry-Rate-Limit-Reset": lambda: str(int(time.time()) + 1)}
+    sentry.headers = {
+        "X-Sentry-Rate-Limit-Remaining": "40",
+        "X-Sentry-Rate-Limit-Reset": lambda: str(int(time.time()) + 1),
+    }
 
     result = sweep_run()
 
@@ -234,7 +263,10 @@ def test_it_resumes_an_interrupted_sweep_after_the_last_batch_done(client, sentr
     for issue_id in ids:
         sentry.issues[issue_id].update(assignedTo=JANE)
     ok = Response(json.dumps([sentry.issues[ids[0]], sentry.issues[ids[1]]]), content_type="application/json")
-    sentry.refusals += [ok, Response('{"detail": "Internal Error"}', status=500, content_type="application/json")]
+    sentry.refusals += [
+        ok,
+        Response('{"detail": "Internal Error"}', status=500, content_type="application/json"),
+    ]
 
     with pytest.raises(RetryableError, match="500"):
         sweep_run()
@@ -248,8 +280,9 @@ def test_it_resumes_an_interrupted_sweep_after_the_last_batch_done(client, sentr
 
 def test_it_runs_one_sweep_at_a_time(client, sentry):
     items_from_webhooks(client, sentry, 1)
-    SyncCursor.objects.create(name=SWEEP_CURSOR, lease_holder="another-sweep",
-                              lease_until=timezone.now() + timedelta(minutes=5))
+    SyncCursor.objects.create(
+        name=SWEEP_CURSOR, lease_holder="another-sweep", lease_until=timezone.now() + timedelta(minutes=5)
+    )
 
     with pytest.raises(ReconcileBusy):
         sweep_run()
@@ -265,8 +298,9 @@ def test_it_sweeps_open_and_recently_closed_items_only(client, sentry, settings)
     still_open, closed_lately, closed_long_ago = items_from_webhooks(client, sentry, 3)
     for issue_id, days_ago in ((closed_lately, 2), (closed_long_ago, 30)):
         TriageItem.objects.filter(sentry_issue_id=issue_id).update(status=TriageItem.Status.RESOLVED)
-        Activity.objects.create(item=item(issue_id), verb="resolved",
-                                created_at=timezone.now() - timedelta(days=days_ago))
+        Activity.objects.create(
+            item=item(issue_id), verb="resolved", created_at=timezone.now() - timedelta(days=days_ago)
+        )
 
     sweep_run()
 
@@ -274,18 +308,22 @@ def test_it_sweeps_open_and_recently_closed_items_only(client, sentry, settings)
 
 
 def test_it_applies_a_state_again_when_sentry_comes_back_to_it(client, sentry):
-    issue_id, = items_from_webhooks(client, sentry, 1)
+    (issue_id,) = items_from_webhooks(client, sentry, 1)
     for status, substatus in (("resolved", None), ("unresolved", "ongoing"), ("resolved", None)):
         sentry.issues[issue_id].update(status=status, substatus=substatus)  # no event in between
         sweep_run()
         assert item(issue_id).sentry_status == status
     assert item(issue_id).status == TriageItem.Status.RESOLVED
     assert list(item(issue_id).activities.order_by("pk").values_list("verb", flat=True)) == [
-        "created", "resolved", "reopened", "resolved"]
+        "created",
+        "resolved",
+        "reopened",
+        "resolved",
+    ]
 
 
 def test_it_does_not_flip_an_item_back_while_the_portals_push_is_pending(client, sentry):
-    issue_id, = items_from_webhooks(client, sentry, 1)
+    (issue_id,) = items_from_webhooks(client, sentry, 1)
     TriageItem.objects.filter(sentry_issue_id=issue_id).update(status=TriageItem.Status.RESOLVED)
     SentrySync.objects.create(item=item(issue_id), change={"status": "resolved"})
     sentry.issues[issue_id].update(substatus="ongoing")  # Sentry has not had our push yet
@@ -296,7 +334,7 @@ def test_it_does_not_flip_an_item_back_while_the_portals_push_is_pending(client,
 
 
 def test_it_refuses_an_answer_that_lists_issues_it_did_not_ask_for(client, sentry):
-    asked, = items_from_webhooks(client, sentry, 1)
+    (asked,) = items_from_webhooks(client, sentry, 1)
     sentry.know("999")  # a Sentry that ignored the ids and answered a search instead
     sentry.refusals.append(Response(json.dumps([sentry.issues["999"]]), content_type="application/json"))
 
@@ -319,7 +357,7 @@ def test_it_does_nothing_when_not_configured(sentry, settings):
 
 
 def test_it_sweeps_from_the_command(client, sentry, capsys):
-    issue_id, = items_from_webhooks(client, sentry, 1)
+    (issue_id,) = items_from_webhooks(client, sentry, 1)
     sentry.issues[issue_id].update(status="ignored", substatus="archived_forever")
 
     call_command("sync_from_sentry", "--sweep")
@@ -330,7 +368,9 @@ def test_it_sweeps_from_the_command(client, sentry, capsys):
 
 def test_it_explains_why_a_sweep_stopped(client, sentry):
     items_from_webhooks(client, sentry, 1)
-    sentry.refusals.append(Response('{"detail": "Invalid token"}', status=401, content_type="application/json"))
+    sentry.refusals.append(
+        Response('{"detail": "Invalid token"}', status=401, content_type="application/json")
+    )
 
     with pytest.raises(CommandError, match="Sweep stopped: Sentry answered 401 UNAUTHORIZED: Invalid token"):
         call_command("sync_from_sentry", "--sweep")

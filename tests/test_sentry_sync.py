@@ -49,8 +49,11 @@ def sentry(httpserver, settings):
 def enqueued(monkeypatch):
     """(sync id, countdown) of each push sent to the worker; nothing reaches a real broker here."""
     sent = []
-    monkeypatch.setattr(push_to_sentry, "apply_async",
-                        lambda args, countdown=None, **kwargs: sent.append((args[0], countdown)))
+    monkeypatch.setattr(
+        push_to_sentry,
+        "apply_async",
+        lambda args, countdown=None, **kwargs: sent.append((args[0], countdown)),
+    )
     return sent
 
 
@@ -67,8 +70,9 @@ def tell_sentry(django_capture_on_commit_callbacks):
 
     def send(item, change, actor=None):
         with django_capture_on_commit_callbacks(execute=True):
-            item_changed_for_sentry.send(sender=TriageItem, item_id=item.pk, change=change,
-                                         actor_id=actor.pk if actor else None)
+            item_changed_for_sentry.send(
+                sender=TriageItem, item_id=item.pk, change=change, actor_id=actor.pk if actor else None
+            )
         return SentrySync.objects.order_by("pk").last()
 
     return send
@@ -78,8 +82,12 @@ def sentry_answers(server, *responses):
     """Each PUT to the issue gets the next response: an int status, or (status, headers)."""
     for answer in responses:
         status, headers = answer if isinstance(answer, tuple) else (answer, {})
-        body = sample("api-issue-update-response") if status == 200 else {"detail": f"fake Sentry says {status}"}
-        server.expect_oneshot_request(ISSUE_PATH, method="PUT").respond_with_json(body, status=status, headers=headers)
+        body = (
+            sample("api-issue-update-response") if status == 200 else {"detail": f"fake Sentry says {status}"}
+        )
+        server.expect_oneshot_request(ISSUE_PATH, method="PUT").respond_with_json(
+            body, status=status, headers=headers
+        )
 
 
 def push_until_done(sync, rounds=10):
@@ -100,7 +108,9 @@ def refused_port():
 
 
 @pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
-def test_it_puts_each_change_to_the_issue_with_the_bearer_token(sentry, enqueued, item, tell_sentry, alice, change):
+def test_it_puts_each_change_to_the_issue_with_the_bearer_token(
+    sentry, enqueued, item, tell_sentry, alice, change
+):
     sentry.expect_oneshot_request(ISSUE_PATH, method="PUT", json=change, headers=BEARER).respond_with_json(
         sample("api-issue-update-response")
     )
@@ -118,14 +128,16 @@ def test_it_puts_each_change_to_the_issue_with_the_bearer_token(sentry, enqueued
     assert TriageItem.objects.get().sentry_sync_state == "synced"
 
 
-def test_it_pushes_a_resolve_made_through_triages_own_action(sentry, enqueued, item, alice,
-                                                             django_capture_on_commit_callbacks):
-    sentry.expect_oneshot_request(ISSUE_PATH, method="PUT", json={"status": "resolved"}, headers=BEARER) \
-        .respond_with_json(sample("api-issue-update-response"))
+def test_it_pushes_a_resolve_made_through_triages_own_action(
+    sentry, enqueued, item, alice, django_capture_on_commit_callbacks
+):
+    sentry.expect_oneshot_request(
+        ISSUE_PATH, method="PUT", json={"status": "resolved"}, headers=BEARER
+    ).respond_with_json(sample("api-issue-update-response"))
     with django_capture_on_commit_callbacks(execute=True):
         item_resolve(item=item, user=alice, note="fixed in #123")
 
-    (sync_id, _), = enqueued
+    ((sync_id, _),) = enqueued
     assert sync_push(sync_id=sync_id) == State.SENT
 
     sentry.check_assertions()
@@ -135,7 +147,9 @@ def test_it_pushes_a_resolve_made_through_triages_own_action(sentry, enqueued, i
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404])
-def test_it_fails_at_once_on_a_permanent_error_and_says_so_on_the_item(sentry, enqueued, item, tell_sentry, status):
+def test_it_fails_at_once_on_a_permanent_error_and_says_so_on_the_item(
+    sentry, enqueued, item, tell_sentry, status
+):
     TriageItem.objects.filter(pk=item.pk).update(status=TriageItem.Status.RESOLVED)  # the person's change
     sentry_answers(sentry, status)
     sync = tell_sentry(item, {"status": "resolved"})
@@ -221,13 +235,15 @@ def test_it_backs_off_exponentially_with_jitter_and_honours_retry_after(settings
     delays = [backoff_delay(attempt) for attempt in range(1, 6)]
 
     for attempt, delay in enumerate(delays, start=1):
-        assert 2 ** attempt / 2 <= delay <= 2 ** attempt
+        assert 2**attempt / 2 <= delay <= 2**attempt
     assert 150 <= backoff_delay(20) <= 300
     assert backoff_delay(1, retry_after=30) == 30
 
 
 @pytest.mark.parametrize("setting", ["SENTRY_AUTH_TOKEN", "SENTRY_ORG_SLUG"])
-def test_it_sends_and_records_nothing_when_not_configured(sentry, settings, enqueued, item, tell_sentry, setting):
+def test_it_sends_and_records_nothing_when_not_configured(
+    sentry, settings, enqueued, item, tell_sentry, setting
+):
     setattr(settings, setting, "")
 
     assert tell_sentry(item, {"status": "resolved"}) is None
@@ -257,7 +273,9 @@ def test_it_refuses_a_second_attempt_while_one_is_in_flight(sentry, enqueued, it
 
 
 def test_it_does_not_send_a_change_a_newer_one_overtook(sentry, enqueued, item, tell_sentry):
-    sentry.expect_oneshot_request(ISSUE_PATH, method="PUT", json={"status": "unresolved"}).respond_with_json({})
+    sentry.expect_oneshot_request(ISSUE_PATH, method="PUT", json={"status": "unresolved"}).respond_with_json(
+        {}
+    )
     resolve = tell_sentry(item, {"status": "resolved"})
     unresolve = tell_sentry(item, {"status": "unresolved"})
     assign = tell_sentry(item, {"assignedTo": "bob@example.com"})
@@ -271,7 +289,9 @@ def test_it_does_not_send_a_change_a_newer_one_overtook(sentry, enqueued, item, 
     assert TriageItem.objects.get().sentry_sync_state == "pending"
 
 
-def test_it_keeps_the_change_when_the_broker_is_down_and_beat_requeues_it(sentry, monkeypatch, item, tell_sentry):
+def test_it_keeps_the_change_when_the_broker_is_down_and_beat_requeues_it(
+    sentry, monkeypatch, item, tell_sentry
+):
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")
 
@@ -296,7 +316,9 @@ def sentry_webhook(client, action, status, actor_type="user"):
     return delivery_process(delivery_id=post_webhook(client, "issue", payload).json()["delivery"])
 
 
-def test_it_takes_a_user_webhook_equal_to_a_recent_push_as_our_echo(client, sentry, enqueued, item, tell_sentry):
+def test_it_takes_a_user_webhook_equal_to_a_recent_push_as_our_echo(
+    client, sentry, enqueued, item, tell_sentry
+):
     sentry_answers(sentry, 200, 200)
     TriageItem.objects.filter(pk=item.pk).update(status=TriageItem.Status.RESOLVED)
     sync_push(sync_id=tell_sentry(item, {"status": "resolved"}).pk)
@@ -332,7 +354,9 @@ def test_it_keeps_the_portals_state_while_its_push_is_pending(client, sentry, en
     assert TriageItem.objects.get().status == TriageItem.Status.IGNORED
 
 
-def test_it_stops_muting_sentry_for_a_push_stuck_pending_for_an_hour(client, sentry, enqueued, item, tell_sentry):
+def test_it_stops_muting_sentry_for_a_push_stuck_pending_for_an_hour(
+    client, sentry, enqueued, item, tell_sentry
+):
     TriageItem.objects.filter(pk=item.pk).update(status=TriageItem.Status.IGNORED)
     sync = tell_sentry(item, {"status": "ignored", "substatus": "archived_forever"})
     SentrySync.objects.filter(pk=sync.pk).update(created_at=timezone.now() - timedelta(minutes=61))
@@ -358,8 +382,9 @@ def failed_sync(sentry, enqueued, item, tell_sentry):
     return sync
 
 
-def test_it_sends_a_failed_change_again_from_the_retry_button(alice_client, sentry, enqueued, item, failed_sync,
-                                                             django_capture_on_commit_callbacks):
+def test_it_sends_a_failed_change_again_from_the_retry_button(
+    alice_client, sentry, enqueued, item, failed_sync, django_capture_on_commit_callbacks
+):
     sentry.expect_oneshot_request(ISSUE_PATH, method="PUT", json={"status": "resolved"}).respond_with_json({})
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -368,7 +393,7 @@ def test_it_sends_a_failed_change_again_from_the_retry_button(alice_client, sent
     assert response.status_code == 200
     assert response.json()["status"] == "queued"
     assert TriageItem.objects.get().sentry_sync_state == "pending"
-    (retry_id, _), = enqueued
+    ((retry_id, _),) = enqueued
     assert sync_push(sync_id=retry_id) == State.SENT
     assert [response.status_code for _, response in sentry.log] == [401, 200]
     assert TriageItem.objects.get().sentry_sync_state == "synced"
@@ -378,13 +403,17 @@ def test_it_sends_a_failed_change_again_from_the_retry_button(alice_client, sent
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
-@pytest.mark.parametrize("next_url,expected", [
-    (None, "/items/{pk}/"),
-    ("/items/{pk}/?tab=activity", "/items/{pk}/?tab=activity"),
-    ("https://evil.example.com/", "/items/{pk}/"),
-])
-def test_it_redirects_a_plain_form_post_back_to_the_page(alice_client, enqueued, item, failed_sync, next_url,
-                                                         expected):
+@pytest.mark.parametrize(
+    "next_url,expected",
+    [
+        (None, "/items/{pk}/"),
+        ("/items/{pk}/?tab=activity", "/items/{pk}/?tab=activity"),
+        ("https://evil.example.com/", "/items/{pk}/"),
+    ],
+)
+def test_it_redirects_a_plain_form_post_back_to_the_page(
+    alice_client, enqueued, item, failed_sync, next_url, expected
+):
     data = {"next": next_url.format(pk=item.pk)} if next_url else {}
     response = alice_client.post(retry_url(item), data, HTTP_ACCEPT=BROWSER_ACCEPT)
 
@@ -393,8 +422,9 @@ def test_it_redirects_a_plain_form_post_back_to_the_page(alice_client, enqueued,
     assert SentrySync.objects.filter(state=State.PENDING).count() == 1
 
 
-def test_it_does_not_resend_a_change_a_newer_one_overtook(alice_client, sentry, enqueued, item, tell_sentry,
-                                                          failed_sync):
+def test_it_does_not_resend_a_change_a_newer_one_overtook(
+    alice_client, sentry, enqueued, item, tell_sentry, failed_sync
+):
     sentry_answers(sentry, 200)
     sync_push(sync_id=tell_sentry(item, {"status": "unresolved"}).pk)
     enqueued.clear()
@@ -406,7 +436,9 @@ def test_it_does_not_resend_a_change_a_newer_one_overtook(alice_client, sentry, 
     assert enqueued == []
 
 
-def test_it_refuses_retry_to_someone_who_may_not_change_the_item(client, charlie, item, failed_sync, enqueued):
+def test_it_refuses_retry_to_someone_who_may_not_change_the_item(
+    client, charlie, item, failed_sync, enqueued
+):
     client.force_login(charlie)
     response = client.post(retry_url(item))
 
@@ -434,8 +466,11 @@ def test_it_answers_405_to_a_get_on_retry(alice_client, item, failed_sync):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_pushes_through_a_real_worker_and_retries_there(client, httpserver, settings, tmp_path):
-    configuration = {"SENTRY_API_URL": httpserver.url_for("").rstrip("/"), "SENTRY_AUTH_TOKEN": TOKEN,
-                     "SENTRY_ORG_SLUG": "test-org"}
+    configuration = {
+        "SENTRY_API_URL": httpserver.url_for("").rstrip("/"),
+        "SENTRY_AUTH_TOKEN": TOKEN,
+        "SENTRY_ORG_SLUG": "test-org",
+    }
     for name, value in configuration.items():
         setattr(settings, name, value)  # for this process, which receives the signal
     sentry_answers(httpserver, 500, 200)
@@ -444,11 +479,17 @@ def test_it_pushes_through_a_real_worker_and_retries_there(client, httpserver, s
     flush_broker()
     try:
         with celery_worker(tmp_path, **configuration, SENTRY_SYNC_BACKOFF_SECONDS="0.05"):
-            item_changed_for_sentry.send(sender=TriageItem, item_id=item.pk, change={"status": "resolved"},
-                                         actor_id=None)
+            item_changed_for_sentry.send(
+                sender=TriageItem, item_id=item.pk, change={"status": "resolved"}, actor_id=None
+            )
             # The sync row and then the item are updated, one after the other: wait for both.
-            wait_for(lambda: SentrySync.objects.get().state == State.SENT
-                     and TriageItem.objects.get().sentry_sync_state == "synced", message="push sent by the worker")
+            wait_for(
+                lambda: (
+                    SentrySync.objects.get().state == State.SENT
+                    and TriageItem.objects.get().sentry_sync_state == "synced"
+                ),
+                message="push sent by the worker",
+            )
     finally:
         flush_broker()
 

@@ -21,7 +21,10 @@ Status = TriageItem.Status
 
 
 def deliver(client, resource, payload):
-    assert delivery_process(delivery_id=post_webhook(client, resource, payload).json()["delivery"]) == "processed"
+    assert (
+        delivery_process(delivery_id=post_webhook(client, resource, payload).json()["delivery"])
+        == "processed"
+    )
 
 
 @pytest.fixture
@@ -54,17 +57,28 @@ def post(user, item, name, data=None):
 
 
 def test_it_classifies_and_pins_the_reason(alice, item, django_capture_on_commit_callbacks):
-    response = post(alice, item, "classify", {"classification": "code_fix", "note": "null check missing in cart"})
+    response = post(
+        alice, item, "classify", {"classification": "code_fix", "note": "null check missing in cart"}
+    )
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["classification"], body["status"], body["pinned_note"]) == ("code_fix", "triaged", "null check missing in cart")
+    assert (body["classification"], body["status"], body["pinned_note"]) == (
+        "code_fix",
+        "triaged",
+        "null check missing in cart",
+    )
     item.refresh_from_db()
     assert item.triaged_at is not None
-    assert item.activities.filter(verb="classified", actor=alice).get().data["note"] == "null check missing in cart"
+    assert (
+        item.activities.filter(verb="classified", actor=alice).get().data["note"]
+        == "null check missing in cart"
+    )
 
 
-def test_it_ignores_noise_forever_and_tells_sentry(alice, item, sentry_changes, django_capture_on_commit_callbacks):
+def test_it_ignores_noise_forever_and_tells_sentry(
+    alice, item, sentry_changes, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = post(alice, item, "classify", {"classification": "noise", "note": "bots"})
 
@@ -80,7 +94,9 @@ def test_it_needs_another_item_for_a_duplicate(alice, item):
     assert "duplicate_of" in response.json()["error"]
 
 
-@pytest.mark.parametrize("data", [{"classification": "bogus"}, {}, {"classification": "code_fix", "note": "x" * 5001}])
+@pytest.mark.parametrize(
+    "data", [{"classification": "bogus"}, {}, {"classification": "code_fix", "note": "x" * 5001}]
+)
 def test_it_refuses_a_bad_classification_with_400(alice, item, data):
     response = post(alice, item, "classify", data)
 
@@ -89,7 +105,9 @@ def test_it_refuses_a_bad_classification_with_400(alice, item, data):
     assert TriageItem.objects.get().classification == ""
 
 
-def test_it_takes_an_item_and_tells_sentry_the_assignee(alice, item, sentry_changes, django_capture_on_commit_callbacks):
+def test_it_takes_an_item_and_tells_sentry_the_assignee(
+    alice, item, sentry_changes, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         body = post(alice, item, "take").json()
 
@@ -107,14 +125,21 @@ def test_it_assigns_and_unassigns(alice, bob, item):
     "data,stored,sentry",
     [
         ({}, {"kind": "forever"}, {"status": "ignored", "substatus": "archived_forever"}),
-        ({"until_events": 10}, {"kind": "events", "count": 10, "baseline": 3},
-         {"status": "ignored", "statusDetails": {"ignoreCount": 10}}),
-        ({"until_users": 5}, {"kind": "users", "count": 5, "baseline": 2},
-         {"status": "ignored", "statusDetails": {"ignoreUserCount": 5}}),
+        (
+            {"until_events": 10},
+            {"kind": "events", "count": 10, "baseline": 3},
+            {"status": "ignored", "statusDetails": {"ignoreCount": 10}},
+        ),
+        (
+            {"until_users": 5},
+            {"kind": "users", "count": 5, "baseline": 2},
+            {"status": "ignored", "statusDetails": {"ignoreUserCount": 5}},
+        ),
     ],
 )
-def test_it_ignores_with_sentrys_conditions(alice, item, sentry_changes, django_capture_on_commit_callbacks,
-                                            data, stored, sentry):
+def test_it_ignores_with_sentrys_conditions(
+    alice, item, sentry_changes, django_capture_on_commit_callbacks, data, stored, sentry
+):
     with django_capture_on_commit_callbacks(execute=True):
         body = post(alice, item, "ignore", data).json()
 
@@ -122,7 +147,9 @@ def test_it_ignores_with_sentrys_conditions(alice, item, sentry_changes, django_
     assert sentry_changes == [sentry]
 
 
-def test_it_ignores_until_a_time_in_sentrys_minutes(alice, item, sentry_changes, django_capture_on_commit_callbacks):
+def test_it_ignores_until_a_time_in_sentrys_minutes(
+    alice, item, sentry_changes, django_capture_on_commit_callbacks
+):
     until = timezone.now() + timedelta(hours=2, seconds=30)
     with django_capture_on_commit_callbacks(execute=True):
         body = post(alice, item, "ignore", {"until": until.isoformat()}).json()
@@ -131,8 +158,16 @@ def test_it_ignores_until_a_time_in_sentrys_minutes(alice, item, sentry_changes,
     assert sentry_changes == [{"status": "ignored", "statusDetails": {"ignoreDuration": 120}}]
 
 
-@pytest.mark.parametrize("data", [{"until_events": 0}, {"until_events": "ten"}, {"until": "yesterday"},
-                                  {"until": "2001-01-01T00:00:00Z"}, {"until_events": 3, "until_users": 3}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"until_events": 0},
+        {"until_events": "ten"},
+        {"until": "yesterday"},
+        {"until": "2001-01-01T00:00:00Z"},
+        {"until_events": 3, "until_users": 3},
+    ],
+)
 def test_it_refuses_a_bad_ignore_condition_with_400(alice, item, data):
     assert post(alice, item, "ignore", data).status_code == 400
     assert TriageItem.objects.get().status == Status.NEW
@@ -235,8 +270,9 @@ def test_it_runs_a_bulk_action_item_by_item(client, alice):
     TriageItem.objects.filter(pk=locked.pk).update(team=Team.objects.create(slug="other", name="Other"))
     ids = list(TriageItem.objects.order_by("pk").values_list("pk", flat=True))
 
-    response = api_for(alice).post("/api/items/bulk/", {"ids": ids, "action": "classify",
-                                                        "classification": "code_fix"}, format="json")
+    response = api_for(alice).post(
+        "/api/items/bulk/", {"ids": ids, "action": "classify", "classification": "code_fix"}, format="json"
+    )
 
     results = {row["id"]: row for row in response.json()["results"]}
     assert [results[pk]["ok"] for pk in ids] == [True, True, False]
@@ -244,8 +280,15 @@ def test_it_runs_a_bulk_action_item_by_item(client, alice):
     assert TriageItem.objects.filter(classification="code_fix").count() == 2
 
 
-@pytest.mark.parametrize("data", [{"ids": [], "action": "take"}, {"ids": [1], "action": "explode"},
-                                  {"ids": "1,2", "action": "take"}, {"ids": [1], "action": "classify"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"ids": [], "action": "take"},
+        {"ids": [1], "action": "explode"},
+        {"ids": "1,2", "action": "take"},
+        {"ids": [1], "action": "classify"},
+    ],
+)
 def test_it_refuses_a_malformed_bulk_request_with_400(alice, data):
     assert api_for(alice).post("/api/items/bulk/", data, format="json").status_code == 400
 
@@ -254,7 +297,10 @@ def test_it_refuses_a_malformed_bulk_request_with_400(alice, data):
 
 
 def test_it_sets_the_owning_team_from_the_first_matching_rule(client):
-    checkout, web = Team.objects.create(slug="checkout", name="Checkout"), Team.objects.create(slug="web", name="Web")
+    checkout, web = (
+        Team.objects.create(slug="checkout", name="Checkout"),
+        Team.objects.create(slug="web", name="Web"),
+    )
     OwnershipRule.objects.create(kind="tag", pattern="browser.name:Chr*", team=web, position=2)
     path_rule = OwnershipRule.objects.create(kind="path", pattern="*/runner-4.1.*", team=checkout, position=1)
 

@@ -23,8 +23,14 @@ INTEGRATIONS = Path(__file__).parent.parent / "integrations"
 
 def change(resource, payload, *, echo=False):
     webhook = parse_webhook(resource, payload, sent_at=str(time.time()))
-    return SentryChange(issue=webhook.issue, event=webhook.event, action=webhook.action,
-                        at=webhook.snapshot_at, actor_label=webhook.actor_label, echo=echo)
+    return SentryChange(
+        issue=webhook.issue,
+        event=webhook.event,
+        action=webhook.action,
+        at=webhook.snapshot_at,
+        actor_label=webhook.actor_label,
+        echo=echo,
+    )
 
 
 def events(prefix, count):
@@ -98,6 +104,9 @@ def test_a_process_that_never_imported_the_tasks_sends_them_by_name(monkeypatch)
 
 def test_integrations_leaves_triage_items_to_triage_and_tasks_to_tasks_py():
     for path in INTEGRATIONS.glob("*.py"):
-        imported = {node.module for node in ast.walk(ast.parse(path.read_text()))
-                    if isinstance(node, ast.ImportFrom) and node.module}
+        imported = {
+            node.module
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
         assert not imported & {"triage.locked_items", "triage.bulk", "tasks"}, path.name

@@ -48,15 +48,25 @@ ENDS_IN = {
     "wake": (Status.NEW, "woke_up"),
     "resolve_by_data_fix": (Status.RESOLVED, "resolved"),
 }
-LIFE_FIELDS = ("status", "resolved_at", "resolved_in_release", "ignore_condition", "woke_at", "regressed_at",
-               "sentry_status", "sentry_substatus", "sentry_state_at")
+LIFE_FIELDS = (
+    "status",
+    "resolved_at",
+    "resolved_in_release",
+    "ignore_condition",
+    "woke_at",
+    "regressed_at",
+    "sentry_status",
+    "sentry_substatus",
+    "sentry_state_at",
+)
 
 
 def perform(transition, item, user):
     """Each move as its caller makes it."""
     now = timezone.now()
-    issue = IssueFacts(issue_id=item.sentry_issue_id, title=item.title, project_slug="p", first_seen=now,
-                       last_seen=now)
+    issue = IssueFacts(
+        issue_id=item.sentry_issue_id, title=item.title, project_slug="p", first_seen=now, last_seen=now
+    )
     moves = {
         "triage": lambda: lifecycle.mark_triaged(item),
         "take": lambda: lifecycle.start_work(item),
@@ -122,10 +132,12 @@ def test_it_keeps_a_next_release_resolution_through_an_event_of_that_release(ali
     item.latest_event = {"release": "1.2.0"}
     lifecycle.resolve(item, actor=alice, in_next_release=True)
 
-    assert not lifecycle.reopen_on_event(item, sent_at=timezone.now(), release="1.2.0", event_id="e1",
-                                         actor_label=SENTRY)
-    assert lifecycle.reopen_on_event(item, sent_at=timezone.now(), release="1.3.0", event_id="e2",
-                                     actor_label=SENTRY)
+    assert not lifecycle.reopen_on_event(
+        item, sent_at=timezone.now(), release="1.2.0", event_id="e1", actor_label=SENTRY
+    )
+    assert lifecycle.reopen_on_event(
+        item, sent_at=timezone.now(), release="1.3.0", event_id="e2", actor_label=SENTRY
+    )
     assert (item.status, item.sentry_substatus) == (Status.NEW, "regressed")
 
 
@@ -171,7 +183,8 @@ def _assigned(node):
 def test_it_writes_an_items_status_only_in_the_lifecycle_module():
     writes = [
         f"{name}:{line}: {owner}.status"
-        for path in _portal_sources() if (name := str(path.relative_to(ROOT))) != "triage/lifecycle.py"
+        for path in _portal_sources()
+        if (name := str(path.relative_to(ROOT))) != "triage/lifecycle.py"
         for line, owner in _status_writes(ast.parse(path.read_text(), filename=name))
         if "delivery" not in owner.lower()  # integrations' deliveries have a status of their own
         and (name, owner) not in NOT_ITEMS
@@ -181,8 +194,13 @@ def test_it_writes_an_items_status_only_in_the_lifecycle_module():
 
 
 def test_it_finds_the_status_writes_it_looks_for():
-    source = ["item.status = 1", "item.status, item.woke_at = 1, 2", "setattr(item, 'status', 1)",
-              "row.delivery.status += 2", "self.status: str = 'x'"]
+    source = [
+        "item.status = 1",
+        "item.status, item.woke_at = 1, 2",
+        "setattr(item, 'status', 1)",
+        "row.delivery.status += 2",
+        "self.status: str = 'x'",
+    ]
     found = sorted(_status_writes(ast.parse("\n".join(source))))
 
     assert found == [(1, "item"), (2, "item"), (3, "item"), (4, "row.delivery"), (5, "self")]

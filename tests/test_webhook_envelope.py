@@ -14,14 +14,29 @@ from integrations.sentry_payloads import parse_body, parse_envelope, parse_webho
 from . import sentry_events as shapes
 from .helpers import FIXTURES
 
-EVENTS = {"python chained": shapes.python_chained, "python message": shapes.python_message,
-          "javascript": shapes.javascript, "java": shapes.java, "cocoa": shapes.cocoa, "ruby": shapes.ruby,
-          "native": shapes.native, "php message": shapes.php_message}
-RESOURCES = {"error": shapes.error_created, "event_alert": shapes.event_alert_triggered,
-             "legacy": shapes.legacy_plugin}
-SAMPLES = {"error": "integration-error-created.json", "event_alert": "integration-event_alert-triggered.json",
-           "issue": "integration-issue-created.json", "legacy": "legacy-plugin-webhook.json",
-           "installation": "integration-installation-created.json", "comment": "integration-comment-created.json"}
+EVENTS = {
+    "python chained": shapes.python_chained,
+    "python message": shapes.python_message,
+    "javascript": shapes.javascript,
+    "java": shapes.java,
+    "cocoa": shapes.cocoa,
+    "ruby": shapes.ruby,
+    "native": shapes.native,
+    "php message": shapes.php_message,
+}
+RESOURCES = {
+    "error": shapes.error_created,
+    "event_alert": shapes.event_alert_triggered,
+    "legacy": shapes.legacy_plugin,
+}
+SAMPLES = {
+    "error": "integration-error-created.json",
+    "event_alert": "integration-event_alert-triggered.json",
+    "issue": "integration-issue-created.json",
+    "legacy": "legacy-plugin-webhook.json",
+    "installation": "integration-installation-created.json",
+    "comment": "integration-comment-created.json",
+}
 
 
 def keys(webhook):
@@ -30,7 +45,9 @@ def keys(webhook):
 
 def both_reads(resource, payload, sent_at="1767225600"):
     """(what the view stores, what the worker applies), each as (resource, action, issue id, dedupe key)."""
-    return keys(parse_envelope(resource, payload, sent_at=sent_at)), keys(parse_webhook(resource, payload, sent_at=sent_at))
+    return keys(parse_envelope(resource, payload, sent_at=sent_at)), keys(
+        parse_webhook(resource, payload, sent_at=sent_at)
+    )
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
@@ -60,13 +77,17 @@ def broken(change):
     return payload
 
 
-@pytest.mark.parametrize("change", [
-    lambda event: event.pop("event_id"),
-    lambda event: event.pop("issue_id"),
-    lambda event: event.update(timestamp="yesterday"),
-    lambda event: event.update(event_id="x" * 65),
-    lambda event: event.update(issue_id="no spaces allowed"),
-], ids=["no event id", "no issue id", "bad timestamp", "long event id", "bad issue id"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda event: event.pop("event_id"),
+        lambda event: event.pop("issue_id"),
+        lambda event: event.update(timestamp="yesterday"),
+        lambda event: event.update(event_id="x" * 65),
+        lambda event: event.update(issue_id="no spaces allowed"),
+    ],
+    ids=["no event id", "no issue id", "bad timestamp", "long event id", "bad issue id"],
+)
 def test_it_refuses_at_receipt_what_the_worker_would_refuse(change):
     payload = broken(change)
     with pytest.raises(PayloadError) as at_receipt:

@@ -148,7 +148,11 @@ def test_it_reopens_a_resolved_item_as_regressed_on_a_new_event(client, process_
     assert item.status == TriageItem.Status.NEW
     assert item.regressed_at is not None
     assert item.resolved_at is None
-    assert list(item.activities.order_by("id").values_list("verb", flat=True)) == ["created", "resolved", "regressed"]
+    assert list(item.activities.order_by("id").values_list("verb", flat=True)) == [
+        "created",
+        "resolved",
+        "regressed",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -159,7 +163,9 @@ def test_it_reopens_a_resolved_item_as_regressed_on_a_new_event(client, process_
         ("archived", "ignored", "archived_until_escalating", "ignored", "ignored"),
     ],
 )
-def test_it_follows_status_changes_made_in_sentry(client, action, status, substatus, expected, verb, process_all):
+def test_it_follows_status_changes_made_in_sentry(
+    client, action, status, substatus, expected, verb, process_all
+):
     post_webhook(client, "issue", issue_payload())
     post_webhook(client, "issue", issue_payload(action=action, status=status, substatus=substatus))
     process_all()
@@ -172,7 +178,9 @@ def test_it_follows_status_changes_made_in_sentry(client, action, status, substa
 
 def test_it_reopens_on_unresolved_and_marks_regressions(client, process_all):
     post_webhook(client, "issue", issue_payload(action="resolved", status="resolved"))
-    post_webhook(client, "issue", issue_payload(action="unresolved", status="unresolved", substatus="regressed"))
+    post_webhook(
+        client, "issue", issue_payload(action="unresolved", status="unresolved", substatus="regressed")
+    )
     process_all()
 
     item = TriageItem.objects.get()
@@ -205,8 +213,12 @@ def test_it_does_not_flip_state_on_the_echo_of_our_own_change(client, process_al
     post_webhook(client, "issue", issue_payload())
     process_all()
     # What we pushed tells an echo, not the actor (tests/test_sentry_echo.py).
-    SentrySync.objects.create(item=TriageItem.objects.get(), change={"status": "resolved"},
-                              state=SentrySync.State.SENT, sent_at=timezone.now())
+    SentrySync.objects.create(
+        item=TriageItem.objects.get(),
+        change={"status": "resolved"},
+        state=SentrySync.State.SENT,
+        sent_at=timezone.now(),
+    )
     echo = issue_payload(action="resolved", status="resolved", count="7")
     echo["actor"] = {"type": "application", "id": "b3c1a0e2-portal-app", "name": "Triage Portal"}
     post_webhook(client, "issue", echo)
@@ -220,7 +232,9 @@ def test_it_does_not_flip_state_on_the_echo_of_our_own_change(client, process_al
 
 def test_it_never_lowers_figures_on_an_out_of_order_delivery(client, process_all):
     post_webhook(client, "issue", issue_payload(count="10", lastSeen="2019-08-20T00:00:00Z"))
-    post_webhook(client, "issue", issue_payload(action="assigned", count="3", lastSeen="2019-08-19T21:00:00Z"))
+    post_webhook(
+        client, "issue", issue_payload(action="assigned", count="3", lastSeen="2019-08-19T21:00:00Z")
+    )
     process_all()
 
     item = TriageItem.objects.get()
@@ -233,8 +247,13 @@ def test_it_never_lowers_figures_on_an_out_of_order_delivery(client, process_all
 
 def test_it_refuses_a_missing_signature(client):
     body = compact(sample("integration-issue-created"))
-    response = client.post(WEBHOOK_URL, body, content_type="application/json", HTTP_SENTRY_HOOK_RESOURCE="issue",
-                           HTTP_SENTRY_HOOK_TIMESTAMP=str(int(time.time())))
+    response = client.post(
+        WEBHOOK_URL,
+        body,
+        content_type="application/json",
+        HTTP_SENTRY_HOOK_RESOURCE="issue",
+        HTTP_SENTRY_HOOK_TIMESTAMP=str(int(time.time())),
+    )
 
     assert response.status_code == 401
     assert "Sentry-Hook-Signature" in response.json()["error"]
@@ -252,7 +271,9 @@ def test_it_refuses_a_signature_made_with_another_secret(client):
 def test_it_refuses_a_body_changed_after_signing(client):
     body = compact(sample("integration-issue-created"))
     headers = signed_headers(body, "issue")
-    response = client.post(WEBHOOK_URL, body.replace(b"blooopy", b"bloopy!"), content_type="application/json", **headers)
+    response = client.post(
+        WEBHOOK_URL, body.replace(b"blooopy", b"bloopy!"), content_type="application/json", **headers
+    )
 
     assert response.status_code == 401
 
@@ -299,7 +320,11 @@ def test_it_refuses_malformed_json_with_400(client):
         ("issue", {"action": "created"}, "`action` and object `data`"),
         ("issue", {"action": "created", "data": {"issue": "nope"}}, "`issue` must be an object"),
         ("issue", {"action": "created", "data": {"issue": {"title": "no id"}}}, "data.issue.id"),
-        ("issue", {"action": "created", "data": {"issue": {"id": "1", "firstSeen": "yesterday"}}}, "timestamp"),
+        (
+            "issue",
+            {"action": "created", "data": {"issue": {"id": "1", "firstSeen": "yesterday"}}},
+            "timestamp",
+        ),
         ("event_alert", {"action": "triggered", "data": {"event": {"title": "x"}}}, "event_id"),
         ("error", {"action": "created", "data": {}}, "`error` must be an object"),
         ("", {"action": "created", "data": {}}, "Sentry-Hook-Resource"),
@@ -360,7 +385,9 @@ def test_it_does_not_need_a_login_or_csrf_token(client):
 @pytest.mark.parametrize("issue_first", [True, False])
 def test_it_counts_the_event_that_created_the_issue_once_in_either_order(client, issue_first, process_all):
     issue, event = sample("integration-issue-created"), sample("integration-error-created")
-    for resource, payload in ([("issue", issue), ("error", event)] if issue_first else [("error", event), ("issue", issue)]):
+    for resource, payload in (
+        [("issue", issue), ("error", event)] if issue_first else [("error", event), ("issue", issue)]
+    ):
         post_webhook(client, resource, payload)
     process_all()
 
@@ -382,8 +409,14 @@ def test_it_adds_events_newer_than_sentrys_count(client, process_all):
 def unsigned_flood_request(client, request_id="flood"):
     """An unsigned POST with 90 random 6 KB headers and a 64 KiB body, as in the finding."""
     noise = {f"HTTP_X_NOISE_{n}": "n" * 6000 for n in range(90)}
-    return client.post(WEBHOOK_URL, b"{" + b"x" * 65535, content_type="application/json",
-                       HTTP_SENTRY_HOOK_RESOURCE="issue", HTTP_REQUEST_ID=request_id, **noise)
+    return client.post(
+        WEBHOOK_URL,
+        b"{" + b"x" * 65535,
+        content_type="application/json",
+        HTTP_SENTRY_HOOK_RESOURCE="issue",
+        HTTP_REQUEST_ID=request_id,
+        **noise,
+    )
 
 
 def test_it_keeps_an_excerpt_the_reason_and_a_few_headers_of_an_unsigned_request(client, settings):
@@ -394,8 +427,16 @@ def test_it_keeps_an_excerpt_the_reason_and_a_few_headers_of_an_unsigned_request
     assert rejected.status == Status.REJECTED
     assert rejected.last_error == "missing Sentry-Hook-Signature header"
     assert len(bytes(rejected.body)) == settings.WEBHOOK_REJECTED_BODY_BYTES
-    assert set(rejected.headers) <= {"Sentry-Hook-Resource", "Sentry-Hook-Timestamp", "Sentry-Hook-Signature",
-                                     "Request-Id", "Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For"}
+    assert set(rejected.headers) <= {
+        "Sentry-Hook-Resource",
+        "Sentry-Hook-Timestamp",
+        "Sentry-Hook-Signature",
+        "Request-Id",
+        "Content-Type",
+        "Content-Length",
+        "User-Agent",
+        "X-Forwarded-For",
+    }
     assert rejected.headers["Request-Id"] == "flood"
     assert len(json.dumps(rejected.headers)) < 2000
 
@@ -436,10 +477,25 @@ def arabic_indic(text):
     return text.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
 
 
-@pytest.mark.parametrize("timestamp", [
-    "nan", "NaN", "inf", "-inf", "1e400", "-1e400", "9" * 400, "", " ", "1_7e9",
-    arabic_indic(str(int(time.time()))), str(int(time.time())).replace("1", "\uff11"), "\x00", "\ud800",
-])
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "1e400",
+        "-1e400",
+        "9" * 400,
+        "",
+        " ",
+        "1_7e9",
+        arabic_indic(str(int(time.time()))),
+        str(int(time.time())).replace("1", "\uff11"),
+        "\x00",
+        "\ud800",
+    ],
+)
 def test_it_refuses_a_timestamp_that_is_not_seconds_near_now_with_401(client, timestamp):
     body = compact(sample("integration-issue-created"))
     headers = {**signed_headers(body, "issue"), "HTTP_SENTRY_HOOK_TIMESTAMP": timestamp}
@@ -452,8 +508,11 @@ def test_it_refuses_a_timestamp_that_is_not_seconds_near_now_with_401(client, ti
 
 @pytest.mark.parametrize("token", ["tökén", "%ED%A0%80", "%00", "🔑" * 40])
 def test_it_refuses_a_non_ascii_legacy_token_with_401(client, token):
-    response = client.post(f"/integrations/sentry/legacy/{token}/", compact(sample("legacy-plugin-webhook")),
-                           content_type="application/json")
+    response = client.post(
+        f"/integrations/sentry/legacy/{token}/",
+        compact(sample("legacy-plugin-webhook")),
+        content_type="application/json",
+    )
 
     assert response.status_code == 401
     assert response.json() == {"error": "wrong token in the webhook URL"}
@@ -483,7 +542,9 @@ def surrogate_in_action(payload):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("mutate", [long_issue_id, long_action, nul_in_issue_id, nul_in_action, surrogate_in_action])
+@pytest.mark.parametrize(
+    "mutate", [long_issue_id, long_action, nul_in_issue_id, nul_in_action, surrogate_in_action]
+)
 def test_it_refuses_a_signed_body_with_an_identifier_the_columns_cannot_hold_with_400(client, mutate):
     payload = sample("integration-issue-created")
     mutate(payload)
@@ -509,7 +570,11 @@ def test_it_refuses_a_signed_body_with_a_malformed_resource_header_with_400(clie
 @pytest.mark.parametrize("request_id", ["r" * 5000, "req\x00id", "req\ud800id", "réq"])
 def test_it_stores_a_signed_delivery_whose_headers_hold_nul_or_lone_surrogates(client, request_id):
     body = compact(sample("integration-issue-created"))
-    headers = {**signed_headers(body, "issue"), "HTTP_REQUEST_ID": request_id, "HTTP_USER_AGENT": "Sentry\x00\udfff"}
+    headers = {
+        **signed_headers(body, "issue"),
+        "HTTP_REQUEST_ID": request_id,
+        "HTTP_USER_AGENT": "Sentry\x00\udfff",
+    }
     response = client.post(WEBHOOK_URL, body, content_type="application/json", **headers)
 
     assert response.status_code == 202
@@ -531,8 +596,9 @@ def post_again(client, body, resource, *, request_id=None, timestamp=None):
 
 
 @pytest.mark.parametrize("resource,name", INTEGRATION_SAMPLES)
-def test_it_marks_a_body_replayed_with_a_fresh_timestamp_and_request_id_duplicate(client, resource, name,
-                                                                                  process_all):
+def test_it_marks_a_body_replayed_with_a_fresh_timestamp_and_request_id_duplicate(
+    client, resource, name, process_all
+):
     body = compact(sample(name))
     assert post_again(client, body, resource).status_code == 202
     assert post_again(client, body, resource, timestamp=time.time() + 30).status_code == 202

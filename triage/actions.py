@@ -30,6 +30,7 @@ def _on_locked_item(action):
     The page that sent the action was read seconds ago, and the worker may have recorded
     events, a regression or a wake-up since: saving that older copy would undo them.
     """
+
     @functools.wraps(action)
     def on_locked_item(*, item, **kwargs):
         with transaction.atomic():
@@ -87,8 +88,14 @@ def item_classify(*, item, user, classification, note="", duplicate_of=None):
     item.pinned_note = note or item.pinned_note
     lifecycle.mark_triaged(item)
     item_runbook_decided(item=item)  # pins the runbook's current version: "handled with v3"
-    activity_record(item=item, verb="classified", actor=user, classification=classification, note=note,
-                    duplicate_of=duplicate_of.pk if duplicate_of else None)
+    activity_record(
+        item=item,
+        verb="classified",
+        actor=user,
+        classification=classification,
+        note=note,
+        duplicate_of=duplicate_of.pk if duplicate_of else None,
+    )
     if classification in IGNORING_CLASSIFICATIONS:
         _ignore(item, user, IgnoreCondition(), note)
     item.save()
@@ -148,8 +155,14 @@ def item_runbook_feedback(*, item, user, helped: bool):
     """Whether the linked runbook helped; it counts in the runbook's usefulness figures."""
     _require_change(user, item)
     item_runbook_helped(item=item, helped=helped)
-    activity_record(item=item, verb="runbook_feedback", actor=user, helped=helped, slug=item.runbook.slug,
-                    title=item.runbook.title)
+    activity_record(
+        item=item,
+        verb="runbook_feedback",
+        actor=user,
+        helped=helped,
+        slug=item.runbook.slug,
+        title=item.runbook.title,
+    )
     item.save()
     return item
 
@@ -180,24 +193,36 @@ def _sentry_actor(user):
 
 def _tell_sentry(item, user, change):
     transaction.on_commit(
-        lambda: item_changed_for_sentry.send_robust(sender=TriageItem, item_id=item.pk, change=change, actor_id=user.pk)
+        lambda: item_changed_for_sentry.send_robust(
+            sender=TriageItem, item_id=item.pk, change=change, actor_id=user.pk
+        )
     )
 
 
 def item_perform(*, item, user, action, data):
     """Run one named action with already-validated input (API, bulk and pages share this)."""
     if action == "classify":
-        return item_classify(item=item, user=user, classification=data["classification"],
-                             note=data.get("note", ""), duplicate_of=data.get("duplicate_of"))
+        return item_classify(
+            item=item,
+            user=user,
+            classification=data["classification"],
+            note=data.get("note", ""),
+            duplicate_of=data.get("duplicate_of"),
+        )
     if action == "assign":
         return item_assign(item=item, user=user, owner=data["owner"])
     if action == "ignore":
-        condition = IgnoreCondition(until=data.get("until"), events=data.get("until_events"),
-                                    users=data.get("until_users"))
+        condition = IgnoreCondition(
+            until=data.get("until"), events=data.get("until_events"), users=data.get("until_users")
+        )
         return item_ignore(item=item, user=user, condition=condition, note=data.get("note", ""))
     if action == "resolve":
-        return item_resolve(item=item, user=user, note=data.get("note", ""),
-                            in_next_release=data.get("in_next_release", False))
+        return item_resolve(
+            item=item,
+            user=user,
+            note=data.get("note", ""),
+            in_next_release=data.get("in_next_release", False),
+        )
     if action == "runbook_feedback":
         return item_runbook_feedback(item=item, user=user, helped=data["helped"])
     simple = {"take": item_take, "unresolve": item_unresolve}

@@ -11,13 +11,13 @@ from . import actions, selectors
 from .models import TriageItem
 from .serializers import (
     ACTIONS,
+    AssignInput,
     BulkInput,
     BulkResult,
     ClassifyInput,
     CommentInput,
     IgnoreInput,
     ResolveInput,
-    AssignInput,
     RunbookFeedbackInput,
     TriageItemDetailSerializer,
     TriageItemSerializer,
@@ -28,7 +28,9 @@ from .serializers import (
 class TriageItemFilter(django_filters.FilterSet):
     # distinct=False: an item matches one status at a time, and DISTINCT over every column is costly.
     status = django_filters.MultipleChoiceFilter(choices=TriageItem.Status.choices, distinct=False)
-    classification = django_filters.MultipleChoiceFilter(choices=TriageItem.Classification.choices, distinct=False)
+    classification = django_filters.MultipleChoiceFilter(
+        choices=TriageItem.Classification.choices, distinct=False
+    )
     service = django_filters.CharFilter(field_name="service__slug")
     team = django_filters.CharFilter(field_name="team__slug")
     owner = django_filters.CharFilter(field_name="owner__username")
@@ -37,7 +39,16 @@ class TriageItemFilter(django_filters.FilterSet):
 
     class Meta:
         model = TriageItem
-        fields = ["status", "classification", "service", "team", "owner", "level", "sentry_issue_id", "environment"]
+        fields = [
+            "status",
+            "classification",
+            "service",
+            "team",
+            "owner",
+            "level",
+            "sentry_issue_id",
+            "environment",
+        ]
 
 
 class TriageItemViewSet(viewsets.ReadOnlyModelViewSet):
@@ -49,8 +60,9 @@ class TriageItemViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _perform(self, request, name):
         item = self.get_object()
-        actions.item_perform(item=item, user=request.user, action=name,
-                             data=validated_action_input(name, request.data))
+        actions.item_perform(
+            item=item, user=request.user, action=name, data=validated_action_input(name, request.data)
+        )
         return Response(TriageItemDetailSerializer(self.get_object()).data)
 
     @extend_schema(request=ClassifyInput, responses=TriageItemDetailSerializer)
@@ -83,11 +95,16 @@ class TriageItemViewSet(viewsets.ReadOnlyModelViewSet):
     def unresolve(self, request, pk=None):
         return self._perform(request, "unresolve")
 
-    @extend_schema(request=RunbookFeedbackInput, description="Say whether the item's runbook helped; it counts in "
-                   "the runbook's usefulness figures (per version, on the runbook's page). It can be changed.",
-                   responses={200: TriageItemDetailSerializer,
-                              400: OpenApiResponse(description="`helped` missing or not a boolean, or no runbook"),
-                              403: OpenApiResponse(description="you may not change this item")})
+    @extend_schema(
+        request=RunbookFeedbackInput,
+        description="Say whether the item's runbook helped; it counts in "
+        "the runbook's usefulness figures (per version, on the runbook's page). It can be changed.",
+        responses={
+            200: TriageItemDetailSerializer,
+            400: OpenApiResponse(description="`helped` missing or not a boolean, or no runbook"),
+            403: OpenApiResponse(description="you may not change this item"),
+        },
+    )
     @action(detail=True, methods=["post"], url_path="runbook-feedback")
     def runbook_feedback(self, request, pk=None):
         return self._perform(request, "runbook_feedback")
@@ -101,9 +118,12 @@ class TriageItemViewSet(viewsets.ReadOnlyModelViewSet):
         actions.item_comment(item=item, user=request.user, body=body.validated_data["body"])
         return Response(TriageItemDetailSerializer(item).data)
 
-    @extend_schema(request=BulkInput, responses=BulkResult(many=True),
-                   description=f"Run one action ({', '.join(ACTIONS)}) on many items; the action's "
-                   "own fields go beside `ids` and `action`. Each item succeeds or fails on its own.")
+    @extend_schema(
+        request=BulkInput,
+        responses=BulkResult(many=True),
+        description=f"Run one action ({', '.join(ACTIONS)}) on many items; the action's "
+        "own fields go beside `ids` and `action`. Each item succeeds or fails on its own.",
+    )
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         bulk = BulkInput(data=request.data)

@@ -9,5 +9,6 @@ class TriageConfig(AppConfig):
 
         from . import receivers
 
-        runbook_matchers_changed.connect(receivers.runbook_matchers_changed,
-                                         dispatch_uid="triage.runbook_matchers_changed")
+        runbook_matchers_changed.connect(
+            receivers.runbook_matchers_changed, dispatch_uid="triage.runbook_matchers_changed"
+        )

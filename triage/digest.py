@@ -7,7 +7,6 @@ channel is logged and not retried: tomorrow's digest carries whatever is still o
 """
 
 import logging
-
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,14 +35,20 @@ class Digest:
 
 def team_digest_items(*, team, now) -> dict:
     """Open items of the team per section; stale = no human action for DIGEST_STALE_DAYS."""
-    open_items = TriageItem.objects.filter(team=team, status__in=TriageItem.OPEN_STATUSES).select_related("service")
+    open_items = TriageItem.objects.filter(team=team, status__in=TriageItem.OPEN_STATUSES).select_related(
+        "service"
+    )
     stale_before = now - timedelta(days=settings.DIGEST_STALE_DAYS)
-    touched = open_items.annotate(touched=Max("activities__created_at", filter=Q(activities__actor__isnull=False)))
+    touched = open_items.annotate(
+        touched=Max("activities__created_at", filter=Q(activities__actor__isnull=False))
+    )
     return {
         "new": list(open_items.filter(status=TriageItem.Status.NEW, created_at__gte=now - timedelta(days=1))),
         "unowned": list(open_items.filter(owner__isnull=True)),
         "regressed": list(open_items.filter(regressed_at__isnull=False)),
-        "stale": list(touched.filter(Q(touched__lt=stale_before) | Q(touched__isnull=True, created_at__lt=stale_before))),
+        "stale": list(
+            touched.filter(Q(touched__lt=stale_before) | Q(touched__isnull=True, created_at__lt=stale_before))
+        ),
     }
 
 
@@ -62,9 +67,13 @@ def _team_digest(team, now) -> Digest | None:
     if not count or not (emails or team.slack_webhook_url) or not _claim(team, day, count):
         return None
     context = {"team": team, "sections": sections, "base_url": settings.PORTAL_BASE_URL, "count": count}
-    return Digest(key=f"digest:{team.slug}:{day.isoformat()}", emails=emails,
-                  subject=f"[Triage] {team.name}: {count} item{'' if count == 1 else 's'} to look at",
-                  text=render_to_string("triage/digest_email.txt", context), slack_webhook_url=team.slack_webhook_url)
+    return Digest(
+        key=f"digest:{team.slug}:{day.isoformat()}",
+        emails=emails,
+        subject=f"[Triage] {team.name}: {count} item{'' if count == 1 else 's'} to look at",
+        text=render_to_string("triage/digest_email.txt", context),
+        slack_webhook_url=team.slack_webhook_url,
+    )
 
 
 def _claim(team, day, count) -> bool:

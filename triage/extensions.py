@@ -101,6 +101,8 @@ def queue_sections(own: Sequence[Section]) -> tuple[Section, ...]:
         if section.slug in slugs:
             raise ImproperlyConfigured(f"Queue section {section.slug!r} is triage's own already.")
         if after not in slugs:
-            raise ImproperlyConfigured(f"Queue section {section.slug!r} comes after {after!r}: no such section.")
+            raise ImproperlyConfigured(
+                f"Queue section {section.slug!r} comes after {after!r}: no such section."
+            )
         sections.insert(slugs.index(after) + 1, section)
     return tuple(sections)

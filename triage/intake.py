@@ -31,8 +31,15 @@ def item_apply_sentry(*, change: SentryChange):
 
 def _apply(change, *, items):
     if change.issue:
-        services.item_apply_issue(issue=change.issue, action=change.action, at=change.at,
-                                  actor_label=change.actor_label, echo=change.echo, items=items)
+        services.item_apply_issue(
+            issue=change.issue,
+            action=change.action,
+            at=change.at,
+            actor_label=change.actor_label,
+            echo=change.echo,
+            items=items,
+        )
     else:
-        services.item_record_event(event=change.event, at=change.at, actor_label=change.actor_label,
-                                   items=items)
+        services.item_record_event(
+            event=change.event, at=change.at, actor_label=change.actor_label, items=items
+        )

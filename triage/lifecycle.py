@@ -111,8 +111,13 @@ def resolve_from_sentry(item, issue: IssueFacts, *, actor_label) -> bool:
     in_next_release = details.get("inNextRelease") or details.get("inRelease")
     if not _resolve(item, "resolve_from_sentry", release=_running_release(item) if in_next_release else ""):
         return False
-    activity_record(item=item, verb="resolved", actor_label=actor_label,
-                    resolution_type=details.get("resolution_type", ""), status_details=details)
+    activity_record(
+        item=item,
+        verb="resolved",
+        actor_label=actor_label,
+        resolution_type=details.get("resolution_type", ""),
+        status_details=details,
+    )
     return True
 
 
@@ -126,8 +131,14 @@ def ignore_from_sentry(item, issue: IssueFacts, at, *, actor_label) -> bool:
     if not _ignore(item, "ignore_from_sentry", condition):
         return False
     if news:
-        activity_record(item=item, verb="ignored", actor_label=actor_label, condition=condition,
-                        substatus=issue.substatus, status_details=issue.status_details)
+        activity_record(
+            item=item,
+            verb="ignored",
+            actor_label=actor_label,
+            condition=condition,
+            substatus=issue.substatus,
+            status_details=issue.status_details,
+        )
     return True
 
 

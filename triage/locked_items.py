@@ -36,7 +36,11 @@ class LockedItems:
         if wanted and connection.vendor == "postgresql":
             _lock_issue_ids(wanted)
             self._absent.update(wanted)
-        for item in TriageItem.objects.select_for_update().filter(sentry_issue_id__in=wanted).order_by("sentry_issue_id"):
+        for item in (
+            TriageItem.objects.select_for_update()
+            .filter(sentry_issue_id__in=wanted)
+            .order_by("sentry_issue_id")
+        ):
             self._items[item.sentry_issue_id] = item
             self._absent.discard(item.sentry_issue_id)
 
@@ -71,14 +75,19 @@ class LockedItems:
 def _lock_issue_ids(issue_ids):
     """Held until the transaction ends; taken in key order, so two batches cannot deadlock."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, key) FROM (SELECT DISTINCT hashtext(issue_id) AS key "
-                       "FROM unnest(%s::text[]) AS issue_id ORDER BY key) AS keys", [ISSUE_LOCK_SPACE, list(issue_ids)])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, key) FROM (SELECT DISTINCT hashtext(issue_id) AS key "
+            "FROM unnest(%s::text[]) AS issue_id ORDER BY key) AS keys",
+            [ISSUE_LOCK_SPACE, list(issue_ids)],
+        )
 
 
 def _draw_ids(count):
     table = TriageItem._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+        )
         return [row[0] for row in reversed(cursor.fetchall())]  # popped from the end: ids rise with the batch
 
 

@@ -9,8 +9,11 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     slack_webhook_url = models.URLField(
-        max_length=500, blank=True, db_default="",
-        help_text="A Slack-compatible incoming webhook: the team's morning digest goes there too.")
+        max_length=500,
+        blank=True,
+        db_default="",
+        help_text="A Slack-compatible incoming webhook: the team's morning digest goes there too.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -107,7 +110,9 @@ class TriageItem(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     sentry_status = models.CharField(max_length=32, blank=True)
     sentry_substatus = models.CharField(max_length=32, blank=True)
-    sentry_assignee = models.CharField(max_length=200, blank=True)  # as read: an email or name, "#slug" for a team
+    sentry_assignee = models.CharField(
+        max_length=200, blank=True
+    )  # as read: an email or name, "#slug" for a team
     # Sentry's assignedTo as sent: {"type": "user" | "team", "id", "name", "email"}, {} for nobody.
     sentry_assignee_info = models.JSONField(default=dict, db_default={}, blank=True)
     # When Sentry took the snapshot sentry_status, sentry_substatus and the assignee came from (its
@@ -125,11 +130,14 @@ class TriageItem(models.Model):
 
     # Triage decisions (people, in the portal).
     classification = models.CharField(max_length=16, choices=Classification.choices, blank=True)
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     ownership_rule = models.ForeignKey(OwnershipRule, null=True, blank=True, on_delete=models.SET_NULL)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="owned_items")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_items"
+    )
     # Why it was classified or ignored, pinned above the timeline so comments do not bury it.
     pinned_note = models.TextField(blank=True)
     # {"kind": "forever" | "until" | "events" | "users" | "escalating", "until": iso, "count": N,
@@ -139,10 +147,12 @@ class TriageItem(models.Model):
     triaged_at = models.DateTimeField(null=True, blank=True)
     # The best-matching runbook (triage.runbook_links), and the version current when the item was
     # first classified with it: "handled with v3" stays true after v4.
-    runbook = models.ForeignKey("runbooks.Runbook", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
-    runbook_version = models.ForeignKey("runbooks.RunbookVersion", null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    runbook = models.ForeignKey(
+        "runbooks.Runbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    runbook_version = models.ForeignKey(
+        "runbooks.RunbookVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     runbook_helped = models.BooleanField(null=True, blank=True)
     # State of the last push of a portal change to Sentry ("" = nothing pushed).
     sentry_sync_state = models.CharField(max_length=16, blank=True)
@@ -162,14 +172,26 @@ class TriageItem(models.Model):
             # that would otherwise walk the whole table in last_seen order (bench/morning.py).
             models.Index(fields=["-last_seen", "-id"], name="item_last_seen"),
             models.Index(fields=["environment"], name="item_environment"),  # the filter bar's choices
-            models.Index(fields=["-last_seen", "-id"], name="item_regressed_open",
-                         condition=models.Q(regressed_at__isnull=False, status__in=OPEN_STATUS_VALUES)),
-            models.Index(fields=["team", "-last_seen", "-id"], name="item_team_unowned",
-                         condition=models.Q(owner__isnull=True, status__in=OPEN_STATUS_VALUES)),
-            models.Index(fields=["-last_seen", "-id"], condition=models.Q(woke_at__isnull=False),
-                         name="item_woke_last_seen"),
-            models.Index(fields=["-last_seen", "-id"], condition=models.Q(classification="data_fix"),
-                         name="item_data_fix_last_seen"),
+            models.Index(
+                fields=["-last_seen", "-id"],
+                name="item_regressed_open",
+                condition=models.Q(regressed_at__isnull=False, status__in=OPEN_STATUS_VALUES),
+            ),
+            models.Index(
+                fields=["team", "-last_seen", "-id"],
+                name="item_team_unowned",
+                condition=models.Q(owner__isnull=True, status__in=OPEN_STATUS_VALUES),
+            ),
+            models.Index(
+                fields=["-last_seen", "-id"],
+                condition=models.Q(woke_at__isnull=False),
+                name="item_woke_last_seen",
+            ),
+            models.Index(
+                fields=["-last_seen", "-id"],
+                condition=models.Q(classification="data_fix"),
+                name="item_data_fix_last_seen",
+            ),
         ]
 
     def __str__(self):
@@ -222,7 +244,9 @@ class Activity(models.Model):
 
     item = models.ForeignKey(TriageItem, on_delete=models.CASCADE, related_name="activities")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_label = models.CharField(max_length=200, blank=True, help_text="Who, when not a portal user (e.g. Sentry).")
+    actor_label = models.CharField(
+        max_length=200, blank=True, help_text="Who, when not a portal user (e.g. Sentry)."
+    )
     verb = models.CharField(max_length=50)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -248,7 +272,9 @@ class Activity(models.Model):
 class QueueVisit(models.Model):
     """When a user last opened the morning queue, so "new since your last visit" means something."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_visit")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_visit"
+    )
     previous_visit_at = models.DateTimeField(null=True, blank=True)
     last_visit_at = models.DateTimeField(default=timezone.now)
 

@@ -7,8 +7,12 @@ from .models import OwnershipRule
 
 
 def ownership_rule_for(item) -> OwnershipRule | None:
-    rules = bulk.looked_up("ownership_rules", lambda: list(  # once a batch of deliveries
-        OwnershipRule.objects.select_related("team").order_by("position", "id")))
+    rules = bulk.looked_up(
+        "ownership_rules",
+        lambda: list(  # once a batch of deliveries
+            OwnershipRule.objects.select_related("team").order_by("position", "id")
+        ),
+    )
     return next((rule for rule in rules if rule_matches(rule, item)), None)
 
 

@@ -41,15 +41,31 @@ class Viewer:
 
 # Triage's own sections; other apps add theirs through triage.extensions (ops: "Waiting on ops").
 OWN_SECTIONS = (
-    Section("new", "New since your last visit", "Open items that arrived since your last visit.",
-            lambda v: OPEN & Q(created_at__gt=v.new_since)),
-    Section("regressed", "Regressed", "Open items that came back after they were resolved.",
-            lambda v: OPEN & Q(regressed_at__isnull=False)),
+    Section(
+        "new",
+        "New since your last visit",
+        "Open items that arrived since your last visit.",
+        lambda v: OPEN & Q(created_at__gt=v.new_since),
+    ),
+    Section(
+        "regressed",
+        "Regressed",
+        "Open items that came back after they were resolved.",
+        lambda v: OPEN & Q(regressed_at__isnull=False),
+    ),
     Section("mine", "Assigned to me", "Open items you own.", lambda v: OPEN & Q(owner=v.user)),
-    Section("team", "My teams' unowned", "Open items of your teams that nobody has taken yet.",
-            lambda v: OPEN & Q(team_id__in=v.team_ids, owner__isnull=True)),
-    Section("woke", "Woke up from ignore", "Ignored items whose condition passed: they need a new look.",
-            lambda v: Q(status=Status.NEW, woke_at__isnull=False)),
+    Section(
+        "team",
+        "My teams' unowned",
+        "Open items of your teams that nobody has taken yet.",
+        lambda v: OPEN & Q(team_id__in=v.team_ids, owner__isnull=True),
+    ),
+    Section(
+        "woke",
+        "Woke up from ignore",
+        "Ignored items whose condition passed: they need a new look.",
+        lambda v: Q(status=Status.NEW, woke_at__isnull=False),
+    ),
     Section("open", "All open", "Every open item.", lambda v: OPEN),
     Section("all", "All items", "Every item, resolved and ignored ones too.", lambda v: Q()),
 )
@@ -89,8 +105,12 @@ UNCLASSIFIED, UNOWNED, ME = "none", "none", "me"
 MAX_SEARCH = 200
 FILTERS = ("service", "environment", "level", "classification", "status", "owner", "q")
 # Parameters with a fixed set of values (and `section`: the sections there are); anything else in them is dropped.
-CHOICES = {"sort": set(SORTS), "level": set(Level.values), "status": set(Status.values),
-           "classification": {*Classification.values, UNCLASSIFIED}}
+CHOICES = {
+    "sort": set(SORTS),
+    "level": set(Level.values),
+    "status": set(Status.values),
+    "classification": {*Classification.values, UNCLASSIFIED},
+}
 
 
 @dataclass(frozen=True)
@@ -144,8 +164,12 @@ class QueueQuery:
         if not self.q:
             return Q()
         text = self.q
-        return (Q(title__icontains=text) | Q(culprit__icontains=text) | Q(short_id__icontains=text)
-                | Q(sentry_issue_id=text))
+        return (
+            Q(title__icontains=text)
+            | Q(culprit__icontains=text)
+            | Q(short_id__icontains=text)
+            | Q(sentry_issue_id=text)
+        )
 
     def urlencode(self, **changes) -> str:
         """The query string for this view with some values changed; defaults are left out."""
@@ -189,7 +213,9 @@ def _new_since(visit) -> datetime:
 def viewer_for(user, *, new_since) -> Viewer:
     """The viewer, in two queries (the user's groups and teams) however many rows follow."""
     team_ids = user_team_ids(user)
-    return Viewer(user=user, team_ids=team_ids, new_since=new_since, admin=is_admin(user), dev=is_developer(user))
+    return Viewer(
+        user=user, team_ids=team_ids, new_since=new_since, admin=is_admin(user), dev=is_developer(user)
+    )
 
 
 # --- Rows -------------------------------------------------------------------------------------------
@@ -211,9 +237,15 @@ class Row:
 def rows_for(items, *, viewer, sparklines, now=None) -> list[Row]:
     now = now or timezone.now()
     return [
-        Row(item=item, url=item.get_absolute_url(), sparkline=sparklines[item.pk], is_new=item.is_open and item.created_at > viewer.new_since,
+        Row(
+            item=item,
+            url=item.get_absolute_url(),
+            sparkline=sparklines[item.pk],
+            is_new=item.is_open and item.created_at > viewer.new_since,
             denied_reason="" if viewer.can_change(item) else change_denied_reason(item),
-            last_seen_ago=compact_ago(item.last_seen, now), age=compact_ago(item.first_seen, now))
+            last_seen_ago=compact_ago(item.last_seen, now),
+            age=compact_ago(item.first_seen, now),
+        )
         for item in items
     ]
 
@@ -222,6 +254,6 @@ AGO_UNITS = ((365 * 86400, "y"), (30 * 86400, "mo"), (7 * 86400, "w"), (86400, "
 
 
 def compact_ago(moment, now) -> str:
-    """"3h", "2d": a dense column reads faster than "2 days, 3 hours"."""
+    """ "3h", "2d": a dense column reads faster than "2 days, 3 hours"."""
     seconds = (now - moment).total_seconds()
     return next((f"{int(seconds // size)}{unit}" for size, unit in AGO_UNITS if seconds >= size), "now")

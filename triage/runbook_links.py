@@ -40,15 +40,22 @@ LINK_FIELDS = ["runbook", "runbook_version", "runbook_helped"]
 def item_match_facts(item) -> MatchFacts:
     """What the matchers look at, from the item (its latest event's where it has one)."""
     return MatchFacts(
-        service=item.service.slug, exception_type=item.exception_type, exception_value=item.exception_value,
-        culprit=item.culprit, fingerprint=_fingerprint(item),
-        sentry_issue_id=item.sentry_issue_id, level=item.level, environment=item.environment,
+        service=item.service.slug,
+        exception_type=item.exception_type,
+        exception_value=item.exception_value,
+        culprit=item.culprit,
+        fingerprint=_fingerprint(item),
+        sentry_issue_id=item.sentry_issue_id,
+        level=item.level,
+        environment=item.environment,
         tags=item.tags if isinstance(item.tags, dict) else {},
     )
 
 
 def _fingerprint(item) -> tuple[str, ...]:
-    value = item.latest_event.get("fingerprint")  # triage.facts.EventFacts.summary: a list, once an event came
+    value = item.latest_event.get(
+        "fingerprint"
+    )  # triage.facts.EventFacts.summary: a list, once an event came
     return tuple(value) if isinstance(value, list) else ()
 
 
@@ -85,10 +92,18 @@ def _link_record(item, match, *, verb, actor_label):
     if item.runbook_id:
         runbook_use_forget(runbook_id=item.runbook_id, item_ref=item.pk)  # decided uses stay as history
     if match:
-        runbook_use_record(version=match.version, item_ref=item.pk, item_title=item.title,
-                           item_url=item.get_absolute_url(), linked_at=now)
-    bulk.activity_add(Activity(item=item, verb=verb, actor_label=actor_label, data=_entry(verb, previous, match),
-                               created_at=now))
+        runbook_use_record(
+            version=match.version,
+            item_ref=item.pk,
+            item_title=item.title,
+            item_url=item.get_absolute_url(),
+            linked_at=now,
+        )
+    bulk.activity_add(
+        Activity(
+            item=item, verb=verb, actor_label=actor_label, data=_entry(verb, previous, match), created_at=now
+        )
+    )
     item.runbook_id, item.runbook_version_id, item.runbook_helped = _runbook_id(match), None, None
 
 
@@ -104,8 +119,12 @@ def _ref(runbook) -> dict:
 
 
 def _match_data(match: RunbookMatch) -> dict:
-    return {"slug": match.runbook.slug, "title": match.runbook.title, "version": match.version.number,
-            "score": match.score}
+    return {
+        "slug": match.runbook.slug,
+        "title": match.runbook.title,
+        "version": match.version.number,
+        "score": match.score,
+    }
 
 
 # --- Matcher changes ---------------------------------------------------------------------------------
@@ -127,10 +146,13 @@ def items_relink_open(*, batch_size=RELINK_BATCH) -> int:
 @transaction.atomic
 def _relink_batch(after, size) -> tuple[int, int] | None:
     """Re-link the next `size` open, unpinned items after id `after`: (changed, last id), or None when done."""
-    items = list(TriageItem.objects.select_for_update(of=("self",)).select_related("service", "runbook")
-                 .defer("runbook__search_document")
-                 .filter(pk__gt=after, status__in=TriageItem.OPEN_STATUSES, runbook_version__isnull=True)
-                 .order_by("pk")[:size])
+    items = list(
+        TriageItem.objects.select_for_update(of=("self",))
+        .select_related("service", "runbook")
+        .defer("runbook__search_document")
+        .filter(pk__gt=after, status__in=TriageItem.OPEN_STATUSES, runbook_version__isnull=True)
+        .order_by("pk")[:size]
+    )
     if not items:
         return None
     found = runbook_matches_many(facts=[item_match_facts(item) for item in items], limit=1)
@@ -183,8 +205,14 @@ def _use_record_now(item, **fields):
     version = RunbookVersion.objects.filter(runbook_id=item.runbook_id).order_by("-number").first()
     if version is None:
         return None
-    return runbook_use_record(version=version, item_ref=item.pk, item_title=item.title,
-                              item_url=item.get_absolute_url(), linked_at=timezone.now(), **fields)
+    return runbook_use_record(
+        version=version,
+        item_ref=item.pk,
+        item_title=item.title,
+        item_url=item.get_absolute_url(),
+        linked_at=timezone.now(),
+        **fields,
+    )
 
 
 # --- The item page -----------------------------------------------------------------------------------
@@ -224,8 +252,13 @@ def excerpt(body: str, limit: int = EXCERPT_CHARS) -> SafeString:
 
 def start_url(item) -> str:
     """The runbooks form, prefilled from the item (runbooks.prefill reads these parameters)."""
-    params = {"title": item.title[:200], "service": item.service.slug, "exception_type": item.exception_type,
-              "exception_value": item.exception_value[:500], "issue": item.sentry_issue_id}
+    params = {
+        "title": item.title[:200],
+        "service": item.service.slug,
+        "exception_type": item.exception_type,
+        "exception_value": item.exception_value[:500],
+        "issue": item.sentry_issue_id,
+    }
     if item.team_id:
         params["team"] = item.team.slug
     return reverse("runbooks:new") + "?" + urlencode(params)

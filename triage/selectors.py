@@ -14,7 +14,9 @@ from .models import Activity, Occurrence, Service, TriageItem
 
 
 def item_list(*, statuses=TriageItem.OPEN_STATUSES) -> QuerySet:
-    return TriageItem.objects.filter(status__in=statuses).select_related("service").order_by("-last_seen", "-id")
+    return (
+        TriageItem.objects.filter(status__in=statuses).select_related("service").order_by("-last_seen", "-id")
+    )
 
 
 def item_timeline(*, item, limit=200) -> QuerySet:
@@ -27,8 +29,11 @@ def item_recent_occurrences(*, item, limit=50) -> QuerySet:
 
 def item_queryset() -> QuerySet:
     """Items with what a list row shows, in one query."""
-    return (TriageItem.objects.select_related("service", "team", "owner", "runbook", "runbook_version")
-            .defer("runbook__search_document", "runbook_version__body").order_by("-last_seen", "-id"))
+    return (
+        TriageItem.objects.select_related("service", "team", "owner", "runbook", "runbook_version")
+        .defer("runbook__search_document", "runbook_version__body")
+        .order_by("-last_seen", "-id")
+    )
 
 
 # --- The morning queue ------------------------------------------------------------------------------
@@ -47,9 +52,14 @@ def queue_section_counts(*, filters: Q, sections: dict[str, Q], searching=False)
     """
     base = TriageItem.objects.filter(filters).order_by()
     if searching:
-        counts = base.aggregate(**{slug: Count("pk", filter=condition) for slug, condition in sections.items()})
+        counts = base.aggregate(
+            **{slug: Count("pk", filter=condition) for slug, condition in sections.items()}
+        )
         return {slug: min(count, COUNT_CAP + 1) for slug, count in counts.items()}
-    return {slug: base.filter(condition).values("pk")[: COUNT_CAP + 1].count() for slug, condition in sections.items()}
+    return {
+        slug: base.filter(condition).values("pk")[: COUNT_CAP + 1].count()
+        for slug, condition in sections.items()
+    }
 
 
 def queue_items(*, filters: Q, section: Q, ordering) -> QuerySet:
@@ -64,8 +74,10 @@ def queue_items_by_id(*, ids) -> QuerySet:
 
 def queue_filter_choices() -> dict:
     """What the filter bar offers: the services, and the environments items were seen in."""
-    return {"services": list(Service.objects.order_by("slug").values_list("slug", flat=True)),
-            "environments": _distinct_environments()}
+    return {
+        "services": list(Service.objects.order_by("slug").values_list("slug", flat=True)),
+        "environments": _distinct_environments(),
+    }
 
 
 # PostgreSQL skips through the environment index, one step per distinct value, instead of
@@ -83,7 +95,11 @@ SELECT env FROM envs WHERE env IS NOT NULL
 
 def _distinct_environments() -> list[str]:
     if connection.vendor != "postgresql":
-        names = TriageItem.objects.exclude(environment="").order_by("environment").values_list("environment", flat=True)
+        names = (
+            TriageItem.objects.exclude(environment="")
+            .order_by("environment")
+            .values_list("environment", flat=True)
+        )
         return list(names.distinct())
     with connection.cursor() as cursor:
         cursor.execute(ENVIRONMENTS_LOOSE_SCAN)
@@ -91,17 +107,25 @@ def _distinct_environments() -> list[str]:
 
 
 def assignable_users() -> QuerySet:
-    return get_user_model().objects.filter(is_active=True).order_by("username").only("username", "first_name",
-                                                                                       "last_name")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("username")
+        .only("username", "first_name", "last_name")
+    )
 
 
 def items_daily_event_counts(*, item_ids, days: list[date]) -> dict[tuple[int, date], int]:
     """{(item_id, day): events} over Occurrence for many items, by calendar day in TIME_ZONE, in one query."""
     tz = timezone.get_current_timezone()
     start = datetime.combine(days[0], time.min, tzinfo=tz)
-    rows = (Occurrence.objects.filter(item_id__in=item_ids, timestamp__gte=start)
-            .annotate(day=TruncDate("timestamp", tzinfo=tz)).order_by()
-            .values_list("item_id", "day").annotate(events=Count("*")))  # "*": an index-only scan
+    rows = (
+        Occurrence.objects.filter(item_id__in=item_ids, timestamp__gte=start)
+        .annotate(day=TruncDate("timestamp", tzinfo=tz))
+        .order_by()
+        .values_list("item_id", "day")
+        .annotate(events=Count("*"))
+    )  # "*": an index-only scan
     return {(item_id, day): events for item_id, day, events in rows}
 
 
@@ -109,10 +133,23 @@ def items_daily_event_counts(*, item_ids, days: list[date]) -> dict[tuple[int, d
 
 
 def item_for_page(*, item_id) -> TriageItem:
-    related = ("service", "service__team", "team", "owner", "ownership_rule", "ownership_rule__team", "duplicate_of",
-               "runbook", "runbook__current_version", "runbook_version")
-    return (TriageItem.objects.select_related(*related).defer("runbook__search_document", "runbook_version__body")
-            .get(pk=item_id))
+    related = (
+        "service",
+        "service__team",
+        "team",
+        "owner",
+        "ownership_rule",
+        "ownership_rule__team",
+        "duplicate_of",
+        "runbook",
+        "runbook__current_version",
+        "runbook_version",
+    )
+    return (
+        TriageItem.objects.select_related(*related)
+        .defer("runbook__search_document", "runbook_version__body")
+        .get(pk=item_id)
+    )
 
 
 def runbook_feedback_for_teams(*, team_slugs, limit=5) -> list:

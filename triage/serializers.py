@@ -17,24 +17,60 @@ class TriageItemSerializer(serializers.ModelSerializer):
     exception_type = serializers.CharField(read_only=True)
     exception_value = serializers.CharField(read_only=True)
     regressed = serializers.SerializerMethodField()
-    runbook = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True,
-                                           help_text="Slug of the best-matching runbook, or null.")
+    runbook = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="Slug of the best-matching runbook, or null.",
+    )
     runbook_version = serializers.IntegerField(
-        source="runbook_version.number", read_only=True, allow_null=True,
-        help_text="The runbook version pinned when the item was classified, or null.")
-    runbook_helped = serializers.BooleanField(read_only=True, allow_null=True,
-                                              help_text="Whether the runbook helped, as its handler said; or null.")
-    sentry_url = SafeURLField(read_only=True, help_text="The issue in Sentry; empty unless it is an http(s) URL.")
+        source="runbook_version.number",
+        read_only=True,
+        allow_null=True,
+        help_text="The runbook version pinned when the item was classified, or null.",
+    )
+    runbook_helped = serializers.BooleanField(
+        read_only=True, allow_null=True, help_text="Whether the runbook helped, as its handler said; or null."
+    )
+    sentry_url = SafeURLField(
+        read_only=True, help_text="The issue in Sentry; empty unless it is an http(s) URL."
+    )
 
     class Meta:
         model = TriageItem
         fields = [
-            "id", "sentry_issue_id", "short_id", "title", "culprit", "level", "status",
-            "service", "project_slug", "environment", "platform", "event_count", "user_count",
-            "first_seen", "last_seen", "sentry_url", "sentry_status", "sentry_substatus",
-            "exception_type", "exception_value", "regressed", "regressed_at", "resolved_at",
-            "classification", "owner", "team", "ignore_condition", "pinned_note", "sentry_sync_state",
-            "runbook", "runbook_version", "runbook_helped",
+            "id",
+            "sentry_issue_id",
+            "short_id",
+            "title",
+            "culprit",
+            "level",
+            "status",
+            "service",
+            "project_slug",
+            "environment",
+            "platform",
+            "event_count",
+            "user_count",
+            "first_seen",
+            "last_seen",
+            "sentry_url",
+            "sentry_status",
+            "sentry_substatus",
+            "exception_type",
+            "exception_value",
+            "regressed",
+            "regressed_at",
+            "resolved_at",
+            "classification",
+            "owner",
+            "team",
+            "ignore_condition",
+            "pinned_note",
+            "sentry_sync_state",
+            "runbook",
+            "runbook_version",
+            "runbook_helped",
         ]
 
     def get_regressed(self, item) -> bool:
@@ -43,19 +79,26 @@ class TriageItemSerializer(serializers.ModelSerializer):
 
 class TriageItemDetailSerializer(TriageItemSerializer):
     class Meta(TriageItemSerializer.Meta):
-        fields = TriageItemSerializer.Meta.fields + ["tags", "latest_event", "sentry_assignee", "sentry_sync_error"]
+        fields = TriageItemSerializer.Meta.fields + [
+            "tags",
+            "latest_event",
+            "sentry_assignee",
+            "sentry_sync_error",
+        ]
 
 
 class ClassifyInput(serializers.Serializer):
     classification = serializers.ChoiceField(choices=TriageItem.Classification.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-    duplicate_of = serializers.PrimaryKeyRelatedField(queryset=TriageItem.objects.all(), required=False,
-                                                      allow_null=True, default=None)
+    duplicate_of = serializers.PrimaryKeyRelatedField(
+        queryset=TriageItem.objects.all(), required=False, allow_null=True, default=None
+    )
 
 
 class AssignInput(serializers.Serializer):
-    owner = serializers.SlugRelatedField(slug_field="username", queryset=get_user_model().objects.filter(is_active=True),
-                                         allow_null=True)
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), allow_null=True
+    )
 
 
 class IgnoreInput(serializers.Serializer):
@@ -99,8 +142,15 @@ class BulkResult(serializers.Serializer):
 
 
 # The input each action takes (None: no input).
-ACTION_INPUTS = {"classify": ClassifyInput, "assign": AssignInput, "ignore": IgnoreInput,
-                 "resolve": ResolveInput, "take": None, "unresolve": None, "runbook_feedback": RunbookFeedbackInput}
+ACTION_INPUTS = {
+    "classify": ClassifyInput,
+    "assign": AssignInput,
+    "ignore": IgnoreInput,
+    "resolve": ResolveInput,
+    "take": None,
+    "unresolve": None,
+    "runbook_feedback": RunbookFeedbackInput,
+}
 
 
 def validated_action_input(action, data) -> dict:

@@ -26,13 +26,24 @@ Status = TriageItem.Status
 
 def service_for_project(*, project_slug: str) -> Service:
     slug = slugify(project_slug)[:100] or "unknown"
-    return bulk.looked_up(("service", slug), lambda: Service.objects.get_or_create(  # once a batch of deliveries
-        slug=slug, defaults={"name": project_slug or "unknown"})[0])
+    return bulk.looked_up(
+        ("service", slug),
+        lambda: Service.objects.get_or_create(  # once a batch of deliveries
+            slug=slug, defaults={"name": project_slug or "unknown"}
+        )[0],
+    )
 
 
 @transaction.atomic(savepoint=False)  # inside delivery processing, a failure rolls it all back anyway
-def item_apply_issue(*, issue: IssueFacts, action: str, at: datetime | None = None, actor_label: str = SENTRY,
-                     echo: bool = False, items: LockedItems | None = None):
+def item_apply_issue(
+    *,
+    issue: IssueFacts,
+    action: str,
+    at: datetime | None = None,
+    actor_label: str = SENTRY,
+    echo: bool = False,
+    items: LockedItems | None = None,
+):
     """Apply an `issue` webhook whose snapshot Sentry took `at` (triage.sentry_state says which win).
 
     Figures refresh from any snapshot; Sentry's state and the item's own only from one newer than
@@ -49,7 +60,9 @@ def item_apply_issue(*, issue: IssueFacts, action: str, at: datetime | None = No
         _refresh_from_issue(item, issue)
     if newer:
         # A new item's timeline says "assigned" only when that is what the webhook is about.
-        _take_sentry_state(item, issue, at, actor_label=actor_label, quiet=echo or (created and action != "assigned"))
+        _take_sentry_state(
+            item, issue, at, actor_label=actor_label, quiet=echo or (created and action != "assigned")
+        )
     if newer and not echo:
         _apply_sentry_action(item, action=action, issue=issue, at=at, actor_label=actor_label)
     if created or (item.is_open and not was_open):
@@ -60,8 +73,13 @@ def item_apply_issue(*, issue: IssueFacts, action: str, at: datetime | None = No
 
 
 @transaction.atomic(savepoint=False)
-def item_record_event(*, event: EventFacts, at: datetime | None = None, actor_label: str = SENTRY,
-                      items: LockedItems | None = None):
+def item_record_event(
+    *,
+    event: EventFacts,
+    at: datetime | None = None,
+    actor_label: str = SENTRY,
+    items: LockedItems | None = None,
+):
     """Record one Sentry event, sent by Sentry `at`. Returns (item, occurrence_created); a known event changes nothing.
 
     With `items`, the caller saves the item once its whole batch is applied.
@@ -80,10 +98,17 @@ def item_record_event(*, event: EventFacts, at: datetime | None = None, actor_la
     if first_event and item.team_id is None:
         item_assign_owning_team(item)  # rules may match on the stack and tags the first event brings
     if created:
-        activity_record(item=item, verb="created", actor_label=actor_label, via="event", event_id=event.event_id)
+        activity_record(
+            item=item, verb="created", actor_label=actor_label, via="event", event_id=event.event_id
+        )
     else:  # a resolved item may regress, an ignored one wake
-        lifecycle.reopen_on_event(item, sent_at=at or event.timestamp, release=event.release,
-                                  event_id=event.event_id, actor_label=actor_label)
+        lifecycle.reopen_on_event(
+            item,
+            sent_at=at or event.timestamp,
+            release=event.release,
+            event_id=event.event_id,
+            actor_label=actor_label,
+        )
     reopened = not created and item.is_open and not was_open
     if created or first_event or reopened:  # a created-from-issue item learns its stack and tags now
         item_link_runbook(item=item, actor_label=actor_label, reopened=reopened)
@@ -151,14 +176,23 @@ def _new_item_from_event(event: EventFacts) -> TriageItem:
 def _occurrence_insert(item, event: EventFacts) -> bool:
     """Insert unless the event is known, in one statement (no savepoint): True when inserted."""
     row = {
-        "event_id": event.event_id, "item_id": item.pk, "timestamp": event.timestamp,
-        "received_at": timezone.now(), "environment": event.environment[:100], "release": event.release[:200],
-        "level": event.level[:16], "exception_type": event.main_exception.type[:200],
-        "exception_value": event.main_exception.value, "tags": json.dumps(event.tags), **grouping_columns(event),
+        "event_id": event.event_id,
+        "item_id": item.pk,
+        "timestamp": event.timestamp,
+        "received_at": timezone.now(),
+        "environment": event.environment[:100],
+        "release": event.release[:200],
+        "level": event.level[:16],
+        "exception_type": event.main_exception.type[:200],
+        "exception_value": event.main_exception.value,
+        "tags": json.dumps(event.tags),
+        **grouping_columns(event),
     }
     columns = ", ".join(connection.ops.quote_name(name) for name in row)
-    sql = (f"INSERT INTO {Occurrence._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(row))}) "
-           "ON CONFLICT (event_id) DO NOTHING")
+    sql = (
+        f"INSERT INTO {Occurrence._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(row))}) "
+        "ON CONFLICT (event_id) DO NOTHING"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, list(row.values()))
         return cursor.rowcount == 1
@@ -201,7 +235,9 @@ def item_record_sentry_sync(*, item_id, state, error=""):
 
 def items_wake_expired_ignores(*, now=None) -> int:
     """Wake items ignored "until <time>" once the time has passed (events wake the others)."""
-    ids = TriageItem.objects.filter(status=Status.IGNORED, ignore_condition__kind="until").values_list("pk", flat=True)
+    ids = TriageItem.objects.filter(status=Status.IGNORED, ignore_condition__kind="until").values_list(
+        "pk", flat=True
+    )
     return sum(_wake_if_due(item_id, now) for item_id in list(ids))
 
 

@@ -34,7 +34,9 @@ def sparkline(points: list[tuple[date, int]], *, width=70, height=20) -> SafeStr
 def histogram(points: list[tuple[date, int]], *, width=640, height=96) -> SafeString:
     """The item page's chart: same bars, wider, with the busiest day's count as a scale."""
     peak = max((n for _, n in points), default=0)
-    label = f"Events per day, last {len(points)} days: {sum(n for _, n in points)} in all, at most {peak} a day"
+    label = (
+        f"Events per day, last {len(points)} days: {sum(n for _, n in points)} in all, at most {peak} a day"
+    )
     return _bars(points, width=width, height=height, label=label, css="histogram")
 
 
@@ -45,7 +47,14 @@ def _bars(points, *, width, height, label, css) -> SafeString:
     return format_html(
         '<svg class="{}" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="{}" '
         'preserveAspectRatio="none" data-counts="{}">{}</svg>',
-        css, width, height, width, height, label, ",".join(str(n) for _, n in points), bars,
+        css,
+        width,
+        height,
+        width,
+        height,
+        label,
+        ",".join(str(n) for _, n in points),
+        bars,
     )
 
 
@@ -60,7 +69,7 @@ def _bar(index, day, count, slot, height, peak) -> SafeString:
     return SafeString(
         f'<rect class="{css}" x="{_px(index * slot + gap / 2)}" y="{_px(height - bar_height)}" '
         f'width="{_px(slot - gap)}" height="{_px(bar_height)}" data-day="{day.isoformat()}" data-count="{int(count)}">'
-        f'<title>{day.strftime("%a %-d %b")}: {int(count)} event{plural}</title></rect>'
+        f"<title>{day.strftime('%a %-d %b')}: {int(count)} event{plural}</title></rect>"
     )
 
 

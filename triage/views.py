@@ -29,13 +29,22 @@ from .serializers import ACTIONS, BulkInput, validated_action_input
 from .sparklines import SPARK_DAYS, histogram, last_days, series, sparkline
 
 PAGE_SIZE = 50
-DONE = {"classify": "Classified", "take": "Took", "assign": "Assigned", "ignore": "Ignored",
-        "resolve": "Resolved", "unresolve": "Reopened", "comment": "Commented on",
-        "runbook_feedback": "Noted whether the runbook helped with"}
+DONE = {
+    "classify": "Classified",
+    "take": "Took",
+    "assign": "Assigned",
+    "ignore": "Ignored",
+    "resolve": "Resolved",
+    "unresolve": "Reopened",
+    "comment": "Commented on",
+    "runbook_feedback": "Noted whether the runbook helped with",
+}
 PAGE_ACTIONS = (*ACTIONS, "runbook_feedback", "comment")
 # The ignore dialog's "for a while" choices, in minutes.
 IGNORE_FOR = {"1h": 60, "8h": 8 * 60, "24h": 24 * 60, "7d": 7 * 24 * 60}
-IGNORE_CHOICE_MISSING = "Choose how long to ignore: forever, for a while, until a date, or N more events or users."
+IGNORE_CHOICE_MISSING = (
+    "Choose how long to ignore: forever, for a while, until a date, or N more events or users."
+)
 Classification, Status = TriageItem.Classification, TriageItem.Status
 
 
@@ -60,8 +69,12 @@ def queue_page(request):
         return render(request, "triage/_rail.html", {**context, "refresh": True})
     if _htmx(request):
         return render(request, "triage/_results.html", {**context, "partial": True})
-    extras = {**selectors.queue_filter_choices(), **_choices(), "users": selectors.assignable_users(),
-              "runbook_feedback": selectors.runbook_feedback_for_teams(team_slugs=user_team_slugs(request.user))}
+    extras = {
+        **selectors.queue_filter_choices(),
+        **_choices(),
+        "users": selectors.assignable_users(),
+        "runbook_feedback": selectors.runbook_feedback_for_teams(team_slugs=user_team_slugs(request.user)),
+    }
     return render(request, "triage/queue.html", {**context, **extras})
 
 
@@ -72,25 +85,42 @@ def _queue_context(query, viewer) -> dict:
     paginator = Paginator(items, PAGE_SIZE)
     paginator.count = counts[query.section]  # counted with the sections already: spare the COUNT query
     page = paginator.get_page(query.page)
-    sections = [(section, counts[section.slug], query.urlencode(section=section.slug, page=""))
-                for section in SECTIONS]
-    return {"query": query, "section": SECTIONS.by_slug()[query.section], "sections": sections, "page": page,
-            "rows": _rows(list(page.object_list), viewer), "sorts": SORTS, "new_since": viewer.new_since,
-            **_links(query, page)}
+    sections = [
+        (section, counts[section.slug], query.urlencode(section=section.slug, page=""))
+        for section in SECTIONS
+    ]
+    return {
+        "query": query,
+        "section": SECTIONS.by_slug()[query.section],
+        "sections": sections,
+        "page": page,
+        "rows": _rows(list(page.object_list), viewer),
+        "sorts": SORTS,
+        "new_since": viewer.new_since,
+        **_links(query, page),
+    }
 
 
 def _links(query, page) -> dict:
     def at(number):
         return query.urlencode(page="" if number == 1 else str(number))
 
-    return {"here_url": query.urlencode(page=""), "clear_url": QueueQuery(section=query.section).urlencode(),
-            "prev_url": at(page.previous_page_number()) if page.has_previous() else "",
-            "next_url": at(page.next_page_number()) if page.has_next() else ""}
+    return {
+        "here_url": query.urlencode(page=""),
+        "clear_url": QueueQuery(section=query.section).urlencode(),
+        "prev_url": at(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": at(page.next_page_number()) if page.has_next() else "",
+    }
 
 
 def _choices() -> dict:
-    return {"classifications": Classification.choices, "levels": Level.choices, "statuses": Status.choices,
-            "ignore_for": IGNORE_FOR, "time_zone": timezone.get_current_timezone_name()}
+    return {
+        "classifications": Classification.choices,
+        "levels": Level.choices,
+        "statuses": Status.choices,
+        "ignore_for": IGNORE_FOR,
+        "time_zone": timezone.get_current_timezone_name(),
+    }
 
 
 def _rows(items, viewer) -> list:
@@ -120,22 +150,34 @@ def _item_context(request, item) -> dict:
     counts = selectors.items_daily_event_counts(item_ids=[item.pk], days=(days := last_days(30)))
     points = series(counts, item.pk, days)
     return {
-        "item": item, "exceptions": _stack(item), "ignored_until": _until(item.ignore_condition),
+        "item": item,
+        "exceptions": _stack(item),
+        "ignored_until": _until(item.ignore_condition),
         "occurrences": selectors.item_recent_occurrences(item=item),
         "timeline": _for_timeline(selectors.item_timeline(item=item)),
-        "chart_14": histogram(points[-14:]), "chart_30": histogram(points),
-        "events_14": sum(n for _, n in points[-14:]), "events_30": sum(n for _, n in points),
-        "can_change": can_change, "denied_reason": "" if can_change else change_denied_reason(item),
+        "chart_14": histogram(points[-14:]),
+        "chart_30": histogram(points),
+        "events_14": sum(n for _, n in points[-14:]),
+        "events_30": sum(n for _, n in points),
+        "can_change": can_change,
+        "denied_reason": "" if can_change else change_denied_reason(item),
         "runbook_panel": item_runbook_panel(item=item, can_start=is_developer(request.user)),
-        "users": selectors.assignable_users(), **_choices(),
+        "users": selectors.assignable_users(),
+        **_choices(),
     }
 
 
 def _stack(item) -> list[dict]:
     """The exception chain as people read it: outermost exception first, innermost frame first."""
     chain = reversed(item.latest_event.get("exceptions") or [])
-    return [{**exc, "frames": list(reversed(exc.get("frames") or [])),
-             "in_app": sum(1 for frame in exc.get("frames") or [] if frame.get("in_app"))} for exc in chain]
+    return [
+        {
+            **exc,
+            "frames": list(reversed(exc.get("frames") or [])),
+            "in_app": sum(1 for frame in exc.get("frames") or [] if frame.get("in_app")),
+        }
+        for exc in chain
+    ]
 
 
 def _for_timeline(entries) -> list:
@@ -184,8 +226,13 @@ def item_bulk(request):
     if failures and len(failures) == len(items):
         return _refused(request, failures[0][1], [])
     # Rows come back out of band: the bulk form swaps nothing itself.
-    return _done(request, [item.pk for item in items], _bulk_summary(name, items, failures),
-                 oob=True, level="warn" if failures else "ok")
+    return _done(
+        request,
+        [item.pk for item in items],
+        _bulk_summary(name, items, failures),
+        oob=True,
+        level="warn" if failures else "ok",
+    )
 
 
 def _perform_one(item, user, name, data):
@@ -201,7 +248,9 @@ def _bulk_summary(name, items, failures) -> str:
     done = len(items) - len(failures)
     summary = f"{DONE[name]} {done} item{'' if done == 1 else 's'}."
     if failures:
-        summary += f" {len(failures)} not changed: " + "; ".join(f"{_label(i)}: {_message(e)}" for i, e in failures)
+        summary += f" {len(failures)} not changed: " + "; ".join(
+            f"{_label(i)}: {_message(e)}" for i, e in failures
+        )
     return summary
 
 
@@ -233,7 +282,9 @@ def _done(request, item_ids, message, *, oob, level="ok"):
         response = render(request, "triage/_item_body.html", _item_context(request, _item(item_ids[0])))
     else:
         response = _rows_response(request, item_ids, oob=oob)
-    response["HX-Trigger"] = json.dumps({"queue-changed": True, "toast": {"message": message, "level": level}})
+    response["HX-Trigger"] = json.dumps(
+        {"queue-changed": True, "toast": {"message": message, "level": level}}
+    )
     return response
 
 
@@ -273,7 +324,9 @@ def _flatten(detail, field=""):
 
 def _back(request, item_ids) -> str:
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse("triage:item", args=[item_ids[0]]) if len(item_ids) == 1 else reverse("triage:item-list")
 

@@ -13,20 +13,40 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ISSUE_ID = "4242424242"
 SENTRY_ISSUE_URL = f"https://sentry.io/organizations/test-org/issues/{ISSUE_ID}/"
+
+
 @pytest.fixture
 def sentry_reports(live_server):
     """What Sentry sent: a new issue, two events of another one, and an issue already resolved."""
     url = live_server.url
     deliveries = [send_webhook(url, "issue", issue_payload())]
     for n, release in enumerate(["1.4.0", "1.5.0"]):
-        deliveries.append(send_webhook(url, "event_alert", event_payload(
-            f"{n:032x}", ISSUE_ID, title="PricingError: cannot price cart 42", culprit="checkout.views in place_order",
-            timestamp=1700000000.0 + n, release=release, environment="production", platform="python",
-            exception=CHAINED_EXCEPTION, tags=[["release", release], ["customer_tier", "gold"]],
-            web_url=f"{SENTRY_ISSUE_URL}events/{n:032x}/",
-        )))
-    deliveries.append(send_webhook(url, "issue", issue_payload("555", action="resolved", status="resolved",
-                                                               title="Old resolved problem")))
+        deliveries.append(
+            send_webhook(
+                url,
+                "event_alert",
+                event_payload(
+                    f"{n:032x}",
+                    ISSUE_ID,
+                    title="PricingError: cannot price cart 42",
+                    culprit="checkout.views in place_order",
+                    timestamp=1700000000.0 + n,
+                    release=release,
+                    environment="production",
+                    platform="python",
+                    exception=CHAINED_EXCEPTION,
+                    tags=[["release", release], ["customer_tier", "gold"]],
+                    web_url=f"{SENTRY_ISSUE_URL}events/{n:032x}/",
+                ),
+            )
+        )
+    deliveries.append(
+        send_webhook(
+            url,
+            "issue",
+            issue_payload("555", action="resolved", status="resolved", title="Old resolved problem"),
+        )
+    )
     # What the worker does with each delivery, here in-process.
     assert {delivery_process(delivery_id=pk) for pk in deliveries} == {WebhookDelivery.Status.PROCESSED}
 
@@ -65,8 +85,12 @@ def test_it_takes_a_developer_from_login_to_the_stack_trace_and_out(page, live_s
 
     sentry_link = page.get_by_role("link", name="Open in Sentry")
     expect(sentry_link).to_have_attribute("href", SENTRY_ISSUE_URL)
-    page.context.route("https://sentry.io/**", lambda route: route.fulfill(
-        status=200, content_type="text/html", body="<title>Sentry</title><h1>Sentry issue</h1>"))
+    page.context.route(
+        "https://sentry.io/**",
+        lambda route: route.fulfill(
+            status=200, content_type="text/html", body="<title>Sentry</title><h1>Sentry issue</h1>"
+        ),
+    )
     with page.context.expect_page() as sentry_tab:
         sentry_link.click()
     sentry_tab.value.wait_for_load_state()

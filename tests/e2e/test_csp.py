@@ -21,7 +21,9 @@ def portal(alice):
     item.team = team
     item.save()
     make_data_fix_item(team)
-    runbook = runbooks.runbook_create(user=alice, slug="cart-repair", title="Cart repair", body="## Steps\n\n1. Find it\n")
+    runbook = runbooks.runbook_create(
+        user=alice, slug="cart-repair", title="Cart repair", body="## Steps\n\n1. Find it\n"
+    )
     runbooks.runbook_update(runbook=runbook, user=alice, body="## Steps\n\n1. Find it\n2. **Repair** it\n")
     return item
 
@@ -43,9 +45,19 @@ def visit(page, url):
 def test_it_serves_every_main_page_without_a_policy_violation(page, csp_violations, portal):
     log_in(page, "alice")
 
-    for url in ("/", portal.get_absolute_url(), "/runbooks/", "/runbooks/cart-repair/", "/runbooks/cart-repair/edit/",
-                "/runbooks/cart-repair/history/", "/runbooks/cart-repair/diff/?from=1&to=2", "/ops/",
-                "/reports/weekly/", "/grouping/", "/api/docs/"):
+    for url in (
+        "/",
+        portal.get_absolute_url(),
+        "/runbooks/",
+        "/runbooks/cart-repair/",
+        "/runbooks/cart-repair/edit/",
+        "/runbooks/cart-repair/history/",
+        "/runbooks/cart-repair/diff/?from=1&to=2",
+        "/ops/",
+        "/reports/weekly/",
+        "/grouping/",
+        "/api/docs/",
+    ):
         visit(page, url)
 
     assert csp_violations == []
@@ -80,7 +92,9 @@ def test_it_keeps_the_copy_rule_button_and_the_share_bars_working(page, live_ser
     expect(card.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == suggestion.rule
     share = card.locator(".gp-share").first
-    assert share.evaluate("bar => getComputedStyle(bar).getPropertyValue('--share')") == share.get_attribute("data-share")
+    assert share.evaluate("bar => getComputedStyle(bar).getPropertyValue('--share')") == share.get_attribute(
+        "data-share"
+    )
     assert csp_violations == [] and page.console_errors == []
 
 
@@ -93,7 +107,9 @@ def test_it_runs_swagger_ui_under_its_own_policy(page, csp_violations, portal):
     assert csp_violations == [] and page.console_errors == []
 
 
-def test_it_shows_the_login_and_lockout_pages_without_a_policy_violation(page, csp_violations, alice, settings):
+def test_it_shows_the_login_and_lockout_pages_without_a_policy_violation(
+    page, csp_violations, alice, settings
+):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         page.goto("/login/")
         page.get_by_label("Username").fill("alice")
@@ -102,7 +118,9 @@ def test_it_shows_the_login_and_lockout_pages_without_a_policy_violation(page, c
 
     expect(page.get_by_role("heading", name="Too many failed attempts")).to_be_visible()
     assert csp_violations == []
-    assert page.console_errors == ["Failed to load resource: the server responded with a status of 429 (Too Many Requests)"]
+    assert page.console_errors == [
+        "Failed to load resource: the server responded with a status of 429 (Too Many Requests)"
+    ]
 
 
 def test_it_serves_the_admin_without_a_policy_violation(page, csp_violations, alice):
@@ -111,7 +129,12 @@ def test_it_serves_the_admin_without_a_policy_violation(page, csp_violations, al
     alice.save()
     log_in(page, "alice")
 
-    for url in ("/admin/", "/admin/auth/user/", f"/admin/auth/user/{alice.pk}/change/", "/admin/axes/accessattempt/"):
+    for url in (
+        "/admin/",
+        "/admin/auth/user/",
+        f"/admin/auth/user/{alice.pk}/change/",
+        "/admin/axes/accessattempt/",
+    ):
         visit(page, url)
 
     assert csp_violations == [] and page.console_errors == []

@@ -37,7 +37,9 @@ def test_it_copies_the_rule_and_dismisses_the_suggestion(page, live_server, deve
     suggestion = Suggestion.objects.get()
     card = page.locator(f"#suggestion-{suggestion.pk}")
     expect(card.locator("tbody tr")).to_have_count(4)
-    expect(card.locator("pre")).to_contain_text('error.type:"TimeoutError" -> {{ default }}, {{ tags.service }}')
+    expect(card.locator("pre")).to_contain_text(
+        'error.type:"TimeoutError" -> {{ default }}, {{ tags.service }}'
+    )
     page.screenshot(path="/tmp/e2e-grouping.png", full_page=True)
 
     card.get_by_role("button", name="Copy rule").click()

@@ -28,7 +28,9 @@ def test_a_data_fix_goes_from_the_developer_to_ops_and_back(page, live_server, a
     log_in(page, "alice")
     page.goto(f"/items/{item.pk}/")
     panel = page.locator("#data-fixes")
-    panel.get_by_label("What to change, and why").fill("Invoice 42 total is 0.00; set it to 10.00 from the ledger")
+    panel.get_by_label("What to change, and why").fill(
+        "Invoice 42 total is 0.00; set it to 10.00 from the ledger"
+    )
     panel.get_by_label("Urgency").select_option("high")
     panel.get_by_label("Customer").fill("ACME")
     panel.get_by_role("button", name="File data fix").click()

@@ -11,8 +11,10 @@ from runbooks.models import Runbook, RunbookMatcher
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What triage's "Start a runbook from this item" link carries.
-START_URL = ("/runbooks/new/?title=KeyError%3A+%27sku%27+in+line_price&service=checkout-api&exception_type=KeyError"
-             "&exception_value=%27sku%27&issue=4242424242")
+START_URL = (
+    "/runbooks/new/?title=KeyError%3A+%27sku%27+in+line_price&service=checkout-api&exception_type=KeyError"
+    "&exception_value=%27sku%27&issue=4242424242"
+)
 
 
 @pytest.fixture
@@ -36,9 +38,12 @@ def test_it_creates_edits_diffs_and_restores_a_runbook(page, live_server, develo
     # Started from the item: prefilled, with the template's sections and the item's matchers.
     expect(page.get_by_label("Title")).to_have_value("KeyError: 'sku' in line_price")
     expect(page.get_by_label("Slug")).to_have_value("keyerror-sku-in-line_price")
-    expect(page.get_by_label("Body")).to_have_value(re.compile(r"## Impact[\s\S]*## Data fix \(ops\)[\s\S]*## Prevention"))
+    expect(page.get_by_label("Body")).to_have_value(
+        re.compile(r"## Impact[\s\S]*## Data fix \(ops\)[\s\S]*## Prevention")
+    )
     expect(page.get_by_label("Matchers")).to_have_value(
-        "service equals checkout-api\nexception_type equals KeyError\n\nsentry_issue_id equals 4242424242")
+        "service equals checkout-api\nexception_type equals KeyError\n\nsentry_issue_id equals 4242424242"
+    )
     page.get_by_label("Body").fill("## Steps\n\n1. Find the cart\n2. Remove the line without a SKU\n")
     page.get_by_role("button", name="Create runbook").click()
 

@@ -22,14 +22,34 @@ ISSUE_ID = "4242424242"
 TITLE = "PricingError: cannot price cart 42"
 # Other things Sentry reported this week, so the queue looks like a real morning.
 BACKGROUND = [
-    ("search", "ConnectionTimeout: Elasticsearch did not answer within 10 s", "search.backends.elastic in query",
-     "error", 40),
-    ("front-end", "TypeError: Cannot read properties of undefined (reading 'total')", "renderCartSummary(app/cart)",
-     "error", 12),
-    ("billing-worker", "ConnectionResetError: [Errno 104] Connection reset by peer", "billing.tasks in sync_ledger",
-     "warning", 7),
-    ("checkout-api", "IntegrityError: duplicate key value violates unique constraint \"orders_ref_key\"",
-     "checkout.models in save", "error", 3),
+    (
+        "search",
+        "ConnectionTimeout: Elasticsearch did not answer within 10 s",
+        "search.backends.elastic in query",
+        "error",
+        40,
+    ),
+    (
+        "front-end",
+        "TypeError: Cannot read properties of undefined (reading 'total')",
+        "renderCartSummary(app/cart)",
+        "error",
+        12,
+    ),
+    (
+        "billing-worker",
+        "ConnectionResetError: [Errno 104] Connection reset by peer",
+        "billing.tasks in sync_ledger",
+        "warning",
+        7,
+    ),
+    (
+        "checkout-api",
+        'IntegrityError: duplicate key value violates unique constraint "orders_ref_key"',
+        "checkout.models in save",
+        "error",
+        3,
+    ),
 ]
 
 
@@ -42,11 +62,24 @@ def overnight(live_server, alice):
     url, now = live_server.url, time.time()
     deliveries = [send_webhook(url, "issue", issue_payload())]
     for n, release in enumerate(["1.4.0", "1.5.0"]):
-        deliveries.append(send_webhook(url, "event_alert", event_payload(
-            f"{n:032x}", ISSUE_ID, title=TITLE, culprit="checkout.views in place_order", timestamp=now - 60 + n,
-            release=release, environment="production", platform="python", exception=CHAINED_EXCEPTION,
-            tags=[["release", release], ["customer_tier", "gold"]],
-        )))
+        deliveries.append(
+            send_webhook(
+                url,
+                "event_alert",
+                event_payload(
+                    f"{n:032x}",
+                    ISSUE_ID,
+                    title=TITLE,
+                    culprit="checkout.views in place_order",
+                    timestamp=now - 60 + n,
+                    release=release,
+                    environment="production",
+                    platform="python",
+                    exception=CHAINED_EXCEPTION,
+                    tags=[["release", release], ["customer_tier", "gold"]],
+                ),
+            )
+        )
     assert {delivery_process(delivery_id=pk) for pk in deliveries} == {WebhookDelivery.Status.PROCESSED}
     for n, background in enumerate(BACKGROUND):
         _background_item(n, *background)
@@ -57,10 +90,19 @@ def overnight(live_server, alice):
 def _background_item(n, service, title, culprit, level, events):
     now = timezone.now()
     item = TriageItem.objects.create(
-        sentry_issue_id=f"77{n}", short_id=f"{service.upper()}-{n + 3}", title=title, culprit=culprit, level=level,
-        service=Service.objects.get_or_create(slug=service, defaults={"name": service})[0], environment="production",
-        first_seen=now - timedelta(days=6 + n), last_seen=now - timedelta(hours=2 + 5 * n), event_count=events,
-        user_count=1 + n, created_at=now - timedelta(days=6 + n))
+        sentry_issue_id=f"77{n}",
+        short_id=f"{service.upper()}-{n + 3}",
+        title=title,
+        culprit=culprit,
+        level=level,
+        service=Service.objects.get_or_create(slug=service, defaults={"name": service})[0],
+        environment="production",
+        first_seen=now - timedelta(days=6 + n),
+        last_seen=now - timedelta(hours=2 + 5 * n),
+        event_count=events,
+        user_count=1 + n,
+        created_at=now - timedelta(days=6 + n),
+    )
     for k in range(events):
         stamp = now - timedelta(hours=2 + 13 * k * (n + 1))
         Occurrence.objects.create(event_id=f"bg{n}-{k}", item=item, timestamp=stamp)
@@ -82,12 +124,16 @@ def rail_count(page, section):
 @pytest.fixture
 def fake_sentry(httpserver, settings, tmp_path):
     """Sentry's web API played by a local HTTP server, with a real worker pushing to it."""
-    configuration = {"SENTRY_API_URL": httpserver.url_for("").rstrip("/"), "SENTRY_AUTH_TOKEN": "e2e-token",
-                     "SENTRY_ORG_SLUG": "test-org"}
+    configuration = {
+        "SENTRY_API_URL": httpserver.url_for("").rstrip("/"),
+        "SENTRY_AUTH_TOKEN": "e2e-token",
+        "SENTRY_ORG_SLUG": "test-org",
+    }
     for name, value in configuration.items():
         setattr(settings, name, value)  # the live server, in this process, records what to push
-    httpserver.expect_request(re.compile("^/api/0/organizations/test-org/issues/"), method="PUT").respond_with_json(
-        sample("api-issue-update-response"))
+    httpserver.expect_request(
+        re.compile("^/api/0/organizations/test-org/issues/"), method="PUT"
+    ).respond_with_json(sample("api-issue-update-response"))
     flush_broker()
     with celery_worker(tmp_path, **configuration):  # and the worker pushes it
         yield httpserver
@@ -101,7 +147,9 @@ def pushed(server):
 @pytest.mark.worker
 @pytest.mark.redis
 @pytest.mark.postgres
-def test_it_triages_the_new_item_from_the_keyboard_without_reloading(page, live_server, alice, overnight, fake_sentry):
+def test_it_triages_the_new_item_from_the_keyboard_without_reloading(
+    page, live_server, alice, overnight, fake_sentry
+):
     log_in(page, "alice")
 
     expect(page.locator("#results h1")).to_contain_text("New since your last visit")
@@ -133,9 +181,13 @@ def test_it_triages_the_new_item_from_the_keyboard_without_reloading(page, live_
     expect(rail_count(page, "mine")).to_have_text("0")
     expect(rail_count(page, "new")).to_have_text("1")
     expect(page.locator("#results-count")).to_have_text("1")  # the row stays, dimmed, until the next load
-    expect(page.locator("#toasts")).to_contain_text(f"Resolved {overnight.short_id or overnight.sentry_issue_id}.")
+    expect(page.locator("#toasts")).to_contain_text(
+        f"Resolved {overnight.short_id or overnight.sentry_issue_id}."
+    )
     issue_path = f"/api/0/organizations/test-org/issues/{overnight.sentry_issue_id}/"
-    wait_for(lambda: (issue_path, {"status": "resolved"}) in pushed(fake_sentry), message="Sentry got the resolve")
+    wait_for(
+        lambda: (issue_path, {"status": "resolved"}) in pushed(fake_sentry), message="Sentry got the resolve"
+    )
     assert (issue_path, {"assignedTo": "alice@example.com"}) in pushed(fake_sentry)  # the take
     assert all(request.headers["Authorization"] == "Bearer e2e-token" for request, _ in fake_sentry.log)
 
@@ -194,8 +246,10 @@ def test_it_acts_on_a_selection_and_keeps_shortcuts_out_of_the_way_of_typing(pag
     expect(rows.locator("td.state", has_text="Ignored")).to_have_count(2)
     expect(page.locator("#bulk-form")).to_be_hidden()
     expect(rail_count(page, "open")).to_have_text("4")
-    assert [c["kind"] for c in TriageItem.objects.filter(status="ignored").values_list("ignore_condition", flat=True)] \
-        == ["events", "events"]
+    assert [
+        c["kind"]
+        for c in TriageItem.objects.filter(status="ignored").values_list("ignore_condition", flat=True)
+    ] == ["events", "events"]
 
     page.keyboard.press("?")
     expect(page.locator("#help")).to_be_visible()

@@ -11,8 +11,9 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def item_panels_in(context, slot):
     """Every panel registered for `slot`, in order, each rendered as an inclusion tag renders its template."""
-    page = ItemPage(request=context.get("request"), item=context["item"],
-                    can_change=bool(context.get("can_change")))
+    page = ItemPage(
+        request=context.get("request"), item=context["item"], can_change=bool(context.get("can_change"))
+    )
     html = []
     for panel in item_panels(slot):
         panel_context = context.new(panel.context(page))

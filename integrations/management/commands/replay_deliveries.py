@@ -20,17 +20,36 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--id", dest="ids", type=int, action="append", default=[], metavar="N",
-                            help="Replay this delivery (repeatable); --status, --since and --limit then do not apply.")
-        parser.add_argument("--status", choices=WebhookDelivery.REPLAYABLE, default=Status.FAILED,
-                            help="Which deliveries to replay (default: failed).")
-        parser.add_argument("--since", help="Only those received at or after this ISO 8601 date or time "
-                                            "(in TIME_ZONE unless it says otherwise).")
-        parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
-                            help=f"At most this many (default {DEFAULT_LIMIT}).")
-        parser.add_argument("--sync", action="store_true", help="Process them here and now instead of enqueueing them.")
+        parser.add_argument(
+            "--id",
+            dest="ids",
+            type=int,
+            action="append",
+            default=[],
+            metavar="N",
+            help="Replay this delivery (repeatable); --status, --since and --limit then do not apply.",
+        )
+        parser.add_argument(
+            "--status",
+            choices=WebhookDelivery.REPLAYABLE,
+            default=Status.FAILED,
+            help="Which deliveries to replay (default: failed).",
+        )
+        parser.add_argument(
+            "--since",
+            help="Only those received at or after this ISO 8601 date or time "
+            "(in TIME_ZONE unless it says otherwise).",
+        )
+        parser.add_argument(
+            "--limit", type=int, default=DEFAULT_LIMIT, help=f"At most this many (default {DEFAULT_LIMIT})."
+        )
+        parser.add_argument(
+            "--sync", action="store_true", help="Process them here and now instead of enqueueing them."
+        )
 
-    def handle(self, *args, ids=(), status=Status.FAILED, since=None, limit=DEFAULT_LIMIT, sync=False, **options):
+    def handle(
+        self, *args, ids=(), status=Status.FAILED, since=None, limit=DEFAULT_LIMIT, sync=False, **options
+    ):
         if ids:
             chosen, refused = _chosen_by_id(ids)
         else:
@@ -100,7 +119,9 @@ def _parse_since(value):
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--since {value!r} is not an ISO 8601 date or time, e.g. 2025-06-01T08:00") from None
+        raise CommandError(
+            f"--since {value!r} is not an ISO 8601 date or time, e.g. 2025-06-01T08:00"
+        ) from None
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 

@@ -61,18 +61,25 @@ class Command(BaseCommand):
         users = [] if no_users else [_demo_user(user, team) for user in DEMO_USERS]
         self._summarize(new_issues, sender, users, temporary)
         if sender.statuses[Status.FAILED]:
-            raise CommandError(f"{sender.statuses[Status.FAILED]} demo deliveries failed to process: see "
-                               "their last_error in the admin, fix, then `manage.py replay_deliveries --sync`.")
+            raise CommandError(
+                f"{sender.statuses[Status.FAILED]} demo deliveries failed to process: see "
+                "their last_error in the admin, fix, then `manage.py replay_deliveries --sync`."
+            )
 
     def _summarize(self, new_issues, sender, users, temporary):
         if temporary and sender.statuses:
-            self.stdout.write(self.style.WARNING(
-                f"{' and '.join(temporary)} not set: signed the demo deliveries with a temporary value, for "
-                "this run only. Set the real value before pointing Sentry at the portal."))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{' and '.join(temporary)} not set: signed the demo deliveries with a temporary value, for "
+                    "this run only. Set the real value before pointing Sentry at the portal."
+                )
+            )
         items = TriageItem.objects.filter(sentry_issue_id__in=[spec.issue_id for spec in demo.DEMO_ISSUES])
         services = sorted(set(items.values_list("service__slug", flat=True)))
-        self.stdout.write(f"Items: {items.count()} demo items in {len(services)} services "
-                          f"({', '.join(services)}), {len(new_issues)} of them new.")
+        self.stdout.write(
+            f"Items: {items.count()} demo items in {len(services)} services "
+            f"({', '.join(services)}), {len(new_issues)} of them new."
+        )
         self.stdout.write(f"Deliveries: {sender.summary()}.")
         self._summarize_users(users)
         login = " and log in as dev/dev, ops/ops or admin/admin" if users else ""
@@ -81,11 +88,19 @@ class Command(BaseCommand):
     def _summarize_users(self, users):
         if not users:
             return
-        self.stdout.write("Users: " + ", ".join(
-            f"{name} ({'created' if created else 'already there, left as it was'})" for name, created in users))
+        self.stdout.write(
+            "Users: "
+            + ", ".join(
+                f"{name} ({'created' if created else 'already there, left as it was'})"
+                for name, created in users
+            )
+        )
         if any(created for _, created in users) and not settings.DEBUG:
-            self.stdout.write(self.style.WARNING(
-                "These users have well-known passwords: never seed a portal that others can reach."))
+            self.stdout.write(
+                self.style.WARNING(
+                    "These users have well-known passwords: never seed a portal that others can reach."
+                )
+            )
 
 
 class DemoSender:
@@ -102,8 +117,10 @@ class DemoSender:
     def send(self, delivery: demo.DemoDelivery):
         response = self._post(delivery.resource, demo.compact(delivery.payload))
         if response.status_code != 202:
-            raise CommandError(f"The portal refused a demo {delivery.resource} delivery with "
-                               f"{response.status_code}: {response.content[:300].decode(errors='replace')}")
+            raise CommandError(
+                f"The portal refused a demo {delivery.resource} delivery with "
+                f"{response.status_code}: {response.content[:300].decode(errors='replace')}"
+            )
         delivery_id = response.json()["delivery"]
         # Now rather than after the loop, so the story keeps its order (resolved, then the next
         # event) even when a worker is running too; processing twice is harmless.
@@ -118,11 +135,18 @@ class DemoSender:
 
     def _post(self, resource, body):
         if resource == LEGACY:
-            url = reverse("integrations:sentry-legacy-webhook", args=[configured_values("SENTRY_LEGACY_TOKEN")[0]])
+            url = reverse(
+                "integrations:sentry-legacy-webhook", args=[configured_values("SENTRY_LEGACY_TOKEN")[0]]
+            )
             return self.client.post(url, body, content_type="application/json", secure=True)
         headers = demo.webhook_headers(body, resource, signing_secret())
-        return self.client.post(reverse("integrations:sentry-webhook"), body, content_type="application/json",
-                                secure=True, headers=headers)
+        return self.client.post(
+            reverse("integrations:sentry-webhook"),
+            body,
+            content_type="application/json",
+            secure=True,
+            headers=headers,
+        )
 
 
 def _send_demo_deliveries():
@@ -143,8 +167,10 @@ def _already_seeded(spec):
 def _deliveries_without_items(now):
     """An installation and a comment, once: they create no item but belong in the deliveries list."""
     regressed = next(spec for spec in demo.DEMO_ISSUES if spec.then == "resolved")
-    wanted = [demo.DemoDelivery("installation", demo.installation_payload()),
-              demo.DemoDelivery("comment", demo.comment_payload(regressed, now))]
+    wanted = [
+        demo.DemoDelivery("installation", demo.installation_payload()),
+        demo.DemoDelivery("comment", demo.comment_payload(regressed, now)),
+    ]
     received = WebhookDelivery.objects.exclude(status=Status.REJECTED)
     return [delivery for delivery in wanted if not received.filter(resource=delivery.resource).exists()]
 
@@ -169,8 +195,9 @@ def _demo_user(user: DemoUser, team):
     User = get_user_model()
     if User.objects.filter(username=user.username).exists():
         return user.username, False
-    created = User.objects.create_user(username=user.username, password=user.username,
-                                       is_staff=user.superuser, is_superuser=user.superuser)
+    created = User.objects.create_user(
+        username=user.username, password=user.username, is_staff=user.superuser, is_superuser=user.superuser
+    )
     created.groups.set([Group.objects.get_or_create(name=name)[0] for name in user.groups])
     if user.in_checkout_team:
         team.members.add(created)

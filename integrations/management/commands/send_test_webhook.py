@@ -12,9 +12,9 @@ TIMEOUT_SECONDS = 10
 SHOWN_BODY_CHARS = 500
 HINTS = {
     400: "the portal could not read the payload; an HTML 'Bad Request' instead means the host name "
-         "is not in the portal's ALLOWED_HOSTS",
+    "is not in the portal's ALLOWED_HOSTS",
     401: "secret mismatch: the portal's SENTRY_CLIENT_SECRET is not the secret this was signed with "
-         "(--secret, else this environment's SENTRY_CLIENT_SECRET)",
+    "(--secret, else this environment's SENTRY_CLIENT_SECRET)",
     403: "something in front of the portal refused the request (a proxy or firewall rule?)",
     404: "no webhook endpoint at this URL: the path is /integrations/sentry/webhook/",
     405: "the request arrived as something other than a POST (a redirect on the way?)",
@@ -34,13 +34,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--url", default=DEFAULT_URL, help=f"The portal's webhook URL (default {DEFAULT_URL}).")
+        parser.add_argument(
+            "--url", default=DEFAULT_URL, help=f"The portal's webhook URL (default {DEFAULT_URL})."
+        )
         parser.add_argument("--secret", default="", help="Sign with this instead of SENTRY_CLIENT_SECRET.")
 
     def handle(self, *args, url=DEFAULT_URL, secret="", **options):
         secret = secret or signing_secret()
         if not secret:
-            raise CommandError("Nothing to sign with: set SENTRY_CLIENT_SECRET or pass --secret (the portal's value).")
+            raise CommandError(
+                "Nothing to sign with: set SENTRY_CLIENT_SECRET or pass --secret (the portal's value)."
+            )
         payload = demo.webhook_check_payload(timezone.now())
         response = _post(url, demo.compact(payload), secret)
         self.stdout.write(f"{response.status_code} {response.reason}\n{_shown(response.text)}")
@@ -58,8 +62,10 @@ def _post(url, body, secret):
     except requests.Timeout:
         raise CommandError(f"No answer from {url} within {TIMEOUT_SECONDS} s: is the portal up?") from None
     except requests.ConnectionError as exc:
-        raise CommandError(f"Could not connect to {url} ({_reason(exc)}): is the portal running "
-                           "(make run) and listening at that address?") from None
+        raise CommandError(
+            f"Could not connect to {url} ({_reason(exc)}): is the portal running "
+            "(make run) and listening at that address?"
+        ) from None
     except requests.RequestException as exc:
         raise CommandError(f"Could not send to {url}: {exc}") from None
 

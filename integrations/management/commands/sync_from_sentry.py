@@ -19,11 +19,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--since", help="Start here instead of at the cursor: an ISO 8601 date or time "
-                                            "(in TIME_ZONE unless it says otherwise), e.g. 2026-11-01.")
-        parser.add_argument("--sweep", action="store_true",
-                            help="Re-read the Sentry state of the open items, and of those resolved or ignored in "
-                                 "the last SENTRY_SWEEP_CLOSED_DAYS, by id; resumes an interrupted sweep.")
+        parser.add_argument(
+            "--since",
+            help="Start here instead of at the cursor: an ISO 8601 date or time "
+            "(in TIME_ZONE unless it says otherwise), e.g. 2026-11-01.",
+        )
+        parser.add_argument(
+            "--sweep",
+            action="store_true",
+            help="Re-read the Sentry state of the open items, and of those resolved or ignored in "
+            "the last SENTRY_SWEEP_CLOSED_DAYS, by id; resumes an interrupted sweep.",
+        )
 
     def handle(self, *args, since=None, sweep=False, **options):
         if not sentry_api.configured():
@@ -33,8 +39,10 @@ class Command(BaseCommand):
         try:
             result = reconcile_run(since=parse_since(since))
         except (ReconcileError, SentryApiError) as exc:
-            raise CommandError(f"Reconcile stopped: {exc}. Pages already applied stay applied; "
-                               "the next run resumes after them.") from exc
+            raise CommandError(
+                f"Reconcile stopped: {exc}. Pages already applied stay applied; "
+                "the next run resumes after them."
+            ) from exc
         self.stdout.write(f"Reconciled {result.summary()}.")
 
     def sweep(self, since):
@@ -43,8 +51,10 @@ class Command(BaseCommand):
         try:
             result = sweep_run()
         except (ReconcileError, SentryApiError) as exc:
-            raise CommandError(f"Sweep stopped: {exc}. Batches already applied stay applied; "
-                               "the next run resumes after them.") from exc
+            raise CommandError(
+                f"Sweep stopped: {exc}. Batches already applied stay applied; "
+                "the next run resumes after them."
+            ) from exc
         self.stdout.write(f"Swept {result.summary()}.")
 
 
@@ -54,8 +64,9 @@ def parse_since(value) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--since {value!r} is not an ISO 8601 date or time, e.g. 2026-11-01 or "
-                           "2026-11-01T08:00") from None
+        raise CommandError(
+            f"--since {value!r} is not an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T08:00"
+        ) from None
     if moment > datetime.now(moment.tzinfo):
         raise CommandError(f"--since {value!r} is in the future.")
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)

@@ -15,17 +15,31 @@ from triage.models import TriageItem
 
 # (short id, what to change and why, urgency, customer, parameters, ops' result or "" to leave it open)
 DEMO_FIXES = (
-    ("BILLING-WORKER-12", "Invoices for customer cus_1182 fail to render: the customer has no VAT number on "
-     "record. Set it from the signed contract so the pending invoices render.", "high", "cus_1182",
-     {"customer_id": "cus_1182", "vat_number": "DE811907980"}, ""),
-    ("CHECKOUT-API-41", "Order reference ORD-20417 was reserved twice on staging; release the orphaned "
-     "reservation so the order can be saved.", "normal", "",
-     {"reference": "ORD-20417"}, "Deleted the orphaned reservation row (id 5521); the order saved on retry."),
+    (
+        "BILLING-WORKER-12",
+        "Invoices for customer cus_1182 fail to render: the customer has no VAT number on "
+        "record. Set it from the signed contract so the pending invoices render.",
+        "high",
+        "cus_1182",
+        {"customer_id": "cus_1182", "vat_number": "DE811907980"},
+        "",
+    ),
+    (
+        "CHECKOUT-API-41",
+        "Order reference ORD-20417 was reserved twice on staging; release the orphaned "
+        "reservation so the order can be saved.",
+        "normal",
+        "",
+        {"reference": "ORD-20417"},
+        "Deleted the orphaned reservation row (id 5521); the order saved on retry.",
+    ),
 )
 
 
 class Command(BaseCommand):
-    help = "File the demo data-fix requests (after seed_demo): one waiting on ops, one done. Safe to run again."
+    help = (
+        "File the demo data-fix requests (after seed_demo): one waiting on ops, one done. Safe to run again."
+    )
 
     def handle(self, *args, **options):
         dev, ops = self._user("dev"), self._user("ops")
@@ -33,14 +47,24 @@ class Command(BaseCommand):
             item = TriageItem.objects.filter(short_id=short_id).first()
             if item is None or DataFixRequest.objects.filter(item=item).exists():
                 continue
-            item_classify(item=item, user=dev, classification="data_fix", note="Needs a change in production data.")
-            request = services.datafix_create(item=item, user=dev, description=description, urgency=urgency,
-                                               customer=customer, parameters=parameters)
+            item_classify(
+                item=item, user=dev, classification="data_fix", note="Needs a change in production data."
+            )
+            request = services.datafix_create(
+                item=item,
+                user=dev,
+                description=description,
+                urgency=urgency,
+                customer=customer,
+                parameters=parameters,
+            )
             if result:
                 services.datafix_acknowledge(request_id=request.pk, user=ops)
                 services.datafix_complete(request_id=request.pk, user=ops, result=result)
         waiting = DataFixRequest.objects.filter(state__in=DataFixRequest.OPEN_STATES).count()
-        self.stdout.write(f"Data fixes: {DataFixRequest.objects.count()} demo requests, {waiting} waiting on ops.")
+        self.stdout.write(
+            f"Data fixes: {DataFixRequest.objects.count()} demo requests, {waiting} waiting on ops."
+        )
 
     def _user(self, username):
         user = get_user_model().objects.filter(username=username).first()
