@@ -10,7 +10,7 @@ from integrations.models import WebhookDelivery
 from integrations.services import deliveries_process, delivery_process
 from triage.models import Team
 
-from .processes import flush_broker, port_open
+from tests.processes import flush_broker, port_open
 
 # CI sets REQUIRE_SERVICES=1: there a test that needs PostgreSQL, Redis, a worker
 # or Chromium must run, so a missing service fails the run instead of skipping.

@@ -7,7 +7,7 @@ from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
 from triage.models import Occurrence, TriageItem
 
-from .helpers import event_payload, post_webhook
+from tests.helpers import event_payload, post_webhook
 
 _ids = itertools.count(1)
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from grouping.models import Suggestion
 from runbooks import services as runbooks
 from tests.grouping_data import split_issue
-from tests.test_ops_support import make_data_fix_item
+from tests.ops.test_support import make_data_fix_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

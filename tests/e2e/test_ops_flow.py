@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ops.models import DataFixRequest
-from tests.test_ops_support import make_data_fix_item
+from tests.ops.test_support import make_data_fix_item
 from triage.models import Team
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
