@@ -19,7 +19,8 @@ _FULL_URL = re.compile(
     rf"((?:[/?#][^{_END}]*[^{_END}.,;:!?)}}])?)",
     re.IGNORECASE,
 )
-# urllib3's "Max retries exceeded with url: /services/T000/B000/XXXX (Caused by ...)": the host is named apart.
+# urllib3's "Max retries exceeded with url: /services/T000/B000/XXXX (Caused by ...)": the host is named
+# apart.
 _POOL_URL = re.compile(rf"(\burl: )/[^{_END}]*")
 # urllib3's debug line: https://hooks.slack.com:443 "POST /services/T000/B000/XXXX HTTP/1.1" 200 2
 _POOL_REQUEST_LINE = re.compile(r'(://[^\s"/]+ "[A-Z]+ )/[^\s"]*')
@@ -37,7 +38,8 @@ _CREDENTIAL_HEADER = re.compile(
     re.IGNORECASE,
 )
 _SCHEME_CREDENTIAL = re.compile(r"\b((?:[Bb]earer|Basic)\s+)[A-Za-z0-9._~+/=-]{8,}")
-# DRF's "Token <key>": the word is also prose ("Token expired"), so only a key-like value (a digit, 16+ chars).
+# DRF's "Token <key>": the word is also prose ("Token expired"), so only a key-like value (a digit, 16+
+# chars).
 _DRF_TOKEN = re.compile(r"\b(Token\s+)(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}")
 
 

@@ -1,8 +1,9 @@
-"""The one check for a link whose address was stored from outside (Sentry permalinks, item links, example events).
+"""The one check for a link whose address was stored from outside (Sentry permalinks, item links, example
+events).
 
-Autoescaping stops a URL from breaking out of its attribute, not `javascript:` from running when clicked: every href
-built from stored input goes through `safe_url`, in templates (`{{ url|safe_url }}`), API fields and the Sentry
-payload readers alike. It lives here, not with the template filter, so that any app may use it.
+Autoescaping stops a URL from breaking out of its attribute, not `javascript:` from running when clicked:
+every href built from stored input goes through `safe_url`, in templates (`{{ url|safe_url }}`), API fields
+and the Sentry payload readers alike. It lives here, not with the template filter, so that any app may use it.
 """
 
 from urllib.parse import urlsplit
@@ -26,7 +27,8 @@ def safe_url(value) -> str:
 
 
 class SafeURLField(serializers.URLField):
-    """A stored URL answered only when it leads to an http(s) page: a client may put it in an href as it is."""
+    """A stored URL answered only when it leads to an http(s) page: a client may put it in an href as it
+    is."""
 
     def to_representation(self, value):
         return safe_url(value)

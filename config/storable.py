@@ -1,8 +1,10 @@
-"""NUL characters and unpaired surrogates: PostgreSQL stores neither, so either one in a filter or a body was a 500.
+"""NUL characters and unpaired surrogates: PostgreSQL stores neither, so either one in a filter or a body was
+a 500.
 
-Query strings and form values lose them (config.middleware.StorableTextMiddleware, and StorableFormParser for the
-API's form bodies): in a search box or a pasted comment they are noise, and the rest is what was meant. JSON bodies
-with them are refused with a 400 saying so: a program sent them, and should learn its data was not kept as sent.
+Query strings and form values lose them (config.middleware.StorableTextMiddleware, and StorableFormParser for
+the API's form bodies): in a search box or a pasted comment they are noise, and the rest is what was meant.
+JSON bodies with them are refused with a 400 saying so: a program sent them, and should learn its data was not
+kept as sent.
 """
 
 from urllib.parse import urlencode

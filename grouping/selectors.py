@@ -22,7 +22,8 @@ ITEM_FIELDS = (
 def suggestion_list(
     *, kind: str | None = None, item_id: int | None = None, dismissed: bool | None = False
 ) -> QuerySet:
-    """Current suggestions, most events affected in the last 30 days first, with their items in one more query.
+    """Current suggestions, most events affected in the last 30 days first, with their items in one more
+    query.
 
     `dismissed`: False the open ones, True the dismissed ones, None both."""
     suggestions = (

@@ -325,7 +325,8 @@ def iso(moment):
 
 
 def demo_deliveries(spec: DemoIssue, *, now) -> list[DemoDelivery]:
-    """What Sentry would send for this issue, in order: the first event, issue.created, its alert, the rest."""
+    """What Sentry would send for this issue, in order: the first event, issue.created, its alert, the
+    rest."""
     times = event_times(spec, now)
     if spec.legacy:
         return [DemoDelivery(LEGACY, legacy_payload(spec, n, at)) for n, at in enumerate(times)]

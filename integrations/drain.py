@@ -119,7 +119,8 @@ def _handed_over(slot) -> bool:
 
 
 def _retry_later_if_held(slot):
-    """Rows another drain holds, or a worker that died mid-task (locked until its session ends): come back for them."""
+    """Rows another drain holds, or a worker that died mid-task (locked until its session ends): come back for
+    them."""
     if WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).exists():
         _publish(slot, countdown=RETRY_LOCKED_AFTER_SECONDS)
 

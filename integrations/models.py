@@ -45,7 +45,8 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(fields=["id"], condition=Q(status="pending"), name="delivery_pending"),
             models.Index(fields=["id"], condition=Q(status="failed"), name="delivery_failed"),
-            # Refused requests are counted a minute at a time and pruned oldest first (services.delivery_reject).
+            # Refused requests are counted a minute at a time and pruned oldest first
+            # (services.delivery_reject).
             models.Index(fields=["received_at"], condition=Q(status="rejected"), name="delivery_rejected"),
         ]
         constraints = [

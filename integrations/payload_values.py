@@ -17,7 +17,8 @@ class PayloadError(ValueError):
 
 
 def storable(text: str, limit: int | None = None) -> str:
-    """`text` (cut to `limit`) as PostgreSQL stores it in text and jsonb, which refuse NUL and lone surrogates.
+    """`text` (cut to `limit`) as PostgreSQL stores it in text and jsonb, which refuse NUL and lone
+    surrogates.
 
     A real event may carry either (a message read from binary data); each becomes U+FFFD.
     """

@@ -1,4 +1,5 @@
-"""Sentry's web API: the calls the portal makes (update one issue, list issues seen in a window, read issues by id).
+"""Sentry's web API: the calls the portal makes (update one issue, list issues seen in a window, read issues
+by id).
 
 Failures are exceptions that say whether trying again later can help:
 RetryableError for 429 (with its Retry-After), 5xx and network trouble; PermanentError
@@ -49,7 +50,8 @@ class Page:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """Sentry's X-Sentry-Rate-Limit-* headers: requests left in the window, and when the window starts over."""
+    """Sentry's X-Sentry-Rate-Limit-* headers: requests left in the window, and when the window starts
+    over."""
 
     remaining: int | None = None
     reset_at: float | None = None  # UTC seconds since the epoch
@@ -93,7 +95,8 @@ def list_issues(*, start: datetime, end: datetime, cursor: str = "") -> Page:
 
 
 def issues_by_ids(issue_ids) -> Batch:
-    """The issues with these ids (at most MAX_IDS), in any status and however old; ids Sentry does not know are absent.
+    """The issues with these ids (at most MAX_IDS), in any status and however old; ids Sentry does not know
+    are absent.
 
     The org issues list takes ids as repeated `group` parameters (`id` is read by its PUT and
     DELETE only: a GET ignores it and answers an ordinary search) and then skips the search, its

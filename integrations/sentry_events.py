@@ -4,14 +4,16 @@ Sentry sends a stored event as its webhook serializer builds it (GroupEvent.as_d
 `issue_url`, `issue_id`; an issue-platform event also carries its `occurrence`). What the item shows follows
 Sentry's own rules:
 
-- The stack. An exception's own `stacktrace` (its `raw_stacktrace`, unsymbolicated, only without one); else the
-  stack of the thread it names by `thread_id`, else of the one thread Sentry's grouping picks: the crashed one,
-  else the current one, else the only one. Native, Cocoa and Ruby SDKs put the crashing stack on that thread. An
-  event with no exception (a message captured with a stack) gets its top-level `stacktrace`, else that thread's.
-- The category: an issue-platform occurrence's `type` (a GroupType id) names it, else the event type; else "error".
+- The stack. An exception's own `stacktrace` (its `raw_stacktrace`, unsymbolicated, only without one); else
+  the stack of the thread it names by `thread_id`, else of the one thread Sentry's grouping picks: the crashed
+  one, else the current one, else the only one. Native, Cocoa and Ruby SDKs put the crashing stack on that
+  thread. An event with no exception (a message captured with a stack) gets its top-level `stacktrace`, else
+  that thread's.
+- The category: an issue-platform occurrence's `type` (a GroupType id) names it, else the event type; else
+  "error".
 - The title: the occurrence's `issueTitle` (a performance issue's event is a transaction titled by its route).
-- The culprit: the occurrence's, else the event's, else the one Sentry derives from the stack (culprit.py), which
-  Sentry never derives from a thread.
+- The culprit: the occurrence's, else the event's, else the one Sentry derives from the stack (culprit.py),
+  which Sentry never derives from a thread.
 
 Single values are read with integrations/payload_values.py, as the webhook parser reads them.
 """
@@ -28,8 +30,8 @@ MAX_FRAMES = 60
 MAX_FINGERPRINT_PARTS = 10
 PROJECT_IN_API_URL = re.compile(r"/api/0/projects/[^/]+/(?P<project>[^/]+)/events/")
 EVENT_IN_WEB_URL = re.compile(r"/events/[^/]+/?$")
-# GroupCategory by the thousands of an occurrence's GroupType id (sentry/issues/grouptype.py); 2xxx, the profile
-# types, are performance issues too.
+# GroupCategory by the thousands of an occurrence's GroupType id (sentry/issues/grouptype.py); 2xxx, the
+# profile types, are performance issues too.
 CATEGORY_BY_TYPE = {
     1: "performance",
     2: "performance",
@@ -46,7 +48,8 @@ CALL_CULPRIT_PLATFORMS = ("javascript", "node")
 
 @dataclass(frozen=True)
 class EventKey:
-    """What names an event, and all the intake reads of one at receipt: the worker reads the rest (event_facts)."""
+    """What names an event, and all the intake reads of one at receipt: the worker reads the rest
+    (event_facts)."""
 
     event_id: str
     issue_id: str
@@ -66,7 +69,8 @@ def event_key(event, *, issue_id="", **_) -> EventKey:
 
 
 def event_facts(event, *, issue_id="", project_slug="", web_url="") -> EventFacts:
-    """The keyword arguments are what the legacy plugin sends beside the event, used where the event is silent."""
+    """The keyword arguments are what the legacy plugin sends beside the event, used where the event is
+    silent."""
     key = event_key(event, issue_id=issue_id)
     match = PROJECT_IN_API_URL.search(as_str(event.get("url")))
     tags, occurrence, exceptions = (
@@ -142,7 +146,8 @@ def _own_stack(holder) -> list:
 
 
 def _thread_stack(threads, thread_id) -> list:
-    """The frames of the thread `thread_id` names, else of the crashed, else the current, else the only thread.
+    """The frames of the thread `thread_id` names, else of the crashed, else the current, else the only
+    thread.
 
     Like Sentry's grouping, the first of these that is exactly one thread decides, with or without a stack.
     """
@@ -171,7 +176,8 @@ def _frames(frames) -> tuple[Frame, ...]:
 
 
 def _stack_culprit(event, exceptions) -> str:
-    """Sentry's culprit from a stack: the innermost in-app frame's, else the innermost frame's (sentry/culprit.py)."""
+    """Sentry's culprit from a stack: the innermost in-app frame's, else the innermost frame's
+    (sentry/culprit.py)."""
     frames = exceptions[-1].frames if exceptions else ()
     platform = as_str(event.get("platform"))
     in_app = (
@@ -192,7 +198,8 @@ def _frame_culprit(frame, platform) -> str:
 
 
 def _tags(raw) -> dict:
-    """Tags as Sentry sends them: [key, value] pairs (webhooks), {key, value} objects (API); or one {key: value}."""
+    """Tags as Sentry sends them: [key, value] pairs (webhooks), {key, value} objects (API); or one
+    {key: value}."""
     if isinstance(raw, dict):
         return {as_str(key): as_text(value, 200) for key, value in raw.items()}
     tags = {}

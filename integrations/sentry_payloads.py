@@ -7,6 +7,7 @@ Legacy WebHooks plugin: top-level issue fields plus `event`, no action, no signa
 The event inside `error`, `event_alert` and legacy deliveries: integrations/sentry_events.py.
 """
 
+import contextlib
 import hashlib
 import json
 import re
@@ -55,7 +56,8 @@ class Webhook:
 
     @property
     def snapshot_at(self):
-        """When Sentry took the issue snapshot (or sent the event), as late as we can tell: the order of deliveries.
+        """When Sentry took the issue snapshot (or sent the event), as late as we can tell: the order of
+        deliveries.
 
         A webhook's Sentry-Hook-Timestamp is its send time in whole seconds; the issue's lastSeen or
         latest activity only refines it within that second (a skewed client clock moves it no further).
@@ -132,7 +134,8 @@ class Envelope:
 
 
 def parse_envelope(resource: str, payload: dict, *, sent_at: str = "") -> Envelope:
-    """The view's read of a delivery: refuses what parse_webhook refuses, but leaves an event's details to the worker.
+    """The view's read of a delivery: refuses what parse_webhook refuses, but leaves an event's details to the
+    worker.
 
     Reading a whole event (its stacks, tags, chain) was a third of what the intake cost per request.
     """
@@ -168,14 +171,14 @@ def _parse_integration(resource, payload, sent_at, read_event):
     if not ACTION.fullmatch(action):
         raise PayloadError(f"`action` must be at most 50 printable ASCII characters, got {action!r:.60}")
     actor = as_dict(payload.get("actor"))
-    common = dict(
-        resource=resource,
-        action=action,
-        actor_type=as_str(actor.get("type")),
-        actor_id=as_str(actor.get("id")),
-        actor_name=as_str(actor.get("name")),
-        sent_at=sent_at,
-    )
+    common = {
+        "resource": resource,
+        "action": action,
+        "actor_type": as_str(actor.get("type")),
+        "actor_id": as_str(actor.get("id")),
+        "actor_name": as_str(actor.get("name")),
+        "sent_at": sent_at,
+    }
     if resource == "issue":
         return Webhook(**common, issue=_issue_facts(data))
     if resource in EVENT_RESOURCES:
@@ -237,10 +240,8 @@ def _latest_activity(issue):
     """
     dates = []
     for entry in issue.get("activity") if isinstance(issue.get("activity"), list) else ():
-        try:
+        with contextlib.suppress(PayloadError):  # an unreadable entry only gives no date
             dates.append(timestamp(as_dict(entry).get("dateCreated"), "activity.dateCreated"))
-        except PayloadError:
-            pass  # an unreadable entry only gives no date
     return max(dates, default=None)
 
 

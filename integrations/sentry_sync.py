@@ -1,4 +1,5 @@
-"""Portal ⇄ Sentry: push people's changes to Sentry, and reconcile what Sentry changed while we were not listening.
+"""Portal ⇄ Sentry: push people's changes to Sentry, and reconcile what Sentry changed while we were not
+listening.
 
 Push: triage's `item_changed_for_sentry` becomes a pending SentrySync row, and a task pushes it
 by id (claim, PUT, record). Reconcile: page through Sentry's issues list and feed each issue
@@ -42,7 +43,8 @@ CLAIM_SECONDS = 60  # longer than one attempt can take (timeouts: 5 s to connect
 
 
 def sync_on_item_changed(sender, *, item_id, change, actor_id=None, **kwargs):
-    """Receiver of triage.signals.item_changed_for_sentry. The portal's change is committed: never raise into it."""
+    """Receiver of triage.signals.item_changed_for_sentry. The portal's change is committed: never raise into
+    it."""
     if not sentry_api.configured():
         return
     try:
@@ -156,7 +158,8 @@ def syncs_requeue_stale(*, limit=500) -> int:
 
 
 def sync_retry(*, item_id, actor_id=None) -> list[SentrySync]:
-    """Queue again, as new pushes, the item's failed changes that no newer change to the same field overtook."""
+    """Queue again, as new pushes, the item's failed changes that no newer change to the same field
+    overtook."""
     latest = {}
     for sync in SentrySync.objects.filter(item_id=item_id).order_by("-pk"):
         for field in sync.fields:
@@ -275,7 +278,8 @@ def _save_cursor(holder, **fields):
 
 
 def _apply_issues(issues, result):
-    """Apply one page through the intake path. Every issue is read first: a bad one stops the page untouched."""
+    """Apply one page through the intake path. Every issue is read first: a bad one stops the page
+    untouched."""
     for webhook, body in _as_deliveries(issues):
         applied = issue_apply(webhook, body) == WebhookDelivery.Status.PROCESSED
         result.issues += 1

@@ -112,7 +112,8 @@ def _batch_size() -> int:
 
 
 def sweep_items_list(*, after_id, closed_since, limit) -> list[tuple[int, str]]:
-    """(pk, issue id) of the next items after `after_id`: open, or resolved or ignored since `closed_since`."""
+    """(pk, issue id) of the next items after `after_id`: open, or resolved or ignored since
+    `closed_since`."""
     closed_lately = Exists(
         Activity.objects.filter(item=OuterRef("pk"), verb__in=CLOSED_VERBS, created_at__gte=closed_since)
     )

@@ -26,7 +26,8 @@ KEPT_HEADERS = (
     "X-Forwarded-For",
 )
 MAX_HEADER_CHARS = 200
-# Read straight from the WSGI environ: request.headers parses every header, which showed in the intake's profile.
+# Read straight from the WSGI environ: request.headers parses every header, which showed in the intake's
+# profile.
 META_NAMES = {name: HttpHeaders.to_wsgi_name(name) for name in KEPT_HEADERS}
 
 

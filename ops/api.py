@@ -104,7 +104,8 @@ class DataFixRequestViewSet(viewsets.ReadOnlyModelViewSet):
         return super().list(request, *args, **kwargs)
 
     def _target(self, name):
-        """The request, once the role is known to allow `name`: a refusal comes before any complaint about input."""
+        """The request, once the role is known to allow `name`: a refusal comes before any complaint about
+        input."""
         target = self.get_object()
         if not permissions.may(self.request.user, name, target):
             raise PermissionDenied(permissions.denied_reason(name))

@@ -59,8 +59,8 @@ class DataFixRequest(models.Model):
     closed_at = models.DateTimeField(
         null=True, blank=True, help_text="When it became done, rejected or cancelled."
     )
-    # The SLA: acknowledged by `due_at`, else the escalation chain starts; `escalation_level` levels have fired
-    # and the next one is due at `next_escalation_at` (null once acknowledged or closed).
+    # The SLA: acknowledged by `due_at`, else the escalation chain starts; `escalation_level` levels have
+    # fired and the next one is due at `next_escalation_at` (null once acknowledged or closed).
     due_at = models.DateTimeField()
     escalation_level = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True)

@@ -35,7 +35,8 @@ SEND_TASK = "ops.tasks.send_notification"  # ops.tasks registers send_notificati
 
 
 def notifications_plan(*, requests, event, levels=None) -> list[int]:
-    """Insert the notifications `event` causes for these requests (known keys are skipped); send after commit."""
+    """Insert the notifications `event` causes for these requests (known keys are skipped); send after
+    commit."""
     recipients = Recipients(requests)
     rows = [
         row
@@ -163,7 +164,8 @@ def _finish(notification, state, **fields) -> str | None:
 
 
 def _retry_or_fail(notification, exc, error) -> str | None:
-    """A channel's passing trouble is tried again later; anything else (a 4xx, our bug) fails now, for a resend."""
+    """A channel's passing trouble is tried again later; anything else (a 4xx, our bug) fails now, for a
+    resend."""
     if not getattr(exc, "retryable", False) or notification.attempts >= settings.OPS_NOTIFY_MAX_ATTEMPTS:
         tries = notification.attempts
         return _fail(notification, f"{error} (after {tries} {'try' if tries == 1 else 'tries'})")

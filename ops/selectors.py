@@ -1,4 +1,5 @@
-"""Reads for the ops pages, the item page, the API and the weekly report; query counts do not grow with rows."""
+"""Reads for the ops pages, the item page, the API and the weekly report; query counts do not grow with
+rows."""
 
 from collections import defaultdict
 from dataclasses import dataclass

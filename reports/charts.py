@@ -24,7 +24,8 @@ def week_sparkline(points: list[tuple[date, int]], *, spike=False, width=120, he
     label = ", ".join(f"{start:%d %b}: {n}" for start, n in points)
     x, y = coords[-1] if coords else (0, height)
     return format_html(
-        '<svg class="week-spark" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="Events per week: {}">'
+        '<svg class="week-spark" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+        'aria-label="Events per week: {}">'
         '<polyline points="{}" fill="none" stroke="currentColor" stroke-width="1.5"/>'
         '<circle cx="{}" cy="{}" r="2.5" class="{}"/></svg>',
         width,
@@ -54,7 +55,8 @@ class Series:
 
 
 def service_series(history: dict, names: dict[int, str], starts: list[date], *, top=6) -> list[Series]:
-    """The `top` services with the most events over the weeks, then "other" for the rest (when there is any)."""
+    """The `top` services with the most events over the weeks, then "other" for the rest (when there is
+    any)."""
     per_service = {sid: [weeks.get(start, 0) for start in starts] for sid, weeks in history.items()}
     ranked = sorted(per_service, key=lambda sid: (-sum(per_service[sid]), names.get(sid, "")))
     shown = [sid for sid in ranked if sid in names][:top]
@@ -66,7 +68,8 @@ def service_series(history: dict, names: dict[int, str], starts: list[date], *, 
 
 
 def services_chart(series: list[Series], week_names: list[str]) -> SafeString:
-    """Events per week, one line per series, labelled at its end; dashes tell lines apart on a grey printout."""
+    """Events per week, one line per series, labelled at its end; dashes tell lines apart on a grey
+    printout."""
     c = CHART
     plot_w, plot_h = c["width"] - c["left"] - c["right"], c["height"] - c["top"] - c["bottom"]
     grid = _grid_step(max((max(s.values) for s in series if s.values), default=0))

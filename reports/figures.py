@@ -52,7 +52,8 @@ def _week_trunc():
 
 
 def service_item_counts(*, week: Week) -> dict[int, dict]:
-    """New items (first seen in the week), and items regressed, resolved, ignored in it, and toil, per service."""
+    """New items (first seen in the week), and items regressed, resolved, ignored in it, and toil, per
+    service."""
     start, end = week.bounds()
     figures = defaultdict(dict)
     new = (
@@ -82,7 +83,8 @@ def _activity_counts(start, end):
 
 
 def service_open_backlog(*, week: Week) -> dict[int, int]:
-    """Items open at the week's end: their last state change before then opened them (or, with none, open now)."""
+    """Items open at the week's end: their last state change before then opened them (or, with none, open
+    now)."""
     end = week.bounds()[1]
     last_verb = (
         Activity.objects.filter(item_id=OuterRef("pk"), verb__in=STATE_VERBS, created_at__lt=end)
@@ -142,8 +144,8 @@ def week_medians(*, week: Week) -> tuple[dict[int, dict], dict]:
 
 
 def item_week_figures(*, week: Week) -> dict[int, dict]:
-    """{item_id: {"events", "events_prev", "days", "toil"}} for items with events this or last week, or toil this
-    week; "days": distinct days (TIME_ZONE) with events this week."""
+    """{item_id: {"events", "events_prev", "days", "toil"}} for items with events this or last week, or toil
+    this week; "days": distinct days (TIME_ZONE) with events this week."""
     start, end = week.bounds()
     prev_start = week.shifted(-1).bounds()[0]
     this_week = Q(timestamp__gte=start)

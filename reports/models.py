@@ -109,7 +109,8 @@ class WeeklyItemTrend(models.Model):
 
 
 class WeeklyRunbookTrend(models.Model):
-    """A runbook used or flagged in the week. Slug and title are kept so the figures outlive a deleted runbook."""
+    """A runbook used or flagged in the week. Slug and title are kept so the figures outlive a deleted
+    runbook."""
 
     week = models.CharField(max_length=8)
     week_start = models.DateField()
@@ -135,7 +136,8 @@ class WeeklyRunbookTrend(models.Model):
 
 
 class WeeklyErrorKind(models.Model):
-    """Events in the week of items with no runbook, per service and exception type: where a runbook is missing."""
+    """Events in the week of items with no runbook, per service and exception type: where a runbook is
+    missing."""
 
     week = models.CharField(max_length=8)
     week_start = models.DateField()

@@ -20,8 +20,8 @@ ANSWER_VERB = "runbook_feedback"
 
 
 def runbook_week_figures(*, week: Week) -> dict[str, dict]:
-    """{slug: {"runbook_id", "title", "linked", "handled", "used", "unclear", "outdated", "helped", "not_helped"}}
-    for the runbooks used or flagged in the week."""
+    """{slug: {"runbook_id", "title", "linked", "handled", "used", "unclear", "outdated", "helped",
+    "not_helped"}} for the runbooks used or flagged in the week."""
     start, end = week.bounds()
     by_id = _merge(runbook_use_counts(start=start, end=end), runbook_feedback_counts(start=start, end=end))
     answers = _answers(week)
@@ -63,7 +63,8 @@ def _answers(week: Week) -> dict[str, dict]:
 
 
 def error_kinds_without_runbook(*, week: Week) -> list[dict]:
-    """Events in the week of items with no runbook linked, per service and exception type, most events first."""
+    """Events in the week of items with no runbook linked, per service and exception type, most events
+    first."""
     start, end = week.bounds()
     return list(
         Occurrence.objects.filter(timestamp__gte=start, timestamp__lt=end, item__runbook__isnull=True)

@@ -1,4 +1,5 @@
-"""Reads for the weekly report, its CSV and its API: a fixed number of queries, whatever the number of services."""
+"""Reads for the weekly report, its CSV and its API: a fixed number of queries, whatever the number of
+services."""
 
 from django.db.models import OuterRef, QuerySet
 

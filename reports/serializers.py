@@ -1,4 +1,5 @@
-"""The weekly trends JSON, described for the OpenAPI schema (the payload itself is built by reports.selectors)."""
+"""The weekly trends JSON, described for the OpenAPI schema (the payload itself is built by
+reports.selectors)."""
 
 from rest_framework import serializers
 

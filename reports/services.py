@@ -149,7 +149,8 @@ def _item_trends(week: Week) -> list[WeeklyItemTrend]:
 
 
 def _item_spikes(week: Week, rows: dict) -> dict[int, dict]:
-    """The services' spike rule per item; only items at the minimum volume can flag, so only theirs is read."""
+    """The services' spike rule per item; only items at the minimum volume can flag, so only theirs is
+    read."""
     candidates = sorted(item_id for item_id, row in rows.items() if row["events"] >= MIN_EVENTS)
     history, starts = figures.item_week_history(week=week, item_ids=candidates), figures.history_weeks(week)
     verdicts = {}

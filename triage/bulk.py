@@ -34,7 +34,8 @@ def batch():
 
 
 def looked_up(key, load):
-    """`load()`, once a batch per key. Only for what the batch itself does not change (or changes through it)."""
+    """`load()`, once a batch per key. Only for what the batch itself does not change (or changes through
+    it)."""
     state = _current.get()
     if state is None:
         return load()

@@ -79,7 +79,8 @@ def register_activity_line(*, name, template, applies) -> ActivityLine:
 
 
 def register_queue_section(section: Section, *, after: str) -> Section:
-    """Add `section` to the queue's rail right after the section `after` (triage's own or a registered one's)."""
+    """Add `section` to the queue's rail right after the section `after` (triage's own or a registered
+    one's)."""
     _sections[section.slug] = (section, after)
     return section
 
@@ -89,7 +90,8 @@ def item_panels(slot) -> list[ItemPanel]:
 
 
 def activity_template(entry) -> str:
-    """The registered template that words this timeline entry ("" if none does: triage words it, or shows the verb)."""
+    """The registered template that words this timeline entry ("" if none does: triage words it, or shows the
+    verb)."""
     return next((line.template for line in _activity_lines.values() if line.applies(entry)), "")
 
 

@@ -72,7 +72,8 @@ class EventFacts:
     # Outermost exception last, as Sentry orders a chain. An event without one but with a stack (a message
     # captured with it) has one entry of type "" whose value is the message.
     exceptions: tuple[ExceptionFacts, ...] = ()
-    # The issue's category in Sentry: an issue-platform event's occurrence names it (integrations.sentry_events).
+    # The issue's category in Sentry: an issue-platform event's occurrence names it
+    # (integrations.sentry_events).
     issue_category: str = "error"
 
     @property

@@ -56,7 +56,8 @@ class LockedItems:
         return item, created
 
     def save(self):
-        """The new items in one INSERT (in issue id order, like the locks), then the others, then the timeline."""
+        """The new items in one INSERT (in issue id order, like the locks), then the others, then the
+        timeline."""
         TriageItem.objects.bulk_create([self._new[issue_id] for issue_id in sorted(self._new)])
         for issue_id, item in self._items.items():
             if issue_id not in self._new:

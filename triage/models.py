@@ -94,7 +94,8 @@ class TriageItem(models.Model):
     culprit = models.TextField(blank=True)
     level = models.CharField(max_length=16, default=Level.ERROR)
     # Sentry's issue category (issueCategory): "error", or "performance", "cron", "uptime", "feedback", ...
-    # db_default too, here and below: rows written by raw SQL (bench loaders, bulk INSERTs) that predate a column.
+    # db_default too, here and below: rows written by raw SQL (bench loaders, bulk INSERTs) that predate a
+    # column.
     issue_category = models.CharField(max_length=32, default="error", db_default="error")
     platform = models.CharField(max_length=64, blank=True)
     project_slug = models.CharField(max_length=100, blank=True)

@@ -104,7 +104,8 @@ SORTS = {
 UNCLASSIFIED, UNOWNED, ME = "none", "none", "me"
 MAX_SEARCH = 200
 FILTERS = ("service", "environment", "level", "classification", "status", "owner", "q")
-# Parameters with a fixed set of values (and `section`: the sections there are); anything else in them is dropped.
+# Parameters with a fixed set of values (and `section`: the sections there are); anything else in them is
+# dropped.
 CHOICES = {
     "sort": set(SORTS),
     "level": set(Level.values),

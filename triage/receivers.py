@@ -8,7 +8,8 @@ log = logging.getLogger(__name__)
 
 
 def runbook_matchers_changed(sender, runbook_id, **kwargs):
-    """Re-link the open items in the worker once the change is committed (runbooks sends this after commit)."""
+    """Re-link the open items in the worker once the change is committed (runbooks sends this after
+    commit)."""
     transaction.on_commit(lambda: relink_enqueue(runbook_id=runbook_id))
 
 

@@ -145,7 +145,8 @@ def items_relink_open(*, batch_size=RELINK_BATCH) -> int:
 
 @transaction.atomic
 def _relink_batch(after, size) -> tuple[int, int] | None:
-    """Re-link the next `size` open, unpinned items after id `after`: (changed, last id), or None when done."""
+    """Re-link the next `size` open, unpinned items after id `after`: (changed, last id), or None when
+    done."""
     items = list(
         TriageItem.objects.select_for_update(of=("self",))
         .select_related("service", "runbook")
@@ -229,7 +230,8 @@ class RunbookPanel:
 
 
 def item_runbook_panel(*, item, can_start: bool) -> RunbookPanel:
-    """One query (the matcher index's token); the linked runbook comes with the item (selectors.item_for_page)."""
+    """One query (the matcher index's token); the linked runbook comes with the item
+    (selectors.item_for_page)."""
     found = runbook_matches(facts=item_match_facts(item), limit=ALTERNATIVES + 1)
     alternatives = [match for match in found if match.runbook.id != item.runbook_id][:ALTERNATIVES]
     runbook = item.runbook

@@ -82,15 +82,18 @@ def queue_filter_choices() -> dict:
 
 # PostgreSQL skips through the environment index, one step per distinct value, instead of
 # reading every item for a handful of names (a "loose index scan").
-ENVIRONMENTS_LOOSE_SCAN = """
+ENVIRONMENTS_LOOSE_SCAN = (
+    """
 WITH RECURSIVE envs(env) AS (
     (SELECT environment FROM triage_triageitem WHERE environment > '' ORDER BY environment LIMIT 1)
     UNION ALL
-    SELECT (SELECT environment FROM triage_triageitem WHERE environment > envs.env ORDER BY environment LIMIT 1)
+    SELECT (SELECT environment FROM triage_triageitem WHERE environment > envs.env """
+    """ORDER BY environment LIMIT 1)
     FROM envs WHERE envs.env IS NOT NULL
 )
 SELECT env FROM envs WHERE env IS NOT NULL
 """
+)
 
 
 def _distinct_environments() -> list[str]:
@@ -153,5 +156,6 @@ def item_for_page(*, item_id) -> TriageItem:
 
 
 def runbook_feedback_for_teams(*, team_slugs, limit=5) -> list:
-    """Open feedback on the runbooks of these teams, for their morning queue (nothing to read without teams)."""
+    """Open feedback on the runbooks of these teams, for their morning queue (nothing to read without
+    teams)."""
     return list(feedback_open_for_teams(team_slugs=team_slugs, limit=limit)) if team_slugs else []

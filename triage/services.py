@@ -80,7 +80,8 @@ def item_record_event(
     actor_label: str = SENTRY,
     items: LockedItems | None = None,
 ):
-    """Record one Sentry event, sent by Sentry `at`. Returns (item, occurrence_created); a known event changes nothing.
+    """Record one Sentry event, sent by Sentry `at`. Returns (item, occurrence_created); a known event changes
+    nothing.
 
     With `items`, the caller saves the item once its whole batch is applied.
     """

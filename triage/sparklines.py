@@ -68,7 +68,8 @@ def _bar(index, day, count, slot, height, peak) -> SafeString:
     css, plural = ("bar" if count else "bar zero"), ("" if count == 1 else "s")
     return SafeString(
         f'<rect class="{css}" x="{_px(index * slot + gap / 2)}" y="{_px(height - bar_height)}" '
-        f'width="{_px(slot - gap)}" height="{_px(bar_height)}" data-day="{day.isoformat()}" data-count="{int(count)}">'
+        f'width="{_px(slot - gap)}" height="{_px(bar_height)}" data-day="{day.isoformat()}" '
+        f'data-count="{int(count)}">'
         f"<title>{day.strftime('%a %-d %b')}: {int(count)} event{plural}</title></rect>"
     )
 

@@ -261,7 +261,8 @@ def _input(name, post) -> dict:
 
 
 def _ignore_fields(post) -> dict:
-    """The ignore dialog's one choice (forever, for a while, until, N events, N users) as IgnoreInput's fields."""
+    """The ignore dialog's one choice (forever, for a while, until, N events, N users) as IgnoreInput's
+    fields."""
     kind, data = post.get("condition"), {"note": post.get("note", "")}
     if kind == "for" and post.get("duration") in IGNORE_FOR:
         data["until"] = (timezone.now() + timedelta(minutes=IGNORE_FOR[post["duration"]])).isoformat()

@@ -70,8 +70,8 @@ class Command(BaseCommand):
         if temporary and sender.statuses:
             self.stdout.write(
                 self.style.WARNING(
-                    f"{' and '.join(temporary)} not set: signed the demo deliveries with a temporary value, for "
-                    "this run only. Set the real value before pointing Sentry at the portal."
+                    f"{' and '.join(temporary)} not set: signed the demo deliveries with a temporary value, "
+                    "for this run only. Set the real value before pointing Sentry at the portal."
                 )
             )
         items = TriageItem.objects.filter(sentry_issue_id__in=[spec.issue_id for spec in demo.DEMO_ISSUES])

@@ -18,11 +18,13 @@ HINTS = {
     403: "something in front of the portal refused the request (a proxy or firewall rule?)",
     404: "no webhook endpoint at this URL: the path is /integrations/sentry/webhook/",
     405: "the request arrived as something other than a POST (a redirect on the way?)",
-    413: "the body was refused as too large: a proxy in front of the portal allows less than the portal's 1 MiB",
+    413: "the body was refused as too large: a proxy in front of the portal allows less than "
+    "the portal's 1 MiB",
 }
 # The portal's 401 says which check failed; these two are not a secret mismatch.
 UNAUTHORIZED_HINTS = {
-    "not configured": "the portal has no SENTRY_CLIENT_SECRET: set it there to the integration's Client Secret",
+    "not configured": "the portal has no SENTRY_CLIENT_SECRET: set it there to the integration's "
+    "Client Secret",
     "5 minutes": "this machine's clock and the portal's are more than 5 minutes apart",
 }
 

@@ -15,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Page through Sentry's issues seen since the reconcile cursor (or --since) and create or update "
         "items through the webhook intake path. With --sweep, re-read by id the open and recently closed "
-        "items instead, for changes that came with no event. Safe to run again: unchanged issues change nothing."
+        "items instead, for changes that came with no event. Safe to run again: unchanged issues "
+        "change nothing."
     )
 
     def add_arguments(self, parser):

@@ -5,7 +5,10 @@ from reports.weeks import BadWeek, week_last_ended, week_parse
 
 
 class Command(BaseCommand):
-    help = "Compute the weekly trends of one ISO week (--week 2026-W47) or of the last N ended weeks (--backfill N)."
+    help = (
+        "Compute the weekly trends of one ISO week (--week 2026-W47) or of the last N ended weeks "
+        "(--backfill N)."
+    )
 
     def add_arguments(self, parser):
         group = parser.add_mutually_exclusive_group()
