@@ -4,6 +4,8 @@ import logging
 
 from django.db import transaction
 
+from .tasks import relink_open_items
+
 log = logging.getLogger(__name__)
 
 
@@ -15,8 +17,6 @@ def runbook_matchers_changed(sender, runbook_id, **kwargs):
 
 def relink_enqueue(*, runbook_id) -> bool:
     """Never raises: with the broker down the matchers are still saved, and the next change re-links all."""
-    from .tasks import relink_open_items
-
     try:
         relink_open_items.apply_async(args=[runbook_id], retry=False)
     except Exception as exc:  # noqa: BLE001 -- any broker failure
