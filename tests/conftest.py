@@ -3,13 +3,11 @@ import shutil
 
 import pytest
 import redis
-from django.contrib.auth.models import Group, User
 from django.db import connection
 
 from integrations.models import WebhookDelivery
 from integrations.services import deliveries_process, delivery_process
-from triage.models import Team
-
+from tests.factories import team_create, user_create
 from tests.processes import flush_broker, port_open
 
 # CI sets REQUIRE_SERVICES=1: there a test that needs PostgreSQL, Redis, a worker
@@ -81,31 +79,24 @@ def process_all(request):
     return process
 
 
-def _user(username, *roles, **extra):
-    user = User.objects.create_user(username=username, password="password", **extra)
-    # get_or_create: a transactional test (browser, worker) empties the tables, migration rows included.
-    user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
-    return user
-
-
 @pytest.fixture
 def alice(db):
     """A developer on the checkout team."""
-    user = _user("alice", "dev", email="alice@example.com")
-    Team.objects.create(slug="checkout", name="Checkout").members.add(user)
+    user = user_create("alice", groups=("dev",), email="alice@example.com")
+    team_create(slug="checkout", name="Checkout", members=[user])
     return user
 
 
 @pytest.fixture
 def bob(db):
     """An ops engineer."""
-    return _user("bob", "ops", email="bob@example.com")
+    return user_create("bob", groups=("ops",), email="bob@example.com")
 
 
 @pytest.fixture
 def charlie(db):
     """A logged-in user with no role: can read, nothing else."""
-    return _user("charlie")
+    return user_create("charlie", groups=())
 
 
 @pytest.fixture

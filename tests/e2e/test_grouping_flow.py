@@ -1,11 +1,11 @@
 """A developer follows the item banner to /grouping/, copies the fingerprint rule and dismisses the suggestion."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from playwright.sync_api import expect
 
 from grouping.models import Suggestion
+from tests.factories import user_create
 from tests.grouping_data import split_issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,9 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def developer(transactional_db):
-    user = User.objects.create_user("dora", password="password")
-    user.groups.add(Group.objects.get_or_create(name="dev")[0])
-    return user
+    return user_create("dora", groups=("dev",))
 
 
 @pytest.fixture

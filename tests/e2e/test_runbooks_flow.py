@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
 from playwright.sync_api import expect
 
 from runbooks.models import Runbook, RunbookMatcher
+from tests.factories import user_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,10 +19,9 @@ START_URL = (
 
 @pytest.fixture
 def developer(transactional_db):
-    # A flush after an earlier transactional test removes the roles the migration created.
-    user = User.objects.create_user("dora", password="password")
-    user.groups.add(Group.objects.get_or_create(name="dev")[0])
-    return user
+    # A flush after an earlier transactional test removes the roles the migration created: user_create
+    # makes the group again.
+    return user_create("dora", groups=("dev",))
 
 
 def log_in(page, next_url):

@@ -12,9 +12,10 @@ from playwright.sync_api import expect
 
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
+from tests.factories import item_create, occurrence_create, service_get
 from tests.helpers import CHAINED_EXCEPTION, event_payload, issue_payload, sample, send_webhook
 from tests.processes import celery_worker, flush_broker, wait_for
-from triage.models import Occurrence, Service, TriageItem
+from triage.models import TriageItem
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -89,13 +90,13 @@ def overnight(live_server, alice):
 
 def _background_item(n, service, title, culprit, level, events):
     now = timezone.now()
-    item = TriageItem.objects.create(
+    item = item_create(
         sentry_issue_id=f"77{n}",
         short_id=f"{service.upper()}-{n + 3}",
         title=title,
         culprit=culprit,
         level=level,
-        service=Service.objects.get_or_create(slug=service, defaults={"name": service})[0],
+        service=service_get(slug=service),
         environment="production",
         first_seen=now - timedelta(days=6 + n),
         last_seen=now - timedelta(hours=2 + 5 * n),
@@ -105,7 +106,7 @@ def _background_item(n, service, title, culprit, level, events):
     )
     for k in range(events):
         stamp = now - timedelta(hours=2 + 13 * k * (n + 1))
-        Occurrence.objects.create(event_id=f"bg{n}-{k}", item=item, timestamp=stamp)
+        occurrence_create(event_id=f"bg{n}-{k}", item=item, timestamp=stamp)
 
 
 def log_in(page, username):

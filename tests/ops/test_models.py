@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from ops.models import DataFixEvent, DataFixRequest
-from triage.models import Service, TriageItem
+from tests.factories import item_create, service_create
 
 pytestmark = pytest.mark.django_db
 
@@ -14,11 +14,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def item():
     now = timezone.now()
-    service = Service.objects.create(slug="billing", name="Billing")
-    return TriageItem.objects.create(
+    return item_create(
         sentry_issue_id="9",
         title="Ledger out of balance",
-        service=service,
+        service=service_create(slug="billing", name="Billing"),
         first_seen=now,
         last_seen=now,
         classification="data_fix",

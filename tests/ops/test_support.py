@@ -4,22 +4,21 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from ops import services
-from triage.models import Service, Team, TriageItem
+from tests.factories import item_create, service_get, user_create
+from triage.models import Team
 
 
 def make_data_fix_item(team, n=1, **fields):
     now = timezone.now()
-    service, _ = Service.objects.get_or_create(slug="billing-api", defaults={"name": "Billing API"})
     values = {
         "sentry_issue_id": str(5500 + n),
         "short_id": f"BILLING-{n}",
         "title": f"LedgerError: invoice {n} unbalanced",
-        "service": service,
+        "service": service_get(slug="billing-api", name="Billing API"),
         "first_seen": now - timedelta(days=1),
         "last_seen": now,
         "team": team,
@@ -28,7 +27,7 @@ def make_data_fix_item(team, n=1, **fields):
         "environment": "production",
         **fields,
     }
-    return TriageItem.objects.create(**values)
+    return item_create(**values)
 
 
 @pytest.fixture
@@ -44,16 +43,12 @@ def item(checkout):
 @pytest.fixture
 def dana(db):
     """Another developer, not on the checkout team."""
-    user = User.objects.create_user("dana", email="dana@example.com", password="password")
-    user.groups.set([Group.objects.get_or_create(name="dev")[0]])
-    return user
+    return user_create("dana", email="dana@example.com", groups=("dev",))
 
 
 @pytest.fixture
 def admin_user(db):
-    user = User.objects.create_user("ada", email="ada@example.com", password="password")
-    user.groups.set([Group.objects.get_or_create(name="admin")[0]])
-    return user
+    return user_create("ada", email="ada@example.com", groups=("admin",))
 
 
 def file_request(item, user, **fields):

@@ -23,8 +23,9 @@ from ops.models import DataFixRequest
 from ops.services import datafix_create
 from runbooks import services as runbook_services
 from runbooks.models import Runbook
+from tests.factories import item_create, service_create
 from triage import actions
-from triage.models import Activity, Service, TriageItem
+from triage.models import Activity, TriageItem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -53,9 +54,9 @@ def portal():
 @pytest.fixture
 def existing(alice):
     """One of each thing the API can change, to be found again after the corpus."""
-    service = Service.objects.create(slug="checkout", name="Checkout")
+    service = service_create(slug="checkout", name="Checkout")
     now = timezone.now()
-    item = TriageItem.objects.create(
+    item = item_create(
         sentry_issue_id="4242",
         short_id="CHK-1",
         title="KeyError: 'sku'",

@@ -15,12 +15,12 @@ from grouping.models import Suggestion, SuggestionItem
 from reports.services import trends_compute_week
 from reports.weeks import week_parse
 from runbooks import services as runbook_services
-from triage.models import Activity, Occurrence, Service, TriageItem
-from triage.templatetags.safe_urls import safe_url
-
+from tests.factories import item_create, service_get
 from tests.helpers import issue_payload
 from tests.triage.test_pages import deliver
 from tests.triage.test_queue_actions import act
+from triage.models import Activity, Occurrence, TriageItem
+from triage.templatetags.safe_urls import safe_url
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +55,7 @@ def make_item(**fields):
         "first_seen": now - timedelta(days=1),
         "last_seen": now,
     }
-    service = Service.objects.get_or_create(slug="checkout", defaults={"name": "Checkout"})[0]
-    return TriageItem.objects.create(service=service, **{**defaults, **fields})
+    return item_create(service=service_get(slug="checkout", name="Checkout"), **{**defaults, **fields})
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from ops.models import DataFixRequest
 from reports.models import WeeklyOrgTrend, WeeklyServiceTrend
 from reports.report import duration_text
 from reports.services import trends_compute_week
-from triage.models import Service, TriageItem
-
+from tests.factories import item_create
 from tests.reports import test_trends as trends
 from tests.reports.test_pages import PAGE_QUERIES
 from tests.reports.test_trends import W43, utc
+from triage.models import Service
 
 pytestmark = pytest.mark.django_db
 berlin = trends.berlin  # shared fixture
@@ -27,7 +27,7 @@ State = DataFixRequest.State
 
 def make_item(service, **fields):
     n = next(_ids)
-    return TriageItem.objects.create(
+    return item_create(
         sentry_issue_id=f"d{n}",
         short_id=f"D-{n}",
         title=f"Bad row {n}",

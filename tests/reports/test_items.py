@@ -8,8 +8,7 @@ import pytest
 from reports.models import WeeklyItemTrend
 from reports.recurring import is_recurring
 from reports.services import trends_compute_week
-from triage.models import Occurrence, TriageItem
-
+from tests.factories import item_create, occurrences_create
 from tests.reports import test_trends as trends
 from tests.reports.test_trends import W43, utc
 
@@ -22,7 +21,7 @@ _ids = itertools.count(1)
 
 def make_item(service, *, first_seen):
     n = next(_ids)
-    return TriageItem.objects.create(
+    return item_create(
         sentry_issue_id=f"i{n}",
         title=f"Error {n}",
         service=service,
@@ -32,9 +31,7 @@ def make_item(service, *, first_seen):
 
 
 def events(item, *timestamps):
-    Occurrence.objects.bulk_create(
-        Occurrence(event_id=f"ie{next(_ids)}", item=item, timestamp=ts) for ts in timestamps
-    )
+    occurrences_create(item=item, timestamps=timestamps, prefix="ie", ids=_ids)
 
 
 def trend(item):

@@ -12,7 +12,8 @@ from reports.models import MeetingDecision
 from reports.serializers import WeeklyTrendsSerializer
 from reports.services import trends_compute_week
 from reports.weeks import week_parse
-from triage.models import Occurrence, Service, TriageItem
+from tests.factories import item_create, occurrences_create
+from triage.models import Service, TriageItem
 
 pytestmark = pytest.mark.django_db
 W46 = week_parse("2026-W46")  # Mon 9 Nov to Mon 16 Nov 2026 (UTC)
@@ -25,7 +26,7 @@ PAGE_QUERIES = 16
 
 def make_item(service, n_events, *, at=datetime(2026, 11, 10, tzinfo=UTC), **fields):
     n = next(_ids)
-    item = TriageItem.objects.create(
+    item = item_create(
         sentry_issue_id=f"p{n}",
         short_id=f"P-{n}",
         title=f"Boom {n}",
@@ -35,9 +36,8 @@ def make_item(service, n_events, *, at=datetime(2026, 11, 10, tzinfo=UTC), **fie
         event_count=n_events,
         **fields,
     )
-    Occurrence.objects.bulk_create(
-        Occurrence(event_id=f"pe{next(_ids)}", item=item, timestamp=at + timedelta(minutes=m))
-        for m in range(n_events)
+    occurrences_create(
+        item=item, timestamps=(at + timedelta(minutes=m) for m in range(n_events)), prefix="pe", ids=_ids
     )
     return item
 

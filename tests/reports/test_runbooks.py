@@ -16,11 +16,11 @@ from reports.services import trends_compute_week
 from reports.weeks import week_containing
 from runbooks import services as runbook_services
 from runbooks.models import Runbook, RunbookFeedback
-from triage.actions import item_runbook_feedback
-from triage.models import Activity, Occurrence, Service, Team, TriageItem
-
+from tests.factories import item_create, occurrences_create
 from tests.reports import test_trends as trends
 from tests.reports.test_trends import W43, utc
+from triage.actions import item_runbook_feedback
+from triage.models import Activity, Service, Team
 
 berlin = trends.berlin  # shared fixture
 
@@ -30,7 +30,7 @@ _ids = itertools.count(1)
 
 def make_item(service, *, runbook=None, **fields):
     n, first_seen = next(_ids), utc(2026, 10, 1)
-    return TriageItem.objects.create(
+    return item_create(
         sentry_issue_id=f"r{n}",
         short_id=f"R-{n}",
         title=f"Error {n}",
@@ -43,10 +43,7 @@ def make_item(service, *, runbook=None, **fields):
 
 
 def events(item, *timestamps, exception_type="KeyError"):
-    Occurrence.objects.bulk_create(
-        Occurrence(event_id=f"re{next(_ids)}", item=item, timestamp=ts, exception_type=exception_type)
-        for ts in timestamps
-    )
+    occurrences_create(item=item, timestamps=timestamps, prefix="re", ids=_ids, exception_type=exception_type)
 
 
 def use(runbook, item, *, linked_at, decided_at=None):

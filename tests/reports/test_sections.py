@@ -13,9 +13,9 @@ from reports.services import trends_compute_week
 from reports.weeks import week_parse
 from runbooks import services as runbook_services
 from runbooks.models import RunbookFeedback
-from triage.models import Activity, Occurrence, Service, TriageItem
-
+from tests.factories import item_create, occurrences_create
 from tests.reports.test_pages import PAGE_QUERIES
+from triage.models import Activity, Service
 
 pytestmark = pytest.mark.django_db
 W46 = week_parse("2026-W46")  # Mon 9 Nov to Mon 16 Nov 2026 (UTC)
@@ -26,7 +26,7 @@ _ids = itertools.count(1)
 def make_item(service, events_by_day, *, first_seen=MONDAY, runbook=None, exception_type="KeyError"):
     """`events_by_day`: {day offset from Monday 9 Nov: events}."""
     n = next(_ids)
-    item = TriageItem.objects.create(
+    item = item_create(
         sentry_issue_id=f"x{n}",
         short_id=f"X-{n}",
         title=f"{exception_type}: boom {n}",
@@ -35,15 +35,16 @@ def make_item(service, events_by_day, *, first_seen=MONDAY, runbook=None, except
         last_seen=first_seen,
         runbook=runbook,
     )
-    Occurrence.objects.bulk_create(
-        Occurrence(
-            event_id=f"xe{next(_ids)}",
-            item=item,
-            exception_type=exception_type,
-            timestamp=MONDAY + timedelta(days=day, seconds=s),
-        )
-        for day, count in events_by_day.items()
-        for s in range(count)
+    occurrences_create(
+        item=item,
+        timestamps=(
+            MONDAY + timedelta(days=day, seconds=s)
+            for day, count in events_by_day.items()
+            for s in range(count)
+        ),
+        prefix="xe",
+        ids=_ids,
+        exception_type=exception_type,
     )
     return item
 

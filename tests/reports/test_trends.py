@@ -13,7 +13,8 @@ from reports.services import trends_compute_week
 from reports.spikes import spike_check
 from reports.tasks import compute_last_week_trends
 from reports.weeks import BadWeek, week_last_ended, week_parse
-from triage.models import Activity, Occurrence, Service, TriageItem
+from tests.factories import item_create, occurrences_create
+from triage.models import Activity, Service
 
 pytestmark = pytest.mark.django_db
 _ids = itertools.count(1)
@@ -26,7 +27,7 @@ def utc(*args):
 
 def make_item(service, *, first_seen=None, **fields):
     n, first_seen = next(_ids), first_seen or utc(2026, 10, 1)
-    return TriageItem.objects.create(
+    return item_create(
         sentry_issue_id=f"s{n}",
         title=f"Error {n}",
         service=service,
@@ -37,9 +38,7 @@ def make_item(service, *, first_seen=None, **fields):
 
 
 def events(item, *timestamps):
-    Occurrence.objects.bulk_create(
-        Occurrence(event_id=f"e{next(_ids)}", item=item, timestamp=ts) for ts in timestamps
-    )
+    occurrences_create(item=item, timestamps=timestamps, prefix="e", ids=_ids)
 
 
 def act(item, verb, at, actor=None):

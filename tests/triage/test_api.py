@@ -10,9 +10,9 @@ from rest_framework.authtoken.models import Token
 
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
-from triage.models import Service, TriageItem
-
+from tests.factories import item_create, service_create
 from tests.helpers import event_payload, issue_payload, post_webhook
+from triage.models import Service, TriageItem
 
 pytestmark = pytest.mark.django_db
 Status = TriageItem.Status
@@ -57,13 +57,13 @@ def deliver(client, resource, payload):
 
 def make_item(n, *, status=Status.NEW, level="error", service=None, last_seen=None):
     now = timezone.now()
-    return TriageItem.objects.create(
+    return item_create(
         sentry_issue_id=str(7000 + n),
         short_id=f"SVC-{n}",
         title=f"Item {n}",
         level=level,
         status=status,
-        service=service or Service.objects.create(slug=f"svc-{n}", name=f"Service {n}"),
+        service=service or service_create(slug=f"svc-{n}", name=f"Service {n}"),
         first_seen=now - timedelta(days=1),
         last_seen=last_seen or now - timedelta(minutes=n),
     )

@@ -6,9 +6,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from tests.factories import item_create, service_get
 from triage.actions import item_take
 from triage.digest import digests_deliver, team_digest_items
-from triage.models import Activity, Service, Team, TriageItem
+from triage.models import Activity, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +20,12 @@ def checkout(alice):
 
 
 def make_item(team, n, **fields):
-    service, _ = Service.objects.get_or_create(
-        slug="checkout-api", defaults={"name": "checkout-api", "team": team}
-    )
+    service = service_get(slug="checkout-api", name="checkout-api", team=team)
     now = timezone.now()
     defaults = dict(
         sentry_issue_id=str(n), title=f"Error {n}", service=service, team=team, first_seen=now, last_seen=now
     )
-    return TriageItem.objects.create(**{**defaults, **fields})
+    return item_create(**{**defaults, **fields})
 
 
 def test_it_sorts_a_teams_items_into_sections(alice, checkout):

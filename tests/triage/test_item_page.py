@@ -7,11 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import item_create, occurrence_create, service_create
+from tests.helpers import CHAINED_EXCEPTION
 from triage import actions, services
 from triage.actions import IgnoreCondition
-from triage.models import Activity, Occurrence, OwnershipRule, Service, TriageItem
-
-from tests.helpers import CHAINED_EXCEPTION
+from triage.models import Activity, OwnershipRule
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +19,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def item(alice):
     now = timezone.now()
-    service = Service.objects.create(slug="checkout-api", name="Checkout API")
+    service = service_create(slug="checkout-api", name="Checkout API")
     exceptions = [
         {"type": e["type"], "value": e["value"], "frames": e["stacktrace"]["frames"]}
         for e in CHAINED_EXCEPTION["values"]
     ]
-    return TriageItem.objects.create(
+    return item_create(
         sentry_issue_id="42",
         short_id="CHECKOUT-7",
         title="PricingError: cannot price cart 42",
@@ -168,7 +168,7 @@ def test_it_charts_occurrences_over_14_and_30_days(alice_client, item):
     today = timezone.localdate()
     for n, days_ago in enumerate([0, 0, 1, 20, 20, 20, 40]):
         stamp = timezone.make_aware(datetime.combine(today - timedelta(days=days_ago), time(12)))
-        Occurrence.objects.create(event_id=f"ev{n}", item=item, timestamp=stamp)
+        occurrence_create(event_id=f"ev{n}", item=item, timestamp=stamp)
 
     content = page(alice_client, item)
 

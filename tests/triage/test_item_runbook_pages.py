@@ -14,13 +14,13 @@ from runbooks import services as runbook_services
 from runbooks.matcher_rules import MatcherSpec
 from runbooks.matching import current_index
 from runbooks.models import Runbook, RunbookFeedback, RunbookUse
-from triage import actions
-from triage.models import Occurrence, Service, Team, TriageItem
-from triage.tasks import relink_open_items
-
+from tests.factories import item_create, occurrence_create, service_create, team_create
 from tests.helpers import event_payload, post_webhook
 from tests.triage.test_pages import DETAIL_QUERIES
 from tests.triage.test_queue import PARTIAL_QUERIES, QUEUE_QUERIES
+from triage import actions
+from triage.models import Team, TriageItem
+from triage.tasks import relink_open_items
 
 pytestmark = pytest.mark.django_db
 ISSUE = "1117540176"  # the sample event: front-end, "ReferenceError: heck is not defined"
@@ -238,7 +238,7 @@ def test_the_timeline_tells_what_happened_to_the_runbook_link(alice_client, alic
 
 
 def test_queue_rows_show_the_linked_runbook(alice_client, item):
-    TriageItem.objects.create(
+    item_create(
         sentry_issue_id="777",
         title="Unmatched",
         service=item.service,
@@ -258,19 +258,19 @@ def _linked_rows(count, alice):
     now = timezone.now()
     for n in range(count):
         runbook = make_runbook(alice, f"rb-{n}")
-        item = TriageItem.objects.create(
+        item = item_create(
             sentry_issue_id=str(5000 + n),
             title=f"Problem {n}",
-            service=Service.objects.create(slug=f"svc-{n}"),
+            service=service_create(slug=f"svc-{n}"),
             first_seen=now,
             last_seen=now,
-            team=Team.objects.create(slug=f"t-{n}", name=f"T {n}"),
+            team=team_create(slug=f"t-{n}", name=f"T {n}"),
             owner=User.objects.create_user(f"owner{n}"),
             runbook=runbook,
             runbook_version=runbook.current_version,
             regressed_at=now,
         )
-        Occurrence.objects.create(event_id=f"e{n}", item=item, timestamp=now)
+        occurrence_create(event_id=f"e{n}", item=item, timestamp=now)
         RunbookFeedback.objects.create(
             runbook=runbook, kind="unclear", comment=f"step {n} unclear", author=owner(n)
         )

@@ -10,9 +10,9 @@ from django.utils import timezone
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
 from runbooks.matching import current_index
-from triage.models import Activity, Occurrence, Service, TriageItem
-
+from tests.factories import item_create, occurrence_create, service_create
 from tests.helpers import CHAINED_EXCEPTION, event_payload, issue_payload, post_webhook
+from triage.models import Activity, Service, TriageItem
 
 pytestmark = pytest.mark.django_db
 Status = TriageItem.Status
@@ -40,12 +40,12 @@ def deliver(client, resource, payload):
 
 def make_item(n, *, status=Status.NEW, last_seen=None, service=None, **fields):
     now = timezone.now()
-    return TriageItem.objects.create(
+    return item_create(
         sentry_issue_id=str(5000 + n),
         short_id=f"SVC-{n}",
         title=f"Item number {n}",
         culprit=f"app.module{n}",
-        service=service or Service.objects.create(slug=f"svc-{n}", name=f"Service {n}"),
+        service=service or service_create(slug=f"svc-{n}", name=f"Service {n}"),
         status=status,
         first_seen=now - timedelta(days=3),
         last_seen=last_seen or now - timedelta(minutes=n),
@@ -325,9 +325,7 @@ def test_it_shows_an_item_with_a_fixed_number_of_queries(
     item.service.team = alice.teams.get()
     item.service.save()
     for n in range(rows):
-        Occurrence.objects.create(
-            event_id=f"ev{n}", item=item, timestamp=timezone.now() - timedelta(minutes=n)
-        )
+        occurrence_create(event_id=f"ev{n}", item=item, timestamp=timezone.now() - timedelta(minutes=n))
         # Half the entries by a portal user, half by Sentry: a missing select_related would show.
         Activity.objects.create(
             item=item, verb="commented", actor=alice if n % 2 else None, actor_label="Sentry"

@@ -10,8 +10,9 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from ops.models import DataFixRequest
+from tests.factories import item_create, occurrence_create, service_get
 from triage import selectors
-from triage.models import Occurrence, QueueVisit, Service, Team, TriageItem
+from triage.models import QueueVisit, Team, TriageItem
 from triage.permissions import can_change_item
 from triage.queue import SECTIONS, QueueQuery, viewer_for
 
@@ -44,11 +45,11 @@ def make(n, *, created_ago=timedelta(days=3), service=None, **fields):
         "user_count": n,
         "created_at": now - created_ago,
     }
-    return TriageItem.objects.create(**{**values, **fields})
+    return item_create(**{**values, **fields})
 
 
 def _service(slug):
-    return Service.objects.get_or_create(slug=slug, defaults={"name": slug})[0]
+    return service_get(slug=slug)
 
 
 def listed(response):
@@ -368,7 +369,7 @@ def test_it_draws_each_days_events_in_the_sparkline(alice_client):
         _at(today - timedelta(days=14), 12),
     ]  # the last one is outside the 14 days
     for n, stamp in enumerate(stamps):
-        Occurrence.objects.create(event_id=f"ev{n}", item=item, timestamp=stamp)
+        occurrence_create(event_id=f"ev{n}", item=item, timestamp=stamp)
 
     content = alice_client.get("/").content.decode()
 
@@ -386,7 +387,7 @@ def test_it_counts_days_in_the_display_time_zone(alice_client, settings):
     item = make(1, created_ago=HOUR)
     day = timezone.localdate() - timedelta(days=3)
     # 03:00 UTC the next day is still `day` in New York (22:00 or 23:00).
-    Occurrence.objects.create(
+    occurrence_create(
         event_id="late", item=item, timestamp=datetime.combine(day + timedelta(days=1), time(3), tzinfo=UTC)
     )
 
@@ -413,9 +414,7 @@ def _busy_rows(count, alice):
             pinned_note=f"note {n}",
             regressed_at=timezone.now(),
         )
-        Occurrence.objects.create(
-            event_id=f"busy{n}", item=item, timestamp=timezone.now() - timedelta(days=n % 14)
-        )
+        occurrence_create(event_id=f"busy{n}", item=item, timestamp=timezone.now() - timedelta(days=n % 14))
 
 
 @pytest.mark.parametrize("rows", [1, 30])

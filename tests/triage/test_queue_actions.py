@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from triage.models import Service, Team, TriageItem
+from tests.factories import item_create, service_get
+from triage.models import Team, TriageItem
 
 pytestmark = pytest.mark.django_db
 Status = TriageItem.Status
@@ -21,7 +22,7 @@ HOSTILE = "<script>alert(1)</script>"
 
 def make(n, **fields):
     now = timezone.now()
-    service = Service.objects.get_or_create(slug="shop", defaults={"name": "Shop"})[0]
+    service = service_get(slug="shop", name="Shop")
     values = {
         "sentry_issue_id": str(7000 + n),
         "short_id": f"SHOP-{n}",
@@ -32,7 +33,7 @@ def make(n, **fields):
         "event_count": 4,
         "user_count": 2,
     }
-    return TriageItem.objects.create(**{**values, **fields})
+    return item_create(**{**values, **fields})
 
 
 def act(client, item, name, data=None, **extra):

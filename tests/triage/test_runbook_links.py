@@ -14,12 +14,12 @@ from runbooks import services as runbook_services
 from runbooks.matcher_rules import MatcherSpec
 from runbooks.matching import current_index
 from runbooks.models import Runbook, RunbookUse
+from tests.factories import item_create, service_create
+from tests.helpers import event_payload, issue_payload, post_webhook
+from tests.triage.test_api import LIST_QUERIES
 from triage import receivers
 from triage.models import Activity, Service, TriageItem
 from triage.tasks import relink_open_items
-
-from tests.helpers import event_payload, issue_payload, post_webhook
-from tests.triage.test_api import LIST_QUERIES
 
 pytestmark = pytest.mark.django_db
 ISSUE = "1117540176"  # the sample payloads' issue: service front-end, a ReferenceError
@@ -467,10 +467,10 @@ def test_feedback_needs_a_runbook(client, alice):
 def test_feedback_on_a_link_made_in_the_admin_records_a_use(alice):
     runbook = make_runbook(alice, "manual")
     now = Runbook.objects.get().created_at
-    item = TriageItem.objects.create(
+    item = item_create(
         sentry_issue_id="9",
         title="Manual",
-        service=Service.objects.create(slug="x"),
+        service=service_create(slug="x"),
         first_seen=now,
         last_seen=now,
         runbook=runbook,
@@ -500,10 +500,10 @@ def test_the_api_shows_the_runbook_and_the_pinned_version(alice, item):
 @pytest.mark.parametrize("rows", [1, 20])
 def test_the_api_lists_runbooks_with_a_fixed_number_of_queries(alice, django_assert_num_queries, rows):
     """Each item on its own runbook with a pinned version: a missing select_related would show."""
-    now = Service.objects.create(slug="svc").created_at
+    now = service_create(slug="svc").created_at
     for n in range(rows):
         runbook = make_runbook(alice, f"rb-{n}")
-        TriageItem.objects.create(
+        item_create(
             sentry_issue_id=str(n),
             title=f"Item {n}",
             service=Service.objects.get(),
