@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
-from triage.models import Occurrence, TriageItem
-
 from tests.helpers import event_payload, post_webhook
+from triage.models import Occurrence, TriageItem
 
 _ids = itertools.count(1)
 

@@ -1,4 +1,5 @@
-"""Playwright in headless Chromium (Debian's, not Playwright's download) against pytest-django's live_server."""
+"""Playwright in headless Chromium (Debian's, not Playwright's download) against pytest-django's
+live_server."""
 
 import os
 

@@ -1,4 +1,5 @@
-"""A developer's visit in a real browser: log in, find the item Sentry reported, read it, go to Sentry, log out."""
+"""A developer's visit in a real browser: log in, find the item Sentry reported, read it, go to Sentry,
+log out."""
 
 import re
 

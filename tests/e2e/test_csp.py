@@ -1,5 +1,6 @@
-"""Every main page works under the Content-Security-Policy in headless Chromium: no violation, no console error,
-and the scripted parts (htmx actions, the copy-rule button, Swagger UI) still do their job (issue 18)."""
+"""Every main page works under the Content-Security-Policy in headless Chromium: no violation, no console
+error, and the scripted parts (htmx actions, the copy-rule button, Swagger UI) still do their job
+(issue 18)."""
 
 import pytest
 from django.test import Client

@@ -1,4 +1,5 @@
-"""A developer follows the item banner to /grouping/, copies the fingerprint rule and dismisses the suggestion."""
+"""A developer follows the item banner to /grouping/, copies the fingerprint rule and dismisses the
+suggestion."""
 
 import pytest
 from django.test import Client

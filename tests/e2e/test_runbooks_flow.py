@@ -1,4 +1,5 @@
-"""A developer writes a runbook in a real browser: start it from an item's link, edit it, read the diff, restore v1."""
+"""A developer writes a runbook in a real browser: start it from an item's link, edit it, read the diff,
+restore v1."""
 
 import re
 

@@ -56,7 +56,8 @@ BACKGROUND = [
 
 @pytest.fixture
 def overnight(live_server, alice):
-    """What Sentry sent: a new issue with two events (the one to triage), another new issue, and a week of others.
+    """What Sentry sent: a new issue with two events (the one to triage), another new issue, and a week of
+    others.
 
     All of it is the checkout team's, alice's team: her permission comes from the team, not from the
     dev group, which an earlier transactional test may have flushed with the rest of the database."""

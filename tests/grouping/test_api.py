@@ -6,7 +6,6 @@ from rest_framework.test import APIClient
 
 from grouping import services
 from grouping.models import Suggestion
-
 from tests.grouping_data import item_of, send_events
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,6 @@ import pytest
 
 from grouping import services
 from grouping.models import Suggestion
-
 from tests.grouping_data import bulk_occurrences, item_of, send_events, split_issue
 
 pytestmark = pytest.mark.django_db

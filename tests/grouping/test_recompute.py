@@ -6,9 +6,8 @@ import pytest
 
 from grouping import services
 from grouping.models import ItemMix, RecomputeRun, Suggestion
-from triage.models import Occurrence
-
 from tests.grouping_data import bulk_occurrences, item_of, send_events
+from triage.models import Occurrence
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,9 @@ import pytest
 
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
+from tests.helpers import CHAINED_EXCEPTION, event_payload, post_webhook
 from triage.grouping_keys import message_template
 from triage.models import Occurrence
-
-from tests.helpers import CHAINED_EXCEPTION, event_payload, post_webhook
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from integrations import services
 from integrations.models import WebhookDelivery
 from integrations.services import deliveries_process
-from triage.models import Occurrence, TriageItem
-
 from tests.helpers import WEBHOOK_URL, compact, event_payload, issue_payload, post_webhook, signed_headers
+from triage.models import Occurrence, TriageItem
 
 pytestmark = pytest.mark.django_db
 Status = WebhookDelivery.Status

@@ -1,4 +1,5 @@
-"""The drain: scheduled tasks empty the stored deliveries, hand over when their time is up, and leave none behind."""
+"""The drain: scheduled tasks empty the stored deliveries, hand over when their time is up, and leave none
+behind."""
 
 import pytest
 
@@ -6,7 +7,6 @@ from integrations import drain
 from integrations.models import WebhookDelivery
 from integrations.services import deliveries_process
 from integrations.tasks import drain_deliveries
-
 from tests.helpers import event_payload, post_webhook
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]

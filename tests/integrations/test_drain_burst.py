@@ -10,10 +10,9 @@ from django.db import transaction
 from integrations import drain, services
 from integrations.models import WebhookDelivery
 from integrations.sentry_payloads import parse_body, parse_envelope
-from triage.models import Activity, TriageItem
-
 from tests.helpers import compact, issue_payload
 from tests.processes import celery_worker, database_url_for_tests, pool_children, wait_for
+from triage.models import Activity, TriageItem
 
 pytestmark = [
     pytest.mark.redis,
@@ -27,7 +26,8 @@ SUCCEEDED = re.compile(r"Task integrations\.tasks\.drain_deliveries\[[^]]+\] suc
 
 
 def store_new_issues(count):
-    """`count` issue.created deliveries of new issues, stored as the intake stores them; the commit wakes one drain."""
+    """`count` issue.created deliveries of new issues, stored as the intake stores them; the commit wakes
+    one drain."""
     with transaction.atomic():
         for n in range(count):
             body = compact(issue_payload(f"8{n:09d}"))
@@ -47,7 +47,7 @@ def batches(log_path):
 
 def largest_gap(timestamps):
     ordered = sorted(set(timestamps))
-    return max((b - a).total_seconds() for a, b in zip(ordered, ordered[1:]))
+    return max((b - a).total_seconds() for a, b in zip(ordered, ordered[1:], strict=False))
 
 
 @pytest.mark.worker

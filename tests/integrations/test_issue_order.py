@@ -14,9 +14,8 @@ import pytest
 
 from integrations.models import WebhookDelivery
 from integrations.services import deliveries_process, delivery_process
-from triage.models import TriageItem
-
 from tests.helpers import event_payload, issue_payload, post_webhook
+from triage.models import TriageItem
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 ISSUE_ID = "1117540176"
@@ -53,7 +52,8 @@ CREATED = issue("created", "unresolved", "new")
 RESOLVED = issue("resolved", "resolved")
 HISTORIES = {
     "created-resolved-unresolved": [CREATED, RESOLVED, issue("unresolved", "unresolved", "ongoing")],
-    "created-resolved-unresolved-resolved": [  # by someone else: a body the same as the first resolve's is a replay
+    # by someone else: a body the same as the first resolve's is a replay
+    "created-resolved-unresolved-resolved": [
         CREATED,
         RESOLVED,
         issue("unresolved", "unresolved", "ongoing"),
@@ -106,7 +106,8 @@ CASES = [
 
 @pytest.fixture(autouse=True)
 def wide_replay_window(settings):
-    """The histories' send times are fixed when this module is imported, minutes before a full suite gets here."""
+    """The histories' send times are fixed when this module is imported, minutes before a full suite gets
+    here."""
     settings.WEBHOOK_MAX_CLOCK_SKEW_SECONDS = 3600
 
 

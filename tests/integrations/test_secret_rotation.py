@@ -3,7 +3,6 @@
 import pytest
 
 from integrations.models import WebhookDelivery
-
 from tests.helpers import issue_payload, post_legacy, post_webhook, sample
 
 pytestmark = pytest.mark.django_db

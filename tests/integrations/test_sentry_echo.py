@@ -10,9 +10,8 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import SentrySync
-from triage.models import TriageItem
-
 from tests.helpers import issue_payload, post_webhook
+from triage.models import TriageItem
 
 pytestmark = pytest.mark.django_db
 ISSUE_ID = "1170820242"

@@ -18,9 +18,8 @@ from integrations.sentry_sync import (
 )
 from integrations.services import delivery_process
 from integrations.tasks import reconcile_from_sentry
-from triage.models import Activity, TriageItem
-
 from tests.helpers import FAKE_SENTRY_TOKEN, issue_payload, point_at_fake_sentry, post_webhook, sample
+from triage.models import Activity, TriageItem
 
 pytestmark = pytest.mark.django_db
 TOKEN = FAKE_SENTRY_TOKEN
@@ -59,7 +58,8 @@ def two_pages():
 
 
 def serve_pages(server, pages):
-    """Sentry's issues list, paginated by cursor with Sentry's Link header; pages: {cursor: issues or Response}."""
+    """Sentry's issues list, paginated by cursor with Sentry's Link header; pages: {cursor: issues or
+    Response}."""
     cursors = list(pages)
 
     def handler(request):

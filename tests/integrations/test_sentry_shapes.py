@@ -1,5 +1,6 @@
-"""Real shapes through the real intake: events as SDKs send them and Relay stores them (tests/sentry_events.py),
-signed and posted as Sentry delivers them, processed, and read back from the item and its page.
+"""Real shapes through the real intake: events as SDKs send them and Relay stores them
+(tests/sentry_events.py), signed and posted as Sentry delivers them, processed, and read back from the
+item and its page.
 
 Each platform puts its stack where its SDK does (the exception, a thread, the top level); each issue category
 (error, performance, uptime, cron, feedback) names its item the way Sentry names the issue.
@@ -10,10 +11,9 @@ import pytest
 from integrations.services import delivery_process
 from runbooks import services as runbook_services
 from runbooks.matcher_rules import MatcherSpec
-from triage.models import OwnershipRule, Team, TriageItem
-
 from tests import sentry_events as shapes
 from tests.helpers import post_legacy, post_webhook
+from triage.models import OwnershipRule, Team, TriageItem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 ISSUE = "4040"
@@ -46,7 +46,7 @@ def frames(item, index=-1) -> list[dict]:
     return item.latest_event["exceptions"][index]["frames"]
 
 
-# --- Stacks where each SDK puts them ------------------------------------------------------------------------------
+# --- Stacks where each SDK puts them ---------------------------------------------------------------------
 
 
 def test_a_python_chain_captured_by_the_sdk_keeps_both_stacks(alice_client):
@@ -96,8 +96,9 @@ def test_a_java_chain_is_owned_by_the_module_of_its_frames(alice_client, alice):
     assert (item.ownership_rule, item.sentry_status) == (rule, "unresolved")
 
 
-# shape: (its event, how it is delivered, title, culprit, the main exception's type, the innermost frame as the page
-# shows it and its function, and an ownership path glob that a frame of that stack matches but the culprit does not)
+# shape: (its event, how it is delivered, title, culprit, the main exception's type, the innermost frame as
+# the page shows it and its function, and an ownership path glob that a frame of that stack matches but the
+# culprit does not)
 THREAD_STACKS = {
     "cocoa crash (crashed thread)": (
         shapes.cocoa,
@@ -201,7 +202,7 @@ def test_the_raw_stacktrace_counts_only_when_there_is_no_symbolicated_one(client
     assert unsymbolicated.culprit == "?"  # Sentry's culprit for a native frame without a function
 
 
-# --- Issue categories ---------------------------------------------------------------------------------------------
+# --- Issue categories ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("category", shapes.CATEGORIES)
@@ -266,7 +267,7 @@ def test_an_archived_issue_keeps_its_kind(client, action, variant):
     )
 
 
-# --- What else a delivery carries ---------------------------------------------------------------------------------
+# --- What else a delivery carries ------------------------------------------------------------------------
 
 
 def test_tags_are_read_in_each_shape_sentry_sends(client):

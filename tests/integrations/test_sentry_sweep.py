@@ -20,9 +20,15 @@ from integrations.sentry_sync import ReconcileBusy
 from integrations.services import deliveries_process, delivery_process
 from integrations.sweep import SWEEP_CURSOR, sweep_run
 from integrations.tasks import sweep_sentry_issues
+from tests.helpers import (
+    FAKE_SENTRY_TOKEN,
+    compact,
+    issue_payload,
+    point_at_fake_sentry,
+    post_webhook,
+    sample,
+)
 from triage.models import Activity, TriageItem
-
-from tests.helpers import FAKE_SENTRY_TOKEN, compact, issue_payload, point_at_fake_sentry, post_webhook, sample
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 TOKEN = FAKE_SENTRY_TOKEN

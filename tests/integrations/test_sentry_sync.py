@@ -11,12 +11,11 @@ from integrations.models import SentrySync
 from integrations.sentry_sync import backoff_delay, sync_push, syncs_requeue_stale
 from integrations.services import delivery_process
 from integrations.tasks import push_to_sentry
+from tests.helpers import FAKE_SENTRY_TOKEN, issue_payload, point_at_fake_sentry, post_webhook, sample
+from tests.processes import celery_worker, flush_broker, wait_for
 from triage.actions import item_resolve
 from triage.models import TriageItem
 from triage.signals import item_changed_for_sentry
-
-from tests.helpers import FAKE_SENTRY_TOKEN, issue_payload, point_at_fake_sentry, post_webhook, sample
-from tests.processes import celery_worker, flush_broker, wait_for
 
 pytestmark = pytest.mark.django_db
 State = SentrySync.State

@@ -1,4 +1,5 @@
-"""The view reads only a delivery's envelope (integrations.sentry_payloads.parse_envelope); the worker reads it whole.
+"""The view reads only a delivery's envelope (integrations.sentry_payloads.parse_envelope); the worker reads
+it whole.
 
 Both must agree on what the row is keyed by, and the envelope must refuse every body the whole read refuses:
 a body refused only by the worker would be a 202 that ends failed.
@@ -10,7 +11,6 @@ import pytest
 
 from integrations.payload_values import PayloadError
 from integrations.sentry_payloads import parse_body, parse_envelope, parse_webhook
-
 from tests import sentry_events as shapes
 from tests.helpers import FIXTURES
 

@@ -18,7 +18,6 @@ from django.conf import settings
 from integrations import drain
 from integrations.models import WebhookDelivery
 from integrations.services import deliveries_process
-
 from tests.helpers import INTEGRATION_SAMPLES, WEBHOOK_URL, compact, sample, signed_headers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -9,8 +9,6 @@ from django.utils import timezone
 
 from integrations.models import SentrySync, WebhookDelivery
 from integrations.services import delivery_process
-from triage.models import Occurrence, TriageItem
-
 from tests.helpers import (
     INTEGRATION_SAMPLES,
     WEBHOOK_URL,
@@ -22,6 +20,7 @@ from tests.helpers import (
     sample,
     signed_headers,
 )
+from triage.models import Occurrence, TriageItem
 
 pytestmark = pytest.mark.django_db
 Status = WebhookDelivery.Status

@@ -3,9 +3,8 @@
 import pytest
 
 from ops.models import DataFixEvent, DataFixRequest
-from triage.models import Activity
-
 from tests.ops.test_support import admin_user, as_user, checkout, dana, file_request, item  # noqa: F401 (fixtures)
+from triage.models import Activity
 
 pytestmark = pytest.mark.django_db
 

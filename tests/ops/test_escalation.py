@@ -11,9 +11,8 @@ from ops import services
 from ops.escalation import escalation_scan
 from ops.models import DataFixEvent, DataFixRequest, Notification, TeamPolicy
 from ops.sla import add_business_minutes, sla_deadline
-
-from tests.processes import flush_broker
 from tests.ops.test_support import admin_user, checkout, file_request, item, make_data_fix_item  # noqa: F401 (fixtures)
+from tests.processes import flush_broker
 
 MINUTE = timedelta(minutes=1)
 # Pinned: savepoint, the due rows (locked), their new levels, their audit entries, the ops group's addresses,

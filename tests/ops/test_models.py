@@ -71,7 +71,8 @@ def test_the_migration_redacts_the_errors_stored_before_redaction():
 
 
 def _state_of_the_database(ops_nodes):
-    """ops migrated back to `ops_nodes`, every other app still at its latest: the models of the tables as they are."""
+    """ops migrated back to `ops_nodes`, every other app still at its latest: the models of the tables as
+    they are."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 

@@ -13,7 +13,6 @@ from werkzeug import Response
 from common.notifiers import EmailNotifier, Message, NotifierError, SignedWebhookNotifier, SlackNotifier
 from ops import notify, services
 from ops.models import Notification
-
 from tests.ops.test_support import checkout, file_request, item, make_data_fix_item  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +114,7 @@ def test_it_marks_a_channel_failed_after_the_last_try_and_others_still_go(
 
 def test_it_fails_at_once_on_a_4xx(channels, alice, item):
     channels.expect_request("/slack").respond_with_data("invalid_token", status=403)
-    fix = file_request(item, alice)
+    file_request(item, alice)
 
     assert notify.notification_send(notification_id=Notification.objects.get(channel="slack").pk) == "failed"
     assert "HTTP 403: invalid_token" in Notification.objects.get(channel="slack").last_error

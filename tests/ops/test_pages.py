@@ -8,12 +8,12 @@ from django.utils import timezone
 
 from ops import services
 from ops.models import DataFixRequest, Notification, TeamPolicy
+from tests.ops.test_support import checkout, file_request, item, make_data_fix_item  # noqa: F401 (fixtures)
 from triage.models import TriageItem
 
-from tests.ops.test_support import checkout, file_request, item, make_data_fix_item  # noqa: F401 (fixtures)
-
 pytestmark = pytest.mark.django_db
-# Pinned: session, user, the viewer's groups, the count, the rows with item/service/team/people, the teams filter.
+# Pinned: session, user, the viewer's groups, the count, the rows with item/service/team/people, the teams
+# filter.
 QUEUE_QUERIES = 6
 
 

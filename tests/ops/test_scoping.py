@@ -4,7 +4,6 @@ does not exist (404, never 403), on every page, API and panel that shows one."""
 import pytest
 
 from ops.models import Notification
-
 from tests.ops.test_support import admin_user, as_user, checkout, dana, file_request, item  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db

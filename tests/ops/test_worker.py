@@ -1,4 +1,5 @@
-"""Data-fix notifications through a real Redis broker and a real Celery worker, to a real local HTTP server."""
+"""Data-fix notifications through a real Redis broker and a real Celery worker, to a real local HTTP
+server."""
 
 import hashlib
 import hmac
@@ -14,9 +15,8 @@ from rest_framework.authtoken.models import Token
 
 from ops.models import DataFixRequest, Notification
 from ops.tasks import requeue_stale_notifications
-
-from tests.processes import celery_worker, database_url_for_tests, pool_children, wait_for, web_server
 from tests.ops.test_support import Api, checkout, item  # noqa: F401 (fixtures)
+from tests.processes import celery_worker, database_url_for_tests, pool_children, wait_for, web_server
 
 pytestmark = [
     pytest.mark.worker,
@@ -30,7 +30,8 @@ SECRET = "worker-test-secret"
 
 @pytest.fixture
 def channels(settings, httpserver):
-    """Both web channels at the local server, in this process (which plans) and in the worker (which sends)."""
+    """Both web channels at the local server, in this process (which plans) and in the worker (which
+    sends)."""
     env = {
         "OPS_SLACK_WEBHOOK_URL": httpserver.url_for("/slack"),
         "OPS_WEBHOOK_URL": httpserver.url_for("/hook"),
@@ -197,6 +198,7 @@ def _redelivery(tmp_path):
 
 def _lock_waiters(conn):
     row = conn.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
     ).fetchone()
     return row[0]

@@ -11,10 +11,9 @@ import requests
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
 from integrations.tasks import requeue_stale_deliveries
-from triage.models import Occurrence, TriageItem
-
 from tests.helpers import WEBHOOK_URL, compact, event_payload, post_webhook, sample, wire_headers
 from tests.processes import celery_worker, database_url_for_tests, pool_children, wait_for, web_server
+from triage.models import Occurrence, TriageItem
 
 pytestmark = [
     pytest.mark.worker,
@@ -89,6 +88,7 @@ def test_it_keeps_deliveries_while_the_broker_is_down_and_catches_up(tmp_path):
 
 def _lock_waiters(conn):
     row = conn.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
     ).fetchone()
     return row[0]

@@ -16,9 +16,8 @@ from integrations.sentry_auth import sign
 from integrations.sentry_payloads import LEGACY
 from integrations.services import delivery_process
 from integrations.tasks import drain_deliveries
-from triage.models import Occurrence, Team, TriageItem
-
 from tests.helpers import WEBHOOK_URL, compact, issue_payload, post_webhook, sample
+from triage.models import Occurrence, Team, TriageItem
 
 Status = WebhookDelivery.Status
 DEMO_SERVICES = {"front-end", "checkout-api", "billing-worker", "search"}

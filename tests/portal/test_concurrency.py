@@ -7,9 +7,8 @@ from django.db import connection
 
 from integrations.models import WebhookDelivery
 from integrations.services import delivery_process
-from triage.models import Occurrence, TriageItem
-
 from tests.helpers import event_payload, post_webhook
+from triage.models import Occurrence, TriageItem
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 Status = WebhookDelivery.Status

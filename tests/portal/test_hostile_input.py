@@ -1,4 +1,5 @@
-"""Hostile input the portal stores or receives: links only to http(s), CSV cells no spreadsheet runs, no NUL stored.
+"""Hostile input the portal stores or receives: links only to http(s), CSV cells no spreadsheet runs, no NUL
+stored.
 
 Issue 18, findings 8 (javascript: links), 9 (CSV formula injection) and 10 (NUL in queries, forms and JSON).
 """

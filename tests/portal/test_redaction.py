@@ -11,7 +11,6 @@ import requests
 
 from common.logging import RedactingFilter
 from common.redaction import redact
-
 from tests.helpers import compact, sample
 from tests.processes import (
     BIN,

@@ -1,5 +1,5 @@
-"""Data-fix figures of the weekly report: requests filed, closed by ops and their median turnaround per service and
-week (local week bounds), and the items waiting on ops."""
+"""Data-fix figures of the weekly report: requests filed, closed by ops and their median turnaround per
+service and week (local week bounds), and the items waiting on ops."""
 
 import csv
 import io

@@ -8,9 +8,8 @@ import pytest
 from grouping.models import Dismissal, Suggestion, SuggestionItem
 from reports.selectors import grouping_suggestions
 from reports.services import trends_compute_week
-from triage.models import Service
-
 from tests.reports.test_pages import W46, make_item
+from triage.models import Service
 
 pytestmark = pytest.mark.django_db
 _keys = itertools.count(1)

@@ -1,4 +1,5 @@
-"""Item figures of the weekly report: new recurring errors (days counted in TIME_ZONE) and item spike flags."""
+"""Item figures of the weekly report: new recurring errors (days counted in TIME_ZONE) and item spike
+flags."""
 
 import itertools
 from datetime import timedelta

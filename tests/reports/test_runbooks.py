@@ -1,4 +1,5 @@
-"""Runbook figures of the weekly report: most used, most flagged, coverage, and the error kinds without one."""
+"""Runbook figures of the weekly report: most used, most flagged, coverage, and the error kinds without
+one."""
 
 import itertools
 from datetime import timedelta

@@ -1,4 +1,5 @@
-"""The weekly report's runbook, recurring, spike and chart sections, and the same tables in the CSV and the API."""
+"""The weekly report's runbook, recurring, spike and chart sections, and the same tables in the CSV and the
+API."""
 
 import csv
 import io
@@ -95,7 +96,7 @@ def test_it_lists_runbooks_used_and_flagged_with_links_to_them(alice_client, rep
 
 def test_it_lists_error_kinds_without_a_runbook_linking_to_their_items(alice_client, report):
     kinds = page(alice_client).split("Error kinds without a runbook", 1)[1].split("</table>", 1)[0]
-    rows = [row for row in kinds.split("<tr>")[2:]]
+    rows = kinds.split("<tr>")[2:]
     assert "search" in rows[0] and "KeyError" in rows[0] and ">40</a>" in rows[0]
     assert "checkout" in rows[1] and "TimeoutError" in rows[1] and ">4</a>" in rows[1]
     assert 'href="/?section=all&amp;service=search&amp;q=KeyError"' in rows[0]

@@ -19,10 +19,9 @@ from runbooks import matching, services
 from runbooks.matcher_rules import MatcherSpec
 from runbooks.matching import MatchFacts, runbook_matches
 from runbooks.models import Runbook
-from triage.models import TriageItem
-
 from tests.helpers import event_payload, post_webhook
 from tests.runbooks.test_api import api_for
+from triage.models import TriageItem
 
 HOSTILE = r"^(?:a?){40}a{40}"
 NO_BACKTRACKING = "runbook regexes run on RE2, which has no backtracking"

@@ -6,10 +6,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integrations.services import delivery_process
-from triage.models import TriageItem
-
 from tests.helpers import event_payload, post_webhook
 from tests.processes import celery_worker, wait_for
+from triage.models import TriageItem
 
 pytestmark = [
     pytest.mark.worker,

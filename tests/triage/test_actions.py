@@ -9,12 +9,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integrations.services import delivery_process
+from tests.helpers import event_payload, issue_payload, post_webhook
 from triage.actions import item_take
 from triage.models import OwnershipRule, Team, TriageItem
 from triage.services import items_wake_expired_ignores
 from triage.signals import item_changed_for_sentry
-
-from tests.helpers import event_payload, issue_payload, post_webhook
 
 pytestmark = pytest.mark.django_db
 Status = TriageItem.Status

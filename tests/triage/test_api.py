@@ -1,4 +1,5 @@
-"""The read-only REST API: token auth, what an item looks like, filters, errors as JSON, the schema and docs."""
+"""The read-only REST API: token auth, what an item looks like, filters, errors as JSON, the schema and
+docs."""
 
 import re
 from datetime import UTC, datetime, timedelta

@@ -1,4 +1,5 @@
-"""The morning digest: once per team per day, by email and Slack, with its new, unowned, regressed and stale items."""
+"""The morning digest: once per team per day, by email and Slack, with its new, unowned, regressed and stale
+items."""
 
 from datetime import timedelta
 
@@ -22,9 +23,14 @@ def checkout(alice):
 def make_item(team, n, **fields):
     service = service_get(slug="checkout-api", name="checkout-api", team=team)
     now = timezone.now()
-    defaults = dict(
-        sentry_issue_id=str(n), title=f"Error {n}", service=service, team=team, first_seen=now, last_seen=now
-    )
+    defaults = {
+        "sentry_issue_id": str(n),
+        "title": f"Error {n}",
+        "service": service,
+        "team": team,
+        "first_seen": now,
+        "last_seen": now,
+    }
     return item_create(**{**defaults, **fields})
 
 

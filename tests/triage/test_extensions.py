@@ -15,14 +15,13 @@ from django.template.base import Lexer, TokenType
 from django.test.utils import CaptureQueriesContext
 
 from ops import services as ops_services
+from tests.grouping_data import split_issue
+from tests.ops.test_support import file_request
+from tests.triage.test_queue import listed, make, rail_counts
 from triage import extensions, services
 from triage.extensions import Section
 from triage.models import TriageItem
 from triage.queue import SECTIONS
-
-from tests.grouping_data import split_issue
-from tests.ops.test_support import file_request
-from tests.triage.test_queue import listed, make, rail_counts
 
 ROOT = Path(settings.BASE_DIR)
 ABOVE_TRIAGE = {"ops", "grouping", "integrations", "reports"}
@@ -37,7 +36,8 @@ def page_text(client, item) -> str:
 
 
 def python_offences(source: str) -> list[str]:
-    """Imports of the apps above triage, and their modules or models named in strings (import_module, get_model, FKs)."""
+    """Imports of the apps above triage, and their modules or models named in strings (import_module,
+    get_model, FKs)."""
     offences = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -167,7 +167,8 @@ def test_it_has_the_apps_above_triage_register_their_panels_lines_and_section():
 
 @pytest.fixture
 def split_data_fix_item(client, alice):
-    """An item every registered panel shows on: a failed Sentry sync, a split suggestion, a data-fix request."""
+    """An item every registered panel shows on: a failed Sentry sync, a split suggestion, a data-fix
+    request."""
     item = split_issue(client, "8101")
     TriageItem.objects.filter(pk=item.pk).update(
         classification="data_fix", status="triaged", team=alice.teams.get()

@@ -1,8 +1,9 @@
 """Sentry's archive conditions become the item's ignore condition: shown on the page, and the portal
 wakes the item itself when they pass, with no word from Sentry.
 
-statusDetails as Sentry's issue serializer sends them (src/sentry/api/serializers/models/group.py): with no
-window, ignoreCount and ignoreUserCount are what is still to go; with one (minutes), the whole count within it.
+statusDetails as Sentry's issue serializer sends them (src/sentry/api/serializers/models/group.py): with
+no window, ignoreCount and ignoreUserCount are what is still to go; with one (minutes), the whole count
+within it.
 """
 
 import re
@@ -12,10 +13,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.helpers import event_payload, issue_payload, post_webhook
 from triage import tasks
 from triage.models import TriageItem
-
-from tests.helpers import event_payload, issue_payload, post_webhook
 
 pytestmark = pytest.mark.django_db
 ISSUE_ID = "1117540176"

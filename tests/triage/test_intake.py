@@ -10,11 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations import drain
 from integrations.sentry_payloads import parse_webhook
+from tests.helpers import event_payload, issue_payload
 from triage.facts import SentryChange
 from triage.intake import item_apply_sentry, items_apply_sentry
 from triage.models import Occurrence, TriageItem
-
-from tests.helpers import event_payload, issue_payload
 
 pytestmark = pytest.mark.django_db
 ISSUE = "1117540176"

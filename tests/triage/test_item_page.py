@@ -1,4 +1,5 @@
-"""The item page beyond its facts (test_pages.py): triage state, timeline, permissions, sync failures, chart."""
+"""The item page beyond its facts (test_pages.py): triage state, timeline, permissions, sync failures,
+chart."""
 
 import re
 from datetime import datetime, time, timedelta

@@ -228,7 +228,8 @@ def test_the_timeline_tells_what_happened_to_the_runbook_link(alice_client, alic
 
     for line in [
         "Sentry linked the runbook Runbook kind (v1)",
-        "portal re-linked the runbook from Runbook kind to Runbook service (v1): the runbook matchers changed",
+        "portal re-linked the runbook from Runbook kind to Runbook service (v1):"
+        " the runbook matchers changed",
         "portal unlinked the runbook Runbook service: it no longer matches",
     ]:
         assert line in text, line

@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from tests.triage.test_api import make_item
 from triage import lifecycle
 from triage.facts import IssueFacts
 from triage.lifecycle import SENTRY
 from triage.models import Activity, TriageItem
-
-from tests.triage.test_api import make_item
 
 pytestmark = pytest.mark.django_db
 Status = TriageItem.Status

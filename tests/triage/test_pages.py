@@ -186,12 +186,12 @@ def test_it_says_so_when_nothing_is_open(alice_client):
 @pytest.fixture
 def webhook_item(alice_client):
     """An item built from real signed deliveries: an issue, three events and an assignment."""
-    issue = dict(
-        shortId="CHECKOUT-7",
-        title="PricingError: cannot price cart 42",
-        culprit="checkout.views in place_order",
-        project={"id": "2", "name": "checkout", "slug": "checkout"},
-    )
+    issue = {
+        "shortId": "CHECKOUT-7",
+        "title": "PricingError: cannot price cart 42",
+        "culprit": "checkout.views in place_order",
+        "project": {"id": "2", "name": "checkout", "slug": "checkout"},
+    }
     deliver(alice_client, "issue", issue_payload(ISSUE_ID, **issue))
     for n, release in enumerate(["1.4.0", "1.4.1", "1.5.0"]):
         deliver(
