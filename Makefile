@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versi
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run web worker beat migrate seed test bench check clean
+.PHONY: install run web worker beat migrate seed lint test bench check clean
 
 install: $(STAMP)
 
@@ -37,7 +37,13 @@ run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
 	wait
 
-test: install
+# The dependency rule (.importlinter) and the code style (ruff.toml) fail the build like a test does.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
