@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versi
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run web worker beat migrate seed lint test bench check clean
+.PHONY: install run web worker beat migrate seed lint test bench check messages clean
 
 install: $(STAMP)
 
@@ -60,6 +60,14 @@ check: install
 		$(BIN)/pip-audit --requirement requirements.txt --no-deps --disable-pip --vulnerability-service osv \
 			--timeout 15 --progress-spinner off; \
 	else echo "pip-audit skipped: $(OSV_URL) unreachable"; fi
+
+# After changing a translated text: re-extract the Japanese catalog, translate the new entries in
+# locale/ja/LC_MESSAGES/django.po, then compile it (needs GNU gettext's msgfmt). The compiled .mo is
+# committed, so make run and make test need neither step.
+I18N_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench
+messages: install
+	DEBUG=1 $(BIN)/python manage.py makemessages -l ja $(I18N_IGNORE)
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l ja --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
