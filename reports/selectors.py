@@ -22,8 +22,8 @@ SPARK_WEEKS = 12
 TOP = 10
 COVERAGE_COLUMNS = ("active_items", "runbook_items", "runbook_events")
 DATA_FIX_COLUMNS = ("data_fix_requests", "data_fix_closed", "median_ops_turnaround_s")
-SERVICE_COLUMNS = (
-    "service",
+# The figures a service's row and the week's totals both have, in the CSV's order.
+COUNT_COLUMNS = (
     "events",
     "events_prev",
     "new_items",
@@ -34,27 +34,17 @@ SERVICE_COLUMNS = (
     "toil",
     "median_time_to_triage_s",
     "median_time_to_resolve_s",
+)
+SERVICE_COLUMNS = (
+    "service",
+    *COUNT_COLUMNS,
     "spike",
     "baseline",
     "spread",
     *COVERAGE_COLUMNS,
     *DATA_FIX_COLUMNS,
 )
-TOTAL_COLUMNS = (
-    "events",
-    "events_prev",
-    "new_items",
-    "regressed",
-    "resolved",
-    "ignored",
-    "open_backlog",
-    "toil",
-    "median_time_to_triage_s",
-    "median_time_to_resolve_s",
-    "classifications",
-    *COVERAGE_COLUMNS,
-    *DATA_FIX_COLUMNS,
-)
+TOTAL_COLUMNS = (*COUNT_COLUMNS, "classifications", *COVERAGE_COLUMNS, *DATA_FIX_COLUMNS)
 ITEM_COLUMNS = (
     "item",
     "short_id",
