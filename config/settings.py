@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "reports",
     "ops",  # data fixes and ops escalation (issue 5)
     "grouping",  # grouping advisor (issue 7)
+    "accounts",  # a person's language and time zone (issue 14)
 ]
 
 MIDDLEWARE = [
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "config.middleware.StorableTextMiddleware",  # before anything reads a query or a form (issue 18)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.PreferenceMiddleware",  # a saved language wins over LocaleMiddleware's pick
     "config.middleware.PortalLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -89,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            "builtins": ["common.moments"],  # |moment, |ago, |day: one format per kind of date (issue 14)
         },
     },
 ]
@@ -137,6 +140,7 @@ if LANGUAGE_CODE not in dict(LANGUAGES):
         f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}, not {LANGUAGE_CODE!r}."
     )
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]  # one format per kind of date, per language
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

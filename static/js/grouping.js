@@ -21,7 +21,8 @@
       const area = Object.assign(document.createElement("textarea"), { value: text });
       document.body.append(area); area.select(); document.execCommand("copy"); area.remove();
     }
-    button.textContent = "Copied";
-    setTimeout(() => { button.textContent = "Copy rule"; }, 2000);
+    const label = button.textContent; // in the viewer's language, as are data-copied's words
+    button.textContent = button.dataset.copied;
+    setTimeout(() => { button.textContent = label; }, 2000);
   });
 })();

@@ -10,6 +10,22 @@
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
   const state = { current: null, checked: new Set(), pending: null };
 
+  // Texts a person reads come translated from the page (base.html's #portal-texts), in the viewer's
+  // language; the English here is only what a page without them shows.
+  function text(name, fallback, values = {}) {
+    const box = document.getElementById("portal-texts");
+    const found = (box && box.dataset[name]) || fallback;
+    return found.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+  }
+
+  // The browser's time zone, for people who saved none: the server shows their times in it.
+  (function rememberTimeZone() {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && !document.cookie.split("; ").includes(`portal_tz=${zone}`)) {
+      document.cookie = `portal_tz=${zone}; path=/; max-age=31536000; samesite=lax`;
+    }
+  })();
+
   // --- Toasts -------------------------------------------------------------------------------
 
   function toast(message, level = "ok") {
@@ -29,13 +45,13 @@
   document.addEventListener("htmx:responseError", (event) => {
     const xhr = event.detail.xhr;
     const plain = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
-    const message = plain && xhr.status < 500 ? xhr.responseText : `The portal could not do that (error ${xhr.status}). Try again.`;
+    const message = plain && xhr.status < 500 ? xhr.responseText : text("failed", "The portal could not do that (error {status}). Try again.", { status: xhr.status });
     const dialog = event.detail.elt.closest && event.detail.elt.closest("dialog[open]");
     if (dialog) showDialogError(dialog, message);
     toast(message, "error");
   });
 
-  document.addEventListener("htmx:sendError", () => toast("The portal did not answer. Check your connection.", "error"));
+  document.addEventListener("htmx:sendError", () => toast(text("unreachable", "The portal did not answer. Check your connection."), "error"));
 
   // A session that expired answers with the login page: go there instead of swapping it into a row.
   document.addEventListener("htmx:beforeSwap", (event) => {
@@ -131,10 +147,10 @@
   function act(key) {
     const bulk = $$("#results input[name=ids]:checked").length ? $("#bulk-form") : null;
     const scope = bulk || currentRow() || $("[data-scope=item]");
-    if (!scope) return toast("Pick an item first: j and k move, x selects.", "info");
+    if (!scope) return toast(text("pickFirst", "Pick an item first: j and k move, x selects."), "info");
     const control = $(`[data-key="${key}"]`, scope);
     if (!control) return;
-    if (control.disabled) return toast(control.title || "You cannot change this item.", "error");
+    if (control.disabled) return toast(control.title || text("cannotChange", "You cannot change this item."), "error");
     control.click();
   }
 
@@ -248,7 +264,7 @@
       const stack = frames.closest(".stack");
       const all = stack.classList.toggle("in-app-only") === false;
       frames.setAttribute("aria-pressed", String(all));
-      frames.textContent = all ? "Only my frames" : "Show all frames";
+      frames.textContent = all ? frames.dataset.textMine : frames.dataset.textAll;
     }
   });
 

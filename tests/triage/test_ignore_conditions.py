@@ -50,7 +50,7 @@ VARIANTS = {
         {"ignoreUntil": IN_A_WEEK.isoformat().replace("+00:00", "Z")},
         "archived_until_condition_met",
         {"kind": "until", "until": IN_A_WEEK.isoformat()},
-        IN_A_WEEK.strftime("until %a %-d %b, %H:%M"),
+        IN_A_WEEK.strftime("until %-d %b %Y, %H:%M UTC"),
     ),
     "until escalating": (
         {"ignoreUntilEscalating": True},
