@@ -14,11 +14,12 @@ sorted by use (items linked), then title.
 """
 
 import re
-import unicodedata
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+
+from common.text import searchable
 
 from .models import Runbook, RunbookVersion
 
@@ -56,11 +57,6 @@ def listed() -> QuerySet:
         .defer("search_document", "current_version__body")
         .annotate(use_count=Count("uses"))
     )
-
-
-def searchable(text: str) -> str:
-    """NFKC (full-width letters and digits as ASCII, half-width kana as full-width), no lone surrogates."""
-    return unicodedata.normalize("NFKC", text.encode("utf-8", "replace").decode("utf-8"))
 
 
 def cjk_bigrams(text: str) -> str:

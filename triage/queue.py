@@ -10,7 +10,10 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Q
+from django.db.models.lookups import IContains
 from django.utils import timezone
+
+from common.text import Nfkc, searchable
 
 from .extensions import Section, queue_sections
 from .models import Level, QueueVisit, TriageItem
@@ -164,10 +167,10 @@ class QueueQuery:
     def _search_q(self) -> Q:
         if not self.q:
             return Q()
-        text = self.q
+        text = searchable(self.q)
         return (
-            Q(title__icontains=text)
-            | Q(culprit__icontains=text)
+            Q(IContains(Nfkc("title"), text))
+            | Q(IContains(Nfkc("culprit"), text))
             | Q(short_id__icontains=text)
             | Q(sentry_issue_id=text)
         )
