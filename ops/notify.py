@@ -16,12 +16,13 @@ from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from common.leases import attempt_claim
 from common.notifiers import EmailNotifier, NotifierError, SignedWebhookNotifier, SlackNotifier
 from common.redaction import redact
 
+from .languages import notification_language
 from .messages import message_for
 from .models import DataFixEvent, Notification, NotificationAttempt
 from .recipients import Recipients
@@ -107,7 +108,9 @@ def notification_send(*, notification_id) -> str | None:
         return None  # sent, failed, not due yet, or another attempt holds it
     started, started_at = time.monotonic(), timezone.now()
     try:
-        transport_for(notification).send(message_for(notification))
+        with translation.override(notification_language(notification)):
+            message = message_for(notification)
+        transport_for(notification).send(message)
     except Exception as exc:  # any failure is this attempt's: the row never stays claimed behind an exception
         error = error_text(exc)
         _record_attempt(notification, started, started_at, error=error)
@@ -129,7 +132,13 @@ def _claim(notification_id) -> Notification | None:
         Notification, pk=notification_id, pending_state=NState.PENDING, seconds=CLAIM_SECONDS
     ):
         return None
-    related = ("request", "request__item", "request__item__service", "request__requested_by")
+    related = (
+        "request",
+        "request__item",
+        "request__item__service",
+        "request__item__team",
+        "request__requested_by",
+    )
     return Notification.objects.select_related(*related).get(pk=notification_id)
 
 

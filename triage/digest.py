@@ -7,6 +7,7 @@ channel is logged and not retried: tomorrow's digest carries whatever is still o
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,22 +15,40 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts.selectors import users_languages
 from common.notifiers import EmailNotifier, Message, NotifierError, SlackNotifier
 
 from .models import DigestSent, Team, TriageItem
 
 log = logging.getLogger(__name__)
-SECTIONS = ("new", "unowned", "regressed", "stale")
+SECTION_TITLES = {
+    "new": _("New since yesterday"),
+    "unowned": _("Unowned"),
+    "regressed": _("Regressed"),
+    "stale": _("Stale"),
+}
+SECTIONS = tuple(SECTION_TITLES)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """The digest written in one language, and the addresses that read that language."""
+
+    language: str
+    subject: str
+    text: str
+    emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Digest:
     key: str  # one per team and day
-    subject: str
-    text: str
-    emails: tuple[str, ...]
+    letters: tuple[Letter, ...]  # the emails: one per language the team's members read
+    slack: Letter  # in the team's language
     slack_webhook_url: str
 
 
@@ -62,18 +81,39 @@ def digests_claim(*, now=None) -> list[Digest]:
 def _team_digest(team, now) -> Digest | None:
     sections = team_digest_items(team=team, now=now)
     count = len({item.pk for items in sections.values() for item in items})
-    emails = tuple(user.email for user in team.members.all() if user.email and user.is_active)
+    readers = _readers_by_language(team)
     day = timezone.localdate(now)
-    if not count or not (emails or team.slack_webhook_url) or not _claim(team, day, count):
+    if not count or not (readers or team.slack_webhook_url) or not _claim(team, day, count):
         return None
-    context = {"team": team, "sections": sections, "base_url": settings.PORTAL_BASE_URL, "count": count}
+    titled = [(SECTION_TITLES[name], items) for name, items in sections.items()]
+    context = {"team": team, "sections": titled, "base_url": settings.PORTAL_BASE_URL, "count": count}
     return Digest(
         key=f"digest:{team.slug}:{day.isoformat()}",
-        emails=emails,
-        subject=f"[Triage] {team.name}: {count} item{'' if count == 1 else 's'} to look at",
-        text=render_to_string("triage/digest_email.txt", context),
+        letters=tuple(_letter(language, context, emails) for language, emails in readers.items()),
+        slack=_letter(team.writes_in, context),
         slack_webhook_url=team.slack_webhook_url,
     )
+
+
+def _readers_by_language(team) -> dict[str, tuple[str, ...]]:
+    """Members with an address, by the language each reads: their own choice, else the team's."""
+    members = [user for user in team.members.all() if user.email and user.is_active]
+    chosen = users_languages(user_ids=[user.pk for user in members])
+    readers = defaultdict(list)
+    for user in members:
+        readers[chosen.get(user.pk, team.writes_in)].append(user.email)
+    return {language: tuple(emails) for language, emails in readers.items()}
+
+
+def _letter(language, context, emails=()) -> Letter:
+    with translation.override(language):
+        count, team = context["count"], context["team"].name
+        subject = ngettext(
+            "[Triage] %(team)s: %(count)d item to look at",
+            "[Triage] %(team)s: %(count)d items to look at",
+            count,
+        ) % {"team": team, "count": count}
+        return Letter(language, subject, render_to_string("triage/digest_email.txt", context), emails)
 
 
 def _claim(team, day, count) -> bool:
@@ -91,11 +131,14 @@ def digests_deliver(*, now=None) -> int:
 
 
 def _deliver(digest: Digest) -> bool:
-    message = Message(key=digest.key, subject=digest.subject, text=digest.text)
-    channels = [EmailNotifier(digest.emails)] if digest.emails else []
+    sends = [(EmailNotifier(letter.emails), letter) for letter in digest.letters]
     if digest.slack_webhook_url:
-        channels.append(SlackNotifier(digest.slack_webhook_url))
-    return sum(_send(channel, message) for channel in channels) > 0
+        sends.append((SlackNotifier(digest.slack_webhook_url), digest.slack))
+    messages = (
+        (channel, Message(key=digest.key, subject=letter.subject, text=letter.text))
+        for channel, letter in sends
+    )
+    return sum(_send(channel, message) for channel, message in messages) > 0
 
 
 def _send(channel, message) -> bool:

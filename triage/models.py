@@ -14,12 +14,24 @@ class Team(models.Model):
         db_default="",
         help_text="A Slack-compatible incoming webhook: the team's morning digest goes there too.",
     )
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        db_default="",
+        choices=settings.LANGUAGES,
+        help_text="What its digest and Slack messages are written in (blank: the portal's LANGUAGE_CODE).",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def writes_in(self) -> str:
+        """The language of what the portal sends the team as a whole (its digest, its Slack channel)."""
+        return self.language or settings.LANGUAGE_CODE
 
 
 class Service(models.Model):
