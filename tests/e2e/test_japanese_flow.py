@@ -49,12 +49,16 @@ def japanese_page(browser, live_server):
     context.close()
 
 
-def test_it_triages_in_japanese_from_the_keyboard_and_shows_japan_time(japanese_page, kenji):
-    page = japanese_page
+def log_in_in_japanese(page):
     page.goto("/login/?next=/")
     page.get_by_label("ユーザー名").fill("kenji")
     page.get_by_label("パスワード").fill("password")
     page.get_by_role("button", name="ログイン").click()
+
+
+def test_it_triages_in_japanese_from_the_keyboard_and_shows_japan_time(japanese_page, kenji):
+    page = japanese_page
+    log_in_in_japanese(page)
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     page.wait_for_load_state("load")
     page.reload()  # the first page told the server the browser's zone (portal.js's cookie)
@@ -83,10 +87,7 @@ def test_it_triages_in_japanese_from_the_keyboard_and_shows_japan_time(japanese_
 
 def test_it_switches_to_english_from_the_header(japanese_page, kenji):
     page = japanese_page
-    page.goto("/login/?next=/")
-    page.get_by_label("ユーザー名").fill("kenji")
-    page.get_by_label("パスワード").fill("password")
-    page.get_by_role("button", name="ログイン").click()
+    log_in_in_japanese(page)
     page.locator(".prefs-link").click()
     page.get_by_label("言語").select_option("en")
     page.get_by_role("button", name="保存").click()

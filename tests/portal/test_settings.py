@@ -128,3 +128,15 @@ def test_it_keeps_script_and_style_out_of_the_templates(template):
     assert not EVENT_HANDLER.search(text)
     assert "javascript:" not in text.lower()
     assert not INLINE_STYLE.search(text)
+
+
+def test_it_takes_the_portals_language_from_the_environment():
+    assert setting("LANGUAGE_CODE", LANGUAGE_CODE="ja") == "'ja'"
+    assert setting("LANGUAGE_CODE") == "'en'"
+
+
+def test_it_refuses_to_start_with_an_unknown_language_code():
+    code = "import django; django.setup()"
+    result = run("-c", code, **PRODUCTION, LANGUAGE_CODE="fr")
+    assert result.returncode != 0
+    assert "LANGUAGE_CODE must be one of ja, en, not 'fr'." in result.stderr
