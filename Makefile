@@ -7,6 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versi
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+SEED_LANG ?= en  # ja: `SEED_LANG=ja make run` adds a team that works in Japanese
 
 .PHONY: install run web worker beat migrate seed lint test bench check messages clean
 
@@ -22,7 +23,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --lang $(SEED_LANG)
 	$(BIN)/python manage.py seed_demo_data_fixes
 	$(BIN)/python manage.py recompute_grouping --full
 	$(BIN)/python manage.py compute_weekly_trends --backfill 3

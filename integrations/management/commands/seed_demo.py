@@ -13,11 +13,14 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import demo
+from accounts.services import preference_set
+from integrations import demo, demo_ja
 from integrations.models import WebhookDelivery
 from integrations.sentry_auth import configured_values, signing_secret
 from integrations.sentry_payloads import LEGACY
 from integrations.services import delivery_process
+from runbooks.models import Runbook
+from runbooks.services import runbook_create
 from triage.models import Service, Team, TriageItem
 
 SIGNING_SETTINGS = ("SENTRY_CLIENT_SECRET", "SENTRY_LEGACY_TOKEN")
@@ -49,16 +52,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-users", action="store_true", help="Do not create the demo users.")
+        parser.add_argument(
+            "--lang",
+            choices=("en", "ja"),
+            default="en",
+            help="ja adds a team that works in Japanese: services, errors, runbooks and a grouping split.",
+        )
 
-    def handle(self, *args, no_users=False, **options):
+    def handle(self, *args, no_users=False, lang="en", **options):
         if not demo.SAMPLES_DIR.is_dir():
             raise CommandError(f"The Sentry sample payloads are not at {demo.SAMPLES_DIR}.")
         temporary = [name for name in SIGNING_SETTINGS if not getattr(settings, name)]
+        specs = demo.DEMO_ISSUES + (demo_ja.ISSUES if lang == "ja" else ())
+        users = [] if no_users else [_demo_user(user, _checkout_team()) for user in DEMO_USERS]
+        if lang == "ja":  # the team, its services and runbooks before the items, so intake links them
+            _japanese_team(author=_runbook_author())
         # The demo must work before Sentry is configured: sign with a throwaway value for this run only.
         with override_settings(**{name: secrets.token_urlsafe(24) for name in temporary}):
-            new_issues, sender = _send_demo_deliveries()
-        team = _checkout_team()
-        users = [] if no_users else [_demo_user(user, team) for user in DEMO_USERS]
+            new_issues, sender = _send_demo_deliveries(specs)
+        _checkout_team()  # its services exist now
+        if lang == "ja" and not no_users:
+            _japanese_dev()
         self._summarize(new_issues, sender, users, temporary)
         if sender.statuses[Status.FAILED]:
             raise CommandError(
@@ -74,7 +88,8 @@ class Command(BaseCommand):
                     "for this run only. Set the real value before pointing Sentry at the portal."
                 )
             )
-        items = TriageItem.objects.filter(sentry_issue_id__in=[spec.issue_id for spec in demo.DEMO_ISSUES])
+        specs = demo.DEMO_ISSUES + demo_ja.ISSUES
+        items = TriageItem.objects.filter(sentry_issue_id__in=[spec.issue_id for spec in specs])
         services = sorted(set(items.values_list("service__slug", flat=True)))
         self.stdout.write(
             f"Items: {items.count()} demo items in {len(services)} services "
@@ -149,11 +164,11 @@ class DemoSender:
         )
 
 
-def _send_demo_deliveries():
+def _send_demo_deliveries(specs):
     now, sender = timezone.now(), DemoSender()
     # An issue already in the portal is left alone: sending its story again would, for one,
     # resolve the regressed item a second time (its new event would then be a duplicate).
-    new_issues = [spec for spec in demo.DEMO_ISSUES if not _already_seeded(spec)]
+    new_issues = [spec for spec in specs if not _already_seeded(spec)]
     for spec in new_issues:
         sender.send_all(demo.demo_deliveries(spec, now=now))
     sender.send_all(_deliveries_without_items(now))
@@ -202,3 +217,33 @@ def _demo_user(user: DemoUser, team):
     if user.in_checkout_team:
         team.members.add(created)
     return user.username, True
+
+
+def _japanese_team(*, author):
+    """The team that works in Japanese, owner of its services, with its runbooks."""
+    team, _ = Team.objects.get_or_create(
+        slug=demo_ja.TEAM_SLUG, defaults={"name": demo_ja.TEAM_NAME, "language": "ja"}
+    )
+    for slug in demo_ja.SERVICES:
+        Service.objects.get_or_create(slug=slug, defaults={"name": slug, "team": team})
+    for slug, title, body, matchers in demo_ja.RUNBOOKS:
+        if not Runbook.objects.filter(slug=slug).exists():
+            specs = [{"group": g, "field": f, "op": o, "value": v} for g, f, o, v in matchers]
+            runbook_create(
+                user=author, slug=slug, title=title, body=body, services=[matchers[0][3]], matchers=specs
+            )
+    return team
+
+
+def _runbook_author():
+    author = get_user_model().objects.filter(groups__name="dev").order_by("pk").first()
+    if author is None:
+        raise CommandError("The Japanese demo's runbooks need an author: run it without --no-users.")
+    return author
+
+
+def _japanese_dev():
+    """dev is in the Japanese team too and reads the portal in Japanese, in Japan's time."""
+    dev = get_user_model().objects.get(username=DEMO_USERS[0].username)
+    Team.objects.get(slug=demo_ja.TEAM_SLUG).members.add(dev)
+    preference_set(user=dev, language="ja", time_zone="Asia/Tokyo")

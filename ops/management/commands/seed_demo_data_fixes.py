@@ -33,6 +33,15 @@ DEMO_FIXES = (
         {"reference": "ORD-20417"},
         "Deleted the orphaned reservation row (id 5521); the order saved on retry.",
     ),
+    (  # the Japanese demo's (seed_demo --lang ja); skipped where that item is not seeded
+        "INVENTORY-API-7",
+        "SKU ABC-123 の在庫数が倉庫システムの実在庫（12 個）と一致していません。同期ジョブの失敗で "
+        "2 個のままになっているため、在庫数を 12 に補正してください。",
+        "high",
+        "",
+        {"sku": "ABC-123", "在庫数": "12"},
+        "",
+    ),
 )
 
 
@@ -47,8 +56,12 @@ class Command(BaseCommand):
             item = TriageItem.objects.filter(short_id=short_id).first()
             if item is None or DataFixRequest.objects.filter(item=item).exists():
                 continue
+            note = "本番データの補正が必要です。" if item.team and item.team.language == "ja" else ""
             item_classify(
-                item=item, user=dev, classification="data_fix", note="Needs a change in production data."
+                item=item,
+                user=dev,
+                classification="data_fix",
+                note=note or "Needs a change in production data.",
             )
             request = services.datafix_create(
                 item=item,
