@@ -6,14 +6,15 @@ grouping.services computes them (nightly, incremental, or for one item); groupin
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Suggestion(models.Model):
     """A split (one Sentry issue holding several errors) or a merge (one error in several issues)."""
 
     class Kind(models.TextChoices):
-        SPLIT = "split"
-        MERGE = "merge"
+        SPLIT = "split", _("Split")
+        MERGE = "merge", _("Merge")
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # "split:<item id>" or "merge:<hash of service, exception, template, culprit>": what makes it the same
@@ -42,6 +43,8 @@ class Suggestion(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("suggestion")
+        verbose_name_plural = _("suggestions")
         ordering = ["-events", "-id"]
         indexes = [
             models.Index(
@@ -60,6 +63,8 @@ class SuggestionItem(models.Model):
     item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("suggestion item")
+        verbose_name_plural = _("suggestion items")
         constraints = [models.UniqueConstraint(fields=["suggestion", "item"], name="suggestion_item_once")]
         indexes = [models.Index(fields=["item"], name="suggestion_item_item")]
 
@@ -76,6 +81,8 @@ class Dismissal(models.Model):
     lifted_at = models.DateTimeField(null=True, blank=True)  # when the mix changed materially
 
     class Meta:
+        verbose_name = _("dismissal")
+        verbose_name_plural = _("dismissals")
         ordering = ["-created_at", "-id"]
 
 
@@ -93,14 +100,18 @@ class ItemMix(models.Model):
     split = models.BooleanField(default=False)  # several groups: split it before merging anything into it
     computed_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = _("item mix")
+        verbose_name_plural = _("item mixes")
+
 
 class RecomputeRun(models.Model):
     """One recompute. Incremental runs start from the last run's occurrence watermark."""
 
     class Kind(models.TextChoices):
-        FULL = "full"
-        INCREMENTAL = "incremental"
-        ITEM = "item"
+        FULL = "full", _("Full")
+        INCREMENTAL = "incremental", _("Incremental")
+        ITEM = "item", _("Item")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     item = models.ForeignKey(
@@ -115,4 +126,6 @@ class RecomputeRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("recompute run")
+        verbose_name_plural = _("recompute runs")
         ordering = ["-started_at", "-id"]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhookDelivery(models.Model):
@@ -14,11 +15,11 @@ class WebhookDelivery(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        PROCESSED = "processed"
-        DUPLICATE = "duplicate", "Duplicate (same content, body or Request-ID already processed)"
-        FAILED = "failed"
-        REJECTED = "rejected", "Rejected (not signed, or not a webhook)"
+        PENDING = "pending", _("Pending")
+        PROCESSED = "processed", _("Processed")
+        DUPLICATE = "duplicate", _("Duplicate (same content, body or Request-ID already processed)")
+        FAILED = "failed", _("Failed")
+        REJECTED = "rejected", _("Rejected (not signed, or not a webhook)")
 
     REPLAYABLE = (Status.PENDING, Status.FAILED)
 
@@ -38,8 +39,9 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-id"]  # the order they arrived in, by the primary key's index
-        verbose_name_plural = "webhook deliveries"
         # Every webhook is one INSERT into these: only the few rows still to do (pending, the
         # drain's queue) or to look at (failed) are indexed beyond the primary key.
         indexes = [
@@ -138,10 +140,10 @@ class SentrySync(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending"
-        SENT = "sent"
-        FAILED = "failed"
-        SUPERSEDED = "superseded", "Superseded (a newer change to the same field came first)"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SUPERSEDED = "superseded", _("Superseded (a newer change to the same field came first)")
 
     item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
     change = models.JSONField()
@@ -160,6 +162,8 @@ class SentrySync(models.Model):
     objects = SentrySyncQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("sentry sync")
+        verbose_name_plural = _("sentry syncs")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="sentrysync_state_due"),
@@ -206,6 +210,10 @@ class SyncCursor(models.Model):
     lease_holder = models.CharField(max_length=64, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sync cursor")
+        verbose_name_plural = _("sync cursors")
 
     def __str__(self):
         return f"{self.name} at {self.position}"

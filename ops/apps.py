@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OpsConfig(AppConfig):
     name = "ops"
-    verbose_name = "Ops: data fixes and escalation"
+    verbose_name = _("Ops: data fixes and escalation")
 
     def ready(self):
         from . import triage_extensions

@@ -10,20 +10,21 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class DataFixRequest(models.Model):
     class State(models.TextChoices):
-        REQUESTED = "requested"
-        ACKNOWLEDGED = "acknowledged"
-        DONE = "done"
-        REJECTED = "rejected"
-        CANCELLED = "cancelled"
+        REQUESTED = "requested", _("Requested")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        DONE = "done", _("Done")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Urgency(models.TextChoices):
-        HIGH = "high"
-        NORMAL = "normal"
-        LOW = "low"
+        HIGH = "high", _("High")
+        NORMAL = "normal", _("Normal")
+        LOW = "low", _("Low")
 
     OPEN_STATES = (State.REQUESTED, State.ACKNOWLEDGED)
     CLOSED_STATES = (State.DONE, State.REJECTED, State.CANCELLED)
@@ -66,6 +67,8 @@ class DataFixRequest(models.Model):
     next_escalation_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("data fix request")
+        verbose_name_plural = _("data fix requests")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["state", "-created_at"], name="datafix_state_created"),
@@ -101,6 +104,8 @@ class DataFixEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("data fix event")
+        verbose_name_plural = _("data fix events")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["request", "created_at"], name="datafix_event_request")]
 
@@ -120,12 +125,12 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         SLACK = "slack", "Slack"
         WEBHOOK = "webhook", "Webhook"
-        EMAIL = "email", "Email"
+        EMAIL = "email", _("Email")
 
     class State(models.TextChoices):
-        PENDING = "pending"
-        SENT = "sent"
-        FAILED = "failed"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     request = models.ForeignKey(DataFixRequest, on_delete=models.CASCADE, related_name="notifications")
     key = models.CharField(max_length=200, unique=True)
@@ -144,6 +149,8 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="notification_due")
@@ -163,6 +170,8 @@ class NotificationAttempt(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("notification attempt")
+        verbose_name_plural = _("notification attempts")
         ordering = ["-started_at", "-id"]
 
 
@@ -179,7 +188,8 @@ class TeamPolicy(models.Model):
     )
 
     class Meta:
-        verbose_name_plural = "team policies"
+        verbose_name = _("team policy")
+        verbose_name_plural = _("team policies")
 
     def __str__(self):
         return f"Ops policy of {self.team}"

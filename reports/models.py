@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .spikes import THRESHOLD
 
@@ -38,6 +39,8 @@ class WeekFigures(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("week figures")
+        verbose_name_plural = _("week figures")
         abstract = True
 
     @property
@@ -92,6 +95,8 @@ class WeeklyItemTrend(models.Model):
     spread = models.FloatField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("weekly item trend")
+        verbose_name_plural = _("weekly item trends")
         constraints = [models.UniqueConstraint(fields=["week", "item"], name="item_trend_once_per_week")]
         indexes = [
             models.Index(fields=["week", "-delta"], name="item_trend_week_delta"),
@@ -128,6 +133,8 @@ class WeeklyRunbookTrend(models.Model):
     )
 
     class Meta:
+        verbose_name = _("weekly runbook trend")
+        verbose_name_plural = _("weekly runbook trends")
         constraints = [models.UniqueConstraint(fields=["week", "slug"], name="runbook_trend_once_per_week")]
 
     @property
@@ -147,6 +154,8 @@ class WeeklyErrorKind(models.Model):
     items = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("weekly error kind")
+        verbose_name_plural = _("weekly error kinds")
         constraints = [
             models.UniqueConstraint(
                 fields=["week", "service", "exception_type"], name="error_kind_once_per_week"
@@ -167,5 +176,7 @@ class MeetingDecision(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("meeting decision")
+        verbose_name_plural = _("meeting decisions")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["week", "created_at"], name="decision_week_time")]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .fields import SearchDocument
 
@@ -35,6 +36,8 @@ class Runbook(models.Model):
     search_document = SearchDocument(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("runbook")
+        verbose_name_plural = _("runbooks")
         ordering = ["title"]
         indexes = [models.Index(fields=["team"], name="runbook_team")]
 
@@ -66,6 +69,8 @@ class RunbookVersion(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("runbook version")
+        verbose_name_plural = _("runbook versions")
         ordering = ["runbook", "-number"]
         constraints = [models.UniqueConstraint(fields=["runbook", "number"], name="runbook_version_number")]
 
@@ -82,10 +87,10 @@ class RunbookMatcher(models.Model):
     """One condition. A runbook matches an item when every matcher of one of its groups matches."""
 
     class Op(models.TextChoices):
-        EQUALS = "equals"
-        CONTAINS = "contains"
-        GLOB = "glob"
-        REGEX = "regex"
+        EQUALS = "equals", _("Equals")
+        CONTAINS = "contains", _("Contains")
+        GLOB = "glob", _("Glob")
+        REGEX = "regex", _("Regex")
 
     runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="matchers")
     group = models.PositiveSmallIntegerField(default=0)
@@ -96,6 +101,8 @@ class RunbookMatcher(models.Model):
     value = models.CharField(max_length=500)
 
     class Meta:
+        verbose_name = _("runbook matcher")
+        verbose_name_plural = _("runbook matchers")
         ordering = ["runbook", "group", "id"]
 
     def __str__(self):
@@ -111,11 +118,15 @@ class MatcherIndexState(models.Model):
 
     token = models.CharField(max_length=32)
 
+    class Meta:
+        verbose_name = _("matcher index state")
+        verbose_name_plural = _("matcher index states")
+
 
 class RunbookFeedback(models.Model):
     class Kind(models.TextChoices):
-        UNCLEAR = "unclear"
-        OUTDATED = "outdated"
+        UNCLEAR = "unclear", _("Unclear")
+        OUTDATED = "outdated", _("Outdated")
 
     runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="feedback")
     version = models.ForeignKey(
@@ -133,9 +144,10 @@ class RunbookFeedback(models.Model):
     )
 
     class Meta:
+        verbose_name = _("runbook feedback")
+        verbose_name_plural = _("runbook feedback")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["runbook", "resolved_at"], name="runbook_feedback_open")]
-        verbose_name_plural = "runbook feedback"
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.comment[:50]}"
@@ -159,6 +171,8 @@ class RunbookUse(models.Model):
     helped = models.BooleanField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("runbook use")
+        verbose_name_plural = _("runbook uses")
         ordering = ["-linked_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["runbook", "item_ref"], name="runbook_use_item")]
         indexes = [models.Index(fields=["runbook", "-linked_at"], name="runbook_use_recent")]

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TriageConfig(AppConfig):
     name = "triage"
+    verbose_name = _("Triage")
 
     def ready(self):
         from runbooks.signals import runbook_matchers_changed

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Team(models.Model):
@@ -23,6 +24,8 @@ class Team(models.Model):
     )
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
 
     def __str__(self):
@@ -43,6 +46,8 @@ class Service(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
         ordering = ["slug"]
 
     def __str__(self):
@@ -53,9 +58,9 @@ class OwnershipRule(models.Model):
     """Like Sentry's ownership rules: the first matching rule (lowest position) names the owning team."""
 
     class Kind(models.TextChoices):
-        SERVICE = "service", "Service is"
-        PATH = "path", "Culprit or stack path matches (glob)"
-        TAG = "tag", "Tag key:value matches (glob on the value)"
+        SERVICE = "service", _("Service is")
+        PATH = "path", _("Culprit or stack path matches (glob)")
+        TAG = "tag", _("Tag key:value matches (glob on the value)")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     pattern = models.CharField(max_length=300, help_text="service slug, path glob, or tag `key:value-glob`")
@@ -63,6 +68,8 @@ class OwnershipRule(models.Model):
     position = models.PositiveIntegerField(default=100)
 
     class Meta:
+        verbose_name = _("ownership rule")
+        verbose_name_plural = _("ownership rules")
         ordering = ["position", "id"]
 
     def __str__(self):
@@ -70,11 +77,11 @@ class OwnershipRule(models.Model):
 
 
 class Level(models.TextChoices):
-    FATAL = "fatal"
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-    DEBUG = "debug"
+    FATAL = "fatal", _("Fatal")
+    ERROR = "error", _("Error")
+    WARNING = "warning", _("Warning")
+    INFO = "info", _("Info")
+    DEBUG = "debug", _("Debug")
 
 
 # TriageItem.OPEN_STATUSES, for the partial indexes its Meta declares before the class exists.
@@ -85,18 +92,18 @@ class TriageItem(models.Model):
     """One Sentry issue, as the team triages it."""
 
     class Status(models.TextChoices):
-        NEW = "new"
-        TRIAGED = "triaged"
-        IN_PROGRESS = "in_progress", "In progress"
-        RESOLVED = "resolved"
-        IGNORED = "ignored"
+        NEW = "new", _("New")
+        TRIAGED = "triaged", _("Triaged")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        IGNORED = "ignored", _("Ignored")
 
     class Classification(models.TextChoices):
-        CODE_FIX = "code_fix", "Code fix"
-        DATA_FIX = "data_fix", "Data fix"
-        NO_ACTION = "no_action", "No action"
-        NOISE = "noise", "Noise (ignore)"
-        DUPLICATE = "duplicate", "Duplicate"
+        CODE_FIX = "code_fix", _("Code fix")
+        DATA_FIX = "data_fix", _("Data fix")
+        NO_ACTION = "no_action", _("No action")
+        NOISE = "noise", _("Noise (ignore)")
+        DUPLICATE = "duplicate", _("Duplicate")
 
     OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.IN_PROGRESS)
 
@@ -174,6 +181,8 @@ class TriageItem(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("triage item")
+        verbose_name_plural = _("triage items")
         ordering = ["-last_seen"]
         indexes = [
             models.Index(fields=["status", "-last_seen"], name="item_status_last_seen"),
@@ -245,6 +254,8 @@ class Occurrence(models.Model):
     message_template = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("occurrence")
+        verbose_name_plural = _("occurrences")
         ordering = ["-timestamp"]
         indexes = [models.Index(fields=["item", "-timestamp"], name="occurrence_item_time")]
 
@@ -265,9 +276,10 @@ class Activity(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["item", "-created_at"], name="activity_item_time")]
-        verbose_name_plural = "activities"
 
     def __str__(self):
         return f"{self.who} {self.verb}"
@@ -291,6 +303,10 @@ class QueueVisit(models.Model):
     previous_visit_at = models.DateTimeField(null=True, blank=True)
     last_visit_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = _("queue visit")
+        verbose_name_plural = _("queue visits")
+
 
 class DigestSent(models.Model):
     """One morning digest per team per day, claimed before sending so two beat runs send one."""
@@ -301,4 +317,6 @@ class DigestSent(models.Model):
     item_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("digest sent")
+        verbose_name_plural = _("digests sent")
         constraints = [models.UniqueConstraint(fields=["team", "day"], name="digest_once_per_team_day")]
