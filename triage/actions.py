@@ -12,6 +12,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import lifecycle
 from .lifecycle import activity_record
@@ -51,11 +52,11 @@ class IgnoreCondition:
     def __post_init__(self):
         given = [v for v in (self.until, self.events, self.users) if v is not None]
         if len(given) > 1:
-            raise ValidationError("Choose one ignore condition: until, until_events or until_users.")
+            raise ValidationError(_("Choose one ignore condition: until, until_events or until_users."))
         if any(isinstance(v, int) and v < 1 for v in given):
-            raise ValidationError("An ignore count must be at least 1.")
+            raise ValidationError(_("An ignore count must be at least 1."))
         if self.until is not None and self.until <= timezone.now():
-            raise ValidationError("`until` must be in the future.")
+            raise ValidationError(_("`until` must be in the future."))
 
     def stored(self, item) -> dict:
         if self.until is not None:
@@ -81,9 +82,9 @@ class IgnoreCondition:
 def item_classify(*, item, user, classification, note="", duplicate_of=None):
     _require_change(user, item)
     if classification not in Classification.values:
-        raise ValidationError(f"Unknown classification {classification!r}.")
+        raise ValidationError(_("Unknown classification %(value)r.") % {"value": classification})
     if classification == Classification.DUPLICATE and (duplicate_of is None or duplicate_of.pk == item.pk):
-        raise ValidationError("A duplicate needs `duplicate_of`: another item.")
+        raise ValidationError(_("A duplicate needs `duplicate_of`: another item."))
     item.classification, item.duplicate_of = classification, duplicate_of
     item.pinned_note = note or item.pinned_note
     lifecycle.mark_triaged(item)
@@ -169,10 +170,10 @@ def item_runbook_feedback(*, item, user, helped: bool):
 
 def item_comment(*, item, user, body):
     if not can_comment(user):
-        raise PermissionDenied("Log in to comment.")
+        raise PermissionDenied(_("Log in to comment."))
     body = (body or "").strip()
     if not body:
-        raise ValidationError("A comment needs a body.")
+        raise ValidationError(_("A comment needs a body."))
     return activity_record(item=item, verb="commented", actor=user, body=body[:10000])
 
 

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 """Who may do what to an item. Roles are the Django groups dev, ops and admin."""
 
 DEV, OPS, ADMIN = "dev", "ops", "admin"
@@ -55,5 +57,6 @@ def can_comment(user) -> bool:
 
 def change_denied_reason(item) -> str:
     """Why someone may not change an item: the 403's detail and the disabled buttons' tooltip."""
-    team = f"the {item.team} team" if item.team_id else "the dev group"
-    return f"Only members of {team} (or admins) can change this item."
+    if item.team_id:
+        return _("Only members of the %(team)s team (or admins) can change this item.") % {"team": item.team}
+    return _("Only members of the dev group (or admins) can change this item.")

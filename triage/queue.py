@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.db.models import Q
 from django.db.models.lookups import IContains
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from common.text import Nfkc, searchable
 
@@ -46,31 +47,31 @@ class Viewer:
 OWN_SECTIONS = (
     Section(
         "new",
-        "New since your last visit",
-        "Open items that arrived since your last visit.",
+        _("New since your last visit"),
+        _("Open items that arrived since your last visit."),
         lambda v: OPEN & Q(created_at__gt=v.new_since),
     ),
     Section(
         "regressed",
-        "Regressed",
-        "Open items that came back after they were resolved.",
+        _("Regressed"),
+        _("Open items that came back after they were resolved."),
         lambda v: OPEN & Q(regressed_at__isnull=False),
     ),
-    Section("mine", "Assigned to me", "Open items you own.", lambda v: OPEN & Q(owner=v.user)),
+    Section("mine", _("Assigned to me"), _("Open items you own."), lambda v: OPEN & Q(owner=v.user)),
     Section(
         "team",
-        "My teams' unowned",
-        "Open items of your teams that nobody has taken yet.",
+        _("My teams' unowned"),
+        _("Open items of your teams that nobody has taken yet."),
         lambda v: OPEN & Q(team_id__in=v.team_ids, owner__isnull=True),
     ),
     Section(
         "woke",
-        "Woke up from ignore",
-        "Ignored items whose condition passed: they need a new look.",
+        _("Woke up from ignore"),
+        _("Ignored items whose condition passed: they need a new look."),
         lambda v: Q(status=Status.NEW, woke_at__isnull=False),
     ),
-    Section("open", "All open", "Every open item.", lambda v: OPEN),
-    Section("all", "All items", "Every item, resolved and ignored ones too.", lambda v: Q()),
+    Section("open", _("All open"), _("Every open item."), lambda v: OPEN),
+    Section("all", _("All items"), _("Every item, resolved and ignored ones too."), lambda v: Q()),
 )
 
 
@@ -183,7 +184,7 @@ class QueueQuery:
         return urlencode([(name, value) for name, value in pairs if value != getattr(defaults, name)])
 
 
-# --- "New since your last visit" ------------------------------------------------------------------
+# --- _("New since your last visit") ------------------------------------------------------------------
 
 
 def visit_record(*, user, now=None) -> datetime:
@@ -254,10 +255,18 @@ def rows_for(items, *, viewer, sparklines, now=None) -> list[Row]:
     ]
 
 
-AGO_UNITS = ((365 * 86400, "y"), (30 * 86400, "mo"), (7 * 86400, "w"), (86400, "d"), (3600, "h"), (60, "m"))
+# Compact, and in the viewer's language: 3h / 3時間.
+AGO_UNITS = (
+    (365 * 86400, _("%(n)dy")),
+    (30 * 86400, _("%(n)dmo")),
+    (7 * 86400, _("%(n)dw")),
+    (86400, _("%(n)dd")),
+    (3600, _("%(n)dh")),
+    (60, _("%(n)dm")),
+)
 
 
 def compact_ago(moment, now) -> str:
     """ "3h", "2d": a dense column reads faster than "2 days, 3 hours"."""
     seconds = (now - moment).total_seconds()
-    return next((f"{int(seconds // size)}{unit}" for size, unit in AGO_UNITS if seconds >= size), "now")
+    return next((unit % {"n": seconds // size} for size, unit in AGO_UNITS if seconds >= size), "now")

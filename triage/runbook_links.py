@@ -21,6 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from runbooks.markdown import render as render_markdown
 from runbooks.matching import MatchFacts, RunbookMatch, current_index, runbook_matches, runbook_matches_many
@@ -195,7 +196,7 @@ def item_runbook_reopened(*, item) -> None:
 def item_runbook_helped(*, item, helped: bool) -> None:
     """Whether the linked runbook helped (the handler's answer; it can be changed)."""
     if item.runbook_id is None:
-        raise ValidationError("This item has no runbook to give feedback on.")
+        raise ValidationError(_("This item has no runbook to give feedback on."))
     item.runbook_helped = helped
     if runbook_use_update(runbook_id=item.runbook_id, item_ref=item.pk, helped=helped) is None:
         _use_record_now(item, helped=helped)

@@ -1,6 +1,7 @@
 """API shapes: items out, decisions in."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from common.safe_urls import SafeURLField
@@ -109,7 +110,7 @@ class IgnoreInput(serializers.Serializer):
 
     def validate(self, data):
         if sum(key in data for key in ("until", "until_events", "until_users")) > 1:
-            raise serializers.ValidationError("Choose one of until, until_events, until_users.")
+            raise serializers.ValidationError(_("Choose one of until, until_events, until_users."))
         return data
 
 

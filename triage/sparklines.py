@@ -5,10 +5,13 @@ Days are calendar days in TIME_ZONE, the same days the aggregate in
 """
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext
 
 SPARK_DAYS = 14
 
@@ -65,13 +68,20 @@ def _bar(index, day, count, slot, height, peak) -> SafeString:
     gap = min(2.0, slot * 0.25)
     # Only numbers and dates go in, so plain formatting is safe: format_html cost a queue page
     # ~12 ms for its 700 bars (bench/morning.py).
-    css, plural = ("bar" if count else "bar zero"), ("" if count == 1 else "s")
+    css = "bar" if count else "bar zero"
     return SafeString(
         f'<rect class="{css}" x="{_px(index * slot + gap / 2)}" y="{_px(height - bar_height)}" '
         f'width="{_px(slot - gap)}" height="{_px(bar_height)}" data-day="{day.isoformat()}" '
         f'data-count="{int(count)}">'
-        f"<title>{day.strftime('%a %-d %b')}: {int(count)} event{plural}</title></rect>"
+        f"<title>{_bar_title(day, int(count), get_language())}</title></rect>"
     )
+
+
+@lru_cache(maxsize=4096)
+def _bar_title(day, count, language) -> str:
+    # A page has ~14 days and a few counts, in one language: cached, a translated title costs nothing.
+    events = ngettext("%(count)d event", "%(count)d events", count) % {"count": count}
+    return escape(f"{date_format(day, 'SHORT_DATE_FORMAT')}: {events}")
 
 
 def _px(value: float) -> str:

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError as InputError
 
@@ -29,20 +31,29 @@ from .serializers import ACTIONS, BulkInput, validated_action_input
 from .sparklines import SPARK_DAYS, histogram, last_days, series, sparkline
 
 PAGE_SIZE = 50
+# What a toast says after an action, one whole sentence per action (translators need whole sentences).
 DONE = {
-    "classify": "Classified",
-    "take": "Took",
-    "assign": "Assigned",
-    "ignore": "Ignored",
-    "resolve": "Resolved",
-    "unresolve": "Reopened",
-    "comment": "Commented on",
-    "runbook_feedback": "Noted whether the runbook helped with",
+    "classify": _("Classified %(item)s."),
+    "take": _("Took %(item)s."),
+    "assign": _("Assigned %(item)s."),
+    "ignore": _("Ignored %(item)s."),
+    "resolve": _("Resolved %(item)s."),
+    "unresolve": _("Reopened %(item)s."),
+    "comment": _("Commented on %(item)s."),
+    "runbook_feedback": _("Noted whether the runbook helped with %(item)s."),
+}
+DONE_MANY = {
+    "classify": ngettext_lazy("Classified %(count)d item.", "Classified %(count)d items.", "count"),
+    "take": ngettext_lazy("Took %(count)d item.", "Took %(count)d items.", "count"),
+    "assign": ngettext_lazy("Assigned %(count)d item.", "Assigned %(count)d items.", "count"),
+    "ignore": ngettext_lazy("Ignored %(count)d item.", "Ignored %(count)d items.", "count"),
+    "resolve": ngettext_lazy("Resolved %(count)d item.", "Resolved %(count)d items.", "count"),
+    "unresolve": ngettext_lazy("Reopened %(count)d item.", "Reopened %(count)d items.", "count"),
 }
 PAGE_ACTIONS = (*ACTIONS, "runbook_feedback", "comment")
 # The ignore dialog's "for a while" choices, in minutes.
 IGNORE_FOR = {"1h": 60, "8h": 8 * 60, "24h": 24 * 60, "7d": 7 * 24 * 60}
-IGNORE_CHOICE_MISSING = (
+IGNORE_CHOICE_MISSING = _(
     "Choose how long to ignore: forever, for a while, until a date, or N more events or users."
 )
 Classification, Status = TriageItem.Classification, TriageItem.Status
@@ -142,7 +153,7 @@ def _item(item_id) -> TriageItem:
     try:
         return selectors.item_for_page(item_id=item_id)
     except TriageItem.DoesNotExist:
-        raise Http404("No such item.") from None
+        raise Http404(gettext("No such item.")) from None
 
 
 def _item_context(request, item) -> dict:
@@ -200,7 +211,7 @@ def _until(condition):
 @require_POST
 def item_action(request, item_id, name):
     if name not in PAGE_ACTIONS:
-        raise Http404("No such action.")
+        raise Http404(gettext("No such action."))
     item = _item(item_id)
     try:
         if name == "comment":
@@ -209,7 +220,7 @@ def item_action(request, item_id, name):
             actions.item_perform(item=item, user=request.user, action=name, data=_input(name, request.POST))
     except (PermissionDenied, ValidationError, InputError) as exc:
         return _refused(request, exc, [item.pk])
-    return _done(request, [item.pk], f"{DONE[name]} {_label(item)}.", oob=False)
+    return _done(request, [item.pk], DONE[name] % {"item": _label(item)}, oob=False)
 
 
 @require_POST
@@ -246,11 +257,13 @@ def _perform_one(item, user, name, data):
 
 def _bulk_summary(name, items, failures) -> str:
     done = len(items) - len(failures)
-    summary = f"{DONE[name]} {done} item{'' if done == 1 else 's'}."
+    summary = DONE_MANY[name] % {"count": done}
     if failures:
-        summary += f" {len(failures)} not changed: " + "; ".join(
-            f"{_label(i)}: {_message(e)}" for i, e in failures
-        )
+        reasons = "; ".join(f"{_label(i)}: {_message(e)}" for i, e in failures)
+        summary += " " + gettext("%(count)d not changed: %(reasons)s") % {
+            "count": len(failures),
+            "reasons": reasons,
+        }
     return summary
 
 
@@ -311,7 +324,7 @@ def _message(exc) -> str:
         return " ".join(_flatten(exc.detail))
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
-    return str(exc) or "You may not do that."
+    return str(exc) or gettext("You may not do that.")
 
 
 def _flatten(detail, field=""):
