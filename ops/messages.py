@@ -1,34 +1,34 @@
 """What a notification says, per channel: Slack text and blocks, the webhook's JSON, the email."""
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from common.notifiers import Message, slack_escape
 
 from .recipients import CHAIN
 
 HEADLINES = {
-    "created": "Data fix requested",
-    "acknowledged": "Data fix acknowledged",
-    "done": "Data fix done",
-    "rejected": "Data fix rejected",
-    "cancelled": "Data fix cancelled",
+    "created": _("Data fix requested"),
+    "acknowledged": _("Data fix acknowledged"),
+    "done": _("Data fix done"),
+    "rejected": _("Data fix rejected"),
+    "cancelled": _("Data fix cancelled"),
 }
+RESULT, REASON, ITEM_LINE = _("Result: %(text)s"), _("Reason: %(text)s"), _("Item: %(label)s")
 ESCALATION_HEADLINES = {
-    "ops": "Data fix not acknowledged in time",
-    "contact": "Data fix still not acknowledged: escalated to the escalation contact",
-    "admins": "Data fix still not acknowledged: escalated to the admins",
+    "ops": _("Data fix not acknowledged in time"),
+    "contact": _("Data fix still not acknowledged: escalated to the escalation contact"),
+    "admins": _("Data fix still not acknowledged: escalated to the admins"),
 }
 
 
 def message_for(notification) -> Message:
     request, item = notification.request, notification.request.item
     url = settings.PORTAL_BASE_URL + request.get_absolute_url()
-    headline = f"{_headline(notification)} #{request.pk} ({request.urgency})"
+    headline = f"{_headline(notification)} #{request.pk} ({request.get_urgency_display().lower()})"
     label = f"{item.short_id or item.sentry_issue_id}: {item.title}"
-    outcome = (
-        f"\n{'Result' if request.state == 'done' else 'Reason'}: {request.result}" if request.result else ""
-    )
-    text = f"{headline}\nItem: {label}\n\n{request.description}{outcome}\n\n{url}"
+    outcome = f"\n{_outcome(request)}" if request.result else ""
+    text = f"{headline}\n{ITEM_LINE % {'label': label}}\n\n{request.description}{outcome}\n\n{url}"
     return Message(
         key=notification.key,
         subject=f"[Triage] {headline}: {label}"[:200],
@@ -36,6 +36,10 @@ def message_for(notification) -> Message:
         payload=webhook_payload(notification, url),
         blocks=_slack_blocks(headline, label, request, url),
     )
+
+
+def _outcome(request) -> str:
+    return (RESULT if request.state == "done" else REASON) % {"text": request.result}
 
 
 def _headline(notification) -> str:

@@ -1,5 +1,7 @@
 """Who may do what to a data-fix request. Ops handle them; developers file and cancel their own."""
 
+from django.utils.translation import gettext_lazy as _
+
 from triage.permissions import OPS, can_change_item, is_admin, user_roles
 
 
@@ -11,7 +13,7 @@ def sees_every_request(user) -> bool:
     return is_ops(user) or is_admin(user)
 
 
-FILE_DENIED = "Only members of the item's team (or admins) can file a data fix for it."
+FILE_DENIED = _("Only members of the item's team (or admins) can file a data fix for it.")
 
 
 def can_file(user, item) -> bool:
@@ -29,8 +31,8 @@ def may(user, name, request) -> bool:
 
 def denied_reason(name) -> str:
     if name == "cancel":
-        return "Only the developer who filed this request can cancel it."
-    return "Only members of the ops group can acknowledge, complete or reject a data fix."
+        return _("Only the developer who filed this request can cancel it.")
+    return _("Only members of the ops group can acknowledge, complete or reject a data fix.")
 
 
 def visible_team_ids(user):

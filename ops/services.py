@@ -8,6 +8,8 @@ records the notifications it causes in the same transaction (they are sent after
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from triage.models import TriageItem
 from triage.services import activity_record
@@ -21,12 +23,28 @@ from .sla import sla_deadline
 State, Urgency = DataFixRequest.State, DataFixRequest.Urgency
 # name → (state it leads to, states it may start from, past tense for messages)
 TRANSITIONS = {
-    "acknowledge": (State.ACKNOWLEDGED, (State.REQUESTED,), "acknowledged"),
-    "complete": (State.DONE, (State.ACKNOWLEDGED,), "completed"),
-    "reject": (State.REJECTED, (State.REQUESTED, State.ACKNOWLEDGED), "rejected"),
-    "cancel": (State.CANCELLED, (State.REQUESTED,), "cancelled"),
+    "acknowledge": (
+        State.ACKNOWLEDGED,
+        (State.REQUESTED,),
+        _("This request is %(state)s: it can no longer be acknowledged."),
+    ),
+    "complete": (
+        State.DONE,
+        (State.ACKNOWLEDGED,),
+        _("This request is %(state)s: it can no longer be completed."),
+    ),
+    "reject": (
+        State.REJECTED,
+        (State.REQUESTED, State.ACKNOWLEDGED),
+        _("This request is %(state)s: it can no longer be rejected."),
+    ),
+    "cancel": (
+        State.CANCELLED,
+        (State.REQUESTED,),
+        _("This request is %(state)s: it can no longer be cancelled."),
+    ),
 }
-NOTE_REQUIRED = {"complete": "the result", "reject": "the reason"}
+NOTE_REQUIRED = {"complete": _("Say the result."), "reject": _("Say the reason.")}
 MAX_TEXT = 10_000
 
 
@@ -63,7 +81,9 @@ def datafix_create(
         raise PermissionDenied(permissions.FILE_DENIED)
     item = TriageItem.objects.select_for_update(of=("self",)).select_related("runbook").get(pk=item.pk)
     if item.classification != TriageItem.Classification.DATA_FIX:
-        raise TransitionNotAllowed("Classify the item as a data fix before filing a data-fix request.")
+        raise TransitionNotAllowed(
+            gettext("Classify the item as a data fix before filing a data-fix request.")
+        )
     _check_fields(description=description, urgency=urgency, parameters=parameters)
     now = timezone.now()
     request = DataFixRequest.objects.create(
@@ -89,11 +109,13 @@ def datafix_create(
 
 def _check_fields(*, description, urgency, parameters):
     if not (description or "").strip():
-        raise ValidationError("Say what to change and why.")
+        raise ValidationError(gettext("Say what to change and why."))
     if urgency not in Urgency.values:
-        raise ValidationError(f"Urgency must be one of {', '.join(Urgency.values)}.")
+        raise ValidationError(
+            gettext("Urgency must be one of %(values)s.") % {"values": ", ".join(Urgency.values)}
+        )
     if parameters is not None and not isinstance(parameters, dict):
-        raise ValidationError("Parameters must be an object of names and values.")
+        raise ValidationError(gettext("Parameters must be an object of names and values."))
 
 
 def _runbook_version_id(item):
@@ -122,14 +144,14 @@ def datafix_cancel(*, request_id, user, note="") -> DataFixRequest:
 @transaction.atomic
 def datafix_transition(*, request_id, user, name, note="") -> DataFixRequest:
     request = DataFixRequest.objects.select_for_update().get(pk=request_id)
-    to_state, allowed, done = TRANSITIONS[name]
+    to_state, allowed, too_late = TRANSITIONS[name]
     if not permissions.may(user, name, request):
         raise PermissionDenied(permissions.denied_reason(name))
     if request.state not in allowed:
-        raise TransitionNotAllowed(f"This request is {request.state}: it can no longer be {done}.")
+        raise TransitionNotAllowed(too_late % {"state": request.get_state_display().lower()})
     note = (note or "").strip()[:MAX_TEXT]
     if name in NOTE_REQUIRED and not note:
-        raise ValidationError(f"Say {NOTE_REQUIRED[name]}.")
+        raise ValidationError(NOTE_REQUIRED[name])
     from_state = request.state
     _apply(request, user, to_state, note)
     _log(request, user, to_state, from_state, note=note)
@@ -170,10 +192,13 @@ def _log(request, user, to_state, from_state, *, note="", **data):
 def notification_resend(*, notification_id, user) -> Notification:
     """Send a failed notification again, as the same notification (same key, fresh tries)."""
     if not permissions.sees_every_request(user):
-        raise PermissionDenied("Only ops or admins can resend a notification.")
+        raise PermissionDenied(gettext("Only ops or admins can resend a notification."))
     notification = Notification.objects.select_for_update().get(pk=notification_id)
     if notification.state != Notification.State.FAILED:
-        raise TransitionNotAllowed(f"This notification is {notification.state}: only a failed one is resent.")
+        raise TransitionNotAllowed(
+            gettext("This notification is %(state)s: only a failed one is resent.")
+            % {"state": notification.get_state_display().lower()}
+        )
     notification.state, notification.attempts, notification.next_attempt_at = "pending", 0, timezone.now()
     notification.save(update_fields=["state", "attempts", "next_attempt_at"])
     audit_record(

@@ -2,6 +2,7 @@
 and the queue's "Waiting on ops" section. Registered by OpsConfig.ready()."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from triage.extensions import Section, register_activity_line, register_item_panel, register_queue_section
 from triage.models import TriageItem
@@ -34,8 +35,8 @@ def waiting_on_ops(viewer) -> Q:
 
 WAITING_ON_OPS = Section(
     "ops",
-    "Waiting on ops",
-    "Open items with a data-fix request that ops have not closed yet.",
+    _("Waiting on ops"),
+    _("Open items with a data-fix request that ops have not closed yet."),
     waiting_on_ops,
 )
 

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from triage.models import Team, TriageItem
@@ -18,18 +19,18 @@ from .models import DataFixRequest, Notification
 
 PAGE_SIZE = 50
 PAGE_ACTIONS = {
-    "acknowledge": "Acknowledged",
-    "complete": "Completed",
-    "reject": "Rejected",
-    "cancel": "Cancelled",
+    "acknowledge": _("Acknowledged data fix #%(id)s."),
+    "complete": _("Completed data fix #%(id)s."),
+    "reject": _("Rejected data fix #%(id)s."),
+    "cancel": _("Cancelled data fix #%(id)s."),
 }
 NOTE_FIELDS = {"complete": "result", "reject": "reason", "cancel": "note"}
 STATE_CHOICES = (
-    ("open", "Open"),
-    ("requested", "Not acknowledged"),
-    ("acknowledged", "Acknowledged"),
-    ("closed", "Closed"),
-    ("all", "All"),
+    ("open", _("Open")),
+    ("requested", _("Not acknowledged")),
+    ("acknowledged", _("Acknowledged")),
+    ("closed", _("Closed")),
+    ("all", _("All")),
 )
 
 
@@ -78,20 +79,20 @@ def _request(user, request_id) -> DataFixRequest:
     try:
         return selectors.request_for_page(user=user, request_id=request_id)
     except DataFixRequest.DoesNotExist:
-        raise Http404("No such data-fix request.") from None
+        raise Http404(_("No such data-fix request.")) from None
 
 
 @require_POST
 def request_action(request, request_id, name):
     if name not in PAGE_ACTIONS:
-        raise Http404("No such action.")
+        raise Http404(_("No such action."))
     if not selectors.request_is_visible(user=request.user, request_id=request_id):
-        raise Http404("No such data-fix request.")  # a refusal would tell that it exists
+        raise Http404(_("No such data-fix request."))  # a refusal would tell that it exists
     note = request.POST.get(NOTE_FIELDS.get(name, ""), "")
     kwargs = {"note": note} if name in NOTE_FIELDS else {}
     _attempt(
         request,
-        f"{PAGE_ACTIONS[name]} data fix #{request_id}.",
+        PAGE_ACTIONS[name] % {"id": request_id},
         services.datafix_transition,
         request_id=request_id,
         user=request.user,
@@ -105,10 +106,10 @@ def request_action(request, request_id, name):
 def notification_resend(request, notification_id):
     notification = selectors.notification_for_user(user=request.user, notification_id=notification_id)
     if notification is None:
-        raise Http404("No such notification.")
+        raise Http404(_("No such notification."))
     _attempt(
         request,
-        "The notification is on its way again.",
+        _("The notification is on its way again."),
         services.notification_resend,
         notification_id=notification_id,
         user=request.user,
@@ -120,14 +121,14 @@ def notification_resend(request, notification_id):
 def item_file_request(request, item_id):
     item = TriageItem.objects.filter(pk=item_id).first()
     if item is None:
-        raise Http404("No such item.")
+        raise Http404(_("No such item."))
     fields = {
         name: request.POST.get(name, "").strip()[: _max_length(name)]
         for name in ("description", "urgency", "environment", "customer", "tenant", "runbook_section")
     }
     fix = _attempt(
         request,
-        "Data fix filed: ops are being notified.",
+        _("Data fix filed: ops are being notified."),
         services.datafix_create,
         item=item,
         user=request.user,
@@ -160,7 +161,7 @@ def _attempt(request, success, change, **kwargs):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except (DataFixRequest.DoesNotExist, Notification.DoesNotExist):
-        raise Http404("No such data-fix request.") from None
+        raise Http404(_("No such data-fix request.")) from None
     else:
         messages.success(request, success)
         return result
