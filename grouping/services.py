@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, Window
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from triage.models import Occurrence, TriageItem
 from triage.permissions import is_developer
@@ -263,14 +264,14 @@ def _link(rows: list[Suggestion], proposals: list[Proposal]):
 def suggestion_dismiss(*, suggestion_id: int, user, reason: str) -> Suggestion:
     """Hide a suggestion until its mix changes materially (grouping.mix.mix_changed_materially)."""
     if not is_developer(user):
-        raise PermissionDenied("Only developers (dev or admin) can dismiss grouping suggestions.")
+        raise PermissionDenied(_("Only developers (dev or admin) can dismiss grouping suggestions."))
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason or len(reason) > MAX_REASON:
-        raise ValidationError(f"Give a reason (1 to {MAX_REASON} characters).")
+        raise ValidationError(_("Give a reason (1 to %(max)d characters).") % {"max": MAX_REASON})
     with transaction.atomic():
         suggestion = Suggestion.objects.select_for_update().get(pk=suggestion_id)
         if suggestion.dismissal_id is not None:
-            raise AlreadyDismissed("This suggestion is already dismissed.")
+            raise AlreadyDismissed(_("This suggestion is already dismissed."))
         suggestion.dismissal = Dismissal.objects.create(
             suggestion=suggestion, by=user, reason=reason, mix=suggestion.mix, signature=suggestion.signature
         )

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from triage.models import TriageItem
@@ -49,17 +50,17 @@ def suggestion_dismiss(request, suggestion_id):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Dismissed. It comes back if the mix of events changes materially.")
+        messages.success(request, _("Dismissed. It comes back if the mix of events changes materially."))
     return redirect(reverse("grouping:list"))
 
 
 @require_POST
 def item_recompute(request, item_id):
     if not is_developer(request.user):
-        raise PermissionDenied("Only developers (dev or admin) can recompute grouping suggestions.")
+        raise PermissionDenied(_("Only developers (dev or admin) can recompute grouping suggestions."))
     item = get_object_or_404(TriageItem.objects.only("pk"), pk=item_id)
     transaction.on_commit(lambda: tasks.recompute_item_grouping.delay(item.pk))
-    messages.success(request, "Recomputing this item's grouping suggestions; reload in a moment.")
+    messages.success(request, _("Recomputing this item's grouping suggestions; reload in a moment."))
     return redirect(item.get_absolute_url())
 
 

@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 OTHER = "other"
 CHART = {"width": 760, "height": 260, "left": 48, "right": 130, "top": 12, "bottom": 28}
@@ -21,11 +23,12 @@ def week_sparkline(points: list[tuple[date, int]], *, spike=False, width=120, he
         for i, (_, n) in enumerate(points)
     ]
     path = " ".join(f"{x},{y}" for x, y in coords)
-    label = ", ".join(f"{start:%d %b}: {n}" for start, n in points)
+    days = ", ".join(f"{date_format(start, 'SHORT_DATE_FORMAT')}: {n}" for start, n in points)
+    label = _("Events per week: %(weeks)s") % {"weeks": days}
     x, y = coords[-1] if coords else (0, height)
     return format_html(
         '<svg class="week-spark" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
-        'aria-label="Events per week: {}">'
+        'aria-label="{}">'
         '<polyline points="{}" fill="none" stroke="currentColor" stroke-width="1.5"/>'
         '<circle cx="{}" cy="{}" r="2.5" class="{}"/></svg>',
         width,
@@ -88,12 +91,11 @@ def services_chart(series: list[Series], week_names: list[str]) -> SafeString:
         points = " ".join(f"{x(i)},{y(n)}" for i, n in enumerate(one.values))
         parts.append(
             format_html(
-                '<polyline class="line s{}" points="{}"><title>{}: {} events in {} weeks</title></polyline>',
+                '<polyline class="line s{}" points="{}"><title>{}</title></polyline>',
                 index,
                 points,
-                one.name,
-                one.total,
-                len(week_names),
+                _("%(service)s: %(events)d events in %(weeks)d weeks")
+                % {"service": one.name, "events": one.total, "weeks": len(week_names)},
             )
         )
         ends.append((y(one.values[-1]), index, one))
@@ -101,12 +103,11 @@ def services_chart(series: list[Series], week_names: list[str]) -> SafeString:
     summary = "; ".join(f"{s.name} {s.total}" for s in series)
     return format_html(
         '<svg class="services-chart" viewBox="0 0 {w} {h}" width="100%" role="img" '
-        'preserveAspectRatio="xMinYMin meet" aria-label="Events per service and week, {n} weeks '
-        '(totals: {summary})">{body}</svg>',
+        'preserveAspectRatio="xMinYMin meet" aria-label="{label}">{body}</svg>',
         w=c["width"],
         h=c["height"],
-        n=len(week_names),
-        summary=summary,
+        label=_("Events per service and week, %(weeks)d weeks (totals: %(summary)s)")
+        % {"weeks": len(week_names), "summary": summary},
         body=SafeString("".join(parts)),
     )
 
@@ -157,7 +158,7 @@ def _end_labels(ends, left, bottom) -> str:
     chart's bottom edge)."""
     ends = sorted(ends, key=lambda end: (end[0], end[1]))
     spots = []
-    for wanted, _, _ in ends:
+    for wanted, _index, _series in ends:
         spots.append(wanted if not spots else max(wanted, spots[-1] + LABEL_GAP))
     lift = max(spots[-1] - bottom, 0) if spots else 0
     return "".join(

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from . import recurring, selectors
 from .charts import service_series, services_chart, week_sparkline, weeks_series
@@ -12,14 +13,14 @@ from .spikes import RULE
 from .weeks import Week
 
 HEADLINES = (
-    ("events", "Events", {"section": "all", "sort": "events"}),
-    ("new_items", "New items", {"section": "all", "sort": "first_seen"}),
-    ("regressed", "Regressed", {"section": "regressed"}),
-    ("resolved", "Resolved", {"section": "all", "status": "resolved"}),
-    ("ignored", "Ignored", {"section": "all", "status": "ignored"}),
-    ("open_backlog", "Open at week end", {"section": "open"}),
-    ("toil", "Handling actions", {"section": "all"}),
-    ("data_fix_requests", "Data-fix requests", {"section": "all", "classification": "data_fix"}),
+    ("events", _("Events"), {"section": "all", "sort": "events"}),
+    ("new_items", _("New items"), {"section": "all", "sort": "first_seen"}),
+    ("regressed", _("Regressed"), {"section": "regressed"}),
+    ("resolved", _("Resolved"), {"section": "all", "status": "resolved"}),
+    ("ignored", _("Ignored"), {"section": "all", "status": "ignored"}),
+    ("open_backlog", _("Open at week end"), {"section": "open"}),
+    ("toil", _("Handling actions"), {"section": "all"}),
+    ("data_fix_requests", _("Data-fix requests"), {"section": "all", "classification": "data_fix"}),
 )
 
 

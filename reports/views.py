@@ -4,6 +4,7 @@ from defusedcsv import csv
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from triage.permissions import OPS, is_developer, user_roles
@@ -81,7 +82,7 @@ def decision_add(request, week):
     week = _week(week)
     _computed(week, selectors.org_trends(week=week).get(week.name))
     if not _may_decide(request.user):
-        raise PermissionDenied("Recording a meeting decision needs the dev or ops role.")
+        raise PermissionDenied(_("Recording a meeting decision needs the dev or ops role."))
     form = DecisionForm(request.POST)
     if form.is_valid():
         services.decision_record(

@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -69,7 +70,7 @@ class RunbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         try:
             return selectors.runbook_get(slug=self.kwargs["slug"])
         except Runbook.DoesNotExist:
-            raise Http404("No such runbook.") from None
+            raise Http404(_("No such runbook.")) from None
 
     @extend_schema(
         request=RunbookCreateInput,
@@ -155,7 +156,7 @@ def _version_number(params, key) -> int:
     try:
         return int(params[key])
     except (KeyError, ValueError):
-        raise ValidationError({key: ["Give a version number, e.g. ?from=1&to=2."]}) from None
+        raise ValidationError({key: [_("Give a version number, e.g. ?from=1&to=2.")]}) from None
 
 
 def _or_404(function, **kwargs):

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from . import matcher_rules
 from .matcher_text import HELP as MATCHERS_HELP
@@ -29,7 +30,7 @@ class RunbookForm(forms.Form):
     summary = forms.CharField(
         max_length=300,
         required=False,
-        label="Change summary",
+        label=_("Change summary"),
         help_text="What changed and why, for the history.",
     )
     matchers = forms.CharField(
@@ -56,7 +57,11 @@ class RunbookForm(forms.Form):
         specs = [spec for _, spec in found]
         lines = [number for number, _ in found]
         problems = matcher_rules.check_all(
-            specs, name=lambda i, spec: f"Line {lines[i]} ({spec.field} {spec.op} {spec.value!r})"
+            specs,
+            name=lambda i, spec: (
+                _("Line %(line)s (%(rule)s)")
+                % {"line": lines[i], "rule": f"{spec.field} {spec.op} {spec.value!r}"}
+            ),
         )
         if problems:
             raise ValidationError(problems)

@@ -5,9 +5,10 @@ itself so that it never imports triage.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 EDITOR_GROUPS = ("dev", "admin")
-NOT_AN_EDITOR = "Only members of the dev or admin groups can change runbooks."
+NOT_AN_EDITOR = _("Only members of the dev or admin groups can change runbooks.")
 
 
 def can_edit(user) -> bool:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import matcher_rules
 from .models import (
@@ -58,7 +59,9 @@ def runbook_create(
         with transaction.atomic():
             runbook.save(force_insert=True)
     except IntegrityError:
-        raise ValidationError({"slug": [f"A runbook with the slug {slug!r} exists already."]}) from None
+        raise ValidationError(
+            {"slug": [_("A runbook with the slug %(slug)r exists already.") % {"slug": slug}]}
+        ) from None
     _version_insert(runbook, body=body, summary=summary or "Created", user=user)
     if specs:
         _matchers_store(runbook, specs)
@@ -208,7 +211,9 @@ def matcher_index_touch() -> None:
 def runbook_feedback_add(*, runbook: Runbook, user, kind: str, comment: str = "") -> RunbookFeedback:
     """Anyone logged in may flag a runbook as unclear or outdated."""
     if kind not in RunbookFeedback.Kind.values:
-        raise ValidationError({"kind": [f"Choose one of {', '.join(RunbookFeedback.Kind.values)}."]})
+        raise ValidationError(
+            {"kind": [_("Choose one of %(kinds)s.") % {"kinds": ", ".join(RunbookFeedback.Kind.values)}]}
+        )
     return RunbookFeedback.objects.create(
         runbook=runbook,
         version_id=runbook.current_version_id,
@@ -284,7 +289,7 @@ def runbook_use_update(
 
 def runbook_use_forget(*, runbook_id: int, item_ref: int) -> bool:
     """Drop a use not decided yet (the item was re-linked to another runbook); decided uses stay history."""
-    deleted, _ = RunbookUse.objects.filter(
+    deleted, _by_model = RunbookUse.objects.filter(
         runbook_id=runbook_id, item_ref=item_ref, decided_at__isnull=True
     ).delete()
     return bool(deleted)
@@ -319,7 +324,7 @@ def _runbook_used(runbook_id, at):
 def _clean_slug(slug) -> str:
     slug = str(slug or "").strip()
     if not SLUG.fullmatch(slug) or len(slug) > 100:
-        raise ValidationError({"slug": ["Use lower-case letters, digits, - and _ (at most 100)."]})
+        raise ValidationError({"slug": [_("Use lower-case letters, digits, - and _ (at most 100).")]})
     if slug in RESERVED_SLUGS:
         raise ValidationError({"slug": [f"{slug!r} is reserved; choose another slug."]})
     return slug
@@ -328,7 +333,7 @@ def _clean_slug(slug) -> str:
 def _clean_title(title) -> str:
     title = str(title or "").strip()
     if not title or len(title) > 200:
-        raise ValidationError({"title": ["A title is needed (at most 200 characters)."]})
+        raise ValidationError({"title": [_("A title is needed (at most 200 characters).")]})
     return title
 
 
@@ -336,7 +341,12 @@ def _slugs(values, name) -> list[str]:
     slugs = list(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
     if len(slugs) > MAX_LIST or not all(SLUG.fullmatch(s) and len(s) <= 100 for s in slugs):
         raise ValidationError(
-            {name: [f"Give at most {MAX_LIST} slugs (lower-case letters, digits, - and _)."]}
+            {
+                name: [
+                    _("Give at most %(count)d slugs (lower-case letters, digits, - and _).")
+                    % {"count": MAX_LIST}
+                ]
+            }
         )
     return slugs
 
@@ -348,5 +358,7 @@ def _team(team) -> str:
 def _tags(tags) -> list[str]:
     cleaned = list(dict.fromkeys(str(t).strip() for t in tags if str(t).strip()))
     if len(cleaned) > MAX_LIST or any(len(t) > 50 for t in cleaned):
-        raise ValidationError({"tags": [f"Give at most {MAX_LIST} tags of at most 50 characters."]})
+        raise ValidationError(
+            {"tags": [_("Give at most %(count)d tags of at most 50 characters.") % {"count": MAX_LIST}]}
+        )
     return cleaned

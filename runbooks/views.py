@@ -5,6 +5,7 @@ from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import diffs, selectors, services, stats
@@ -71,7 +72,9 @@ def runbook_new(request):
     except ValidationError as exc:
         form.add_service_errors(exc)
         return _form_page(request, form, None)
-    messages.success(request, f"Runbook created as version {runbook.current_version.number}.")
+    messages.success(
+        request, _("Runbook created as version %(number)s.") % {"number": runbook.current_version.number}
+    )
     return redirect(runbook)
 
 
@@ -88,7 +91,9 @@ def runbook_edit(request, slug):
     except ValidationError as exc:
         form.add_service_errors(exc)
         return _form_page(request, form, runbook)
-    messages.success(request, f"Saved. The current version is {runbook.current_version.number}.")
+    messages.success(
+        request, _("Saved. The current version is %(number)s.") % {"number": runbook.current_version.number}
+    )
     return redirect(runbook)
 
 
@@ -137,7 +142,7 @@ def runbook_version(request, slug, number):
     try:
         version = selectors.runbook_version(runbook=runbook, number=number)
     except RunbookVersion.DoesNotExist:
-        raise Http404("No such version.") from None
+        raise Http404(_("No such version.")) from None
     return render(
         request,
         "runbooks/version.html",
@@ -173,7 +178,7 @@ def _number(value) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise BadRequest("Give version numbers, e.g. ?from=1&to=2.") from None
+        raise BadRequest(_("Give version numbers, e.g. ?from=1&to=2.")) from None
 
 
 @require_POST
@@ -184,7 +189,9 @@ def runbook_restore(request, slug):
         version = services.runbook_restore(runbook=runbook, user=request.user, number=number)
     except RunbookVersion.DoesNotExist as exc:
         raise Http404(str(exc)) from None
-    messages.success(request, f"Version {number} restored as version {version.number}.")
+    messages.success(
+        request, _("Version %(old)s restored as version %(new)s.") % {"old": number, "new": version.number}
+    )
     return redirect(runbook)
 
 
@@ -194,9 +201,9 @@ def feedback_add(request, slug):
     form = FeedbackForm(request.POST)
     if form.is_valid():
         services.runbook_feedback_add(runbook=runbook, user=request.user, **form.cleaned_data)
-        messages.success(request, "Thanks: the owners will see your feedback on this page.")
+        messages.success(request, _("Thanks: the owners will see your feedback on this page."))
     else:
-        messages.error(request, "Choose whether the runbook is unclear or outdated.")
+        messages.error(request, _("Choose whether the runbook is unclear or outdated."))
     return redirect(runbook)
 
 
@@ -205,7 +212,7 @@ def feedback_resolve(request, slug, feedback_id):
     runbook = _runbook(slug)
     feedback = get_object_or_404(RunbookFeedback, pk=feedback_id, runbook=runbook)
     services.runbook_feedback_resolve(feedback=feedback, user=request.user)
-    messages.success(request, "Feedback marked as resolved.")
+    messages.success(request, _("Feedback marked as resolved."))
     return redirect(runbook)
 
 
@@ -213,4 +220,4 @@ def _runbook(slug) -> Runbook:
     try:
         return selectors.runbook_get(slug=slug)
     except Runbook.DoesNotExist:
-        raise Http404("No such runbook.") from None
+        raise Http404(_("No such runbook.")) from None

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 SPARK_DAYS = 14
 
@@ -30,16 +30,18 @@ def series(counts: dict, item_id: int, days: list[date]) -> list[tuple[date, int
 def sparkline(points: list[tuple[date, int]], *, width=70, height=20) -> SafeString:
     """A row's sparkline: a bar per day, the tallest bar at full height."""
     total = sum(n for _, n in points)
-    label = f"{total} events in the last {len(points)} days"
+    label = gettext("%(total)d events in the last %(days)d days") % {"total": total, "days": len(points)}
     return _bars(points, width=width, height=height, label=label, css="spark")
 
 
 def histogram(points: list[tuple[date, int]], *, width=640, height=96) -> SafeString:
     """The item page's chart: same bars, wider, with the busiest day's count as a scale."""
     peak = max((n for _, n in points), default=0)
-    label = (
-        f"Events per day, last {len(points)} days: {sum(n for _, n in points)} in all, at most {peak} a day"
-    )
+    label = gettext("Events per day, last %(days)d days: %(total)d in all, at most %(peak)d a day") % {
+        "days": len(points),
+        "total": sum(n for _day, n in points),
+        "peak": peak,
+    }
     return _bars(points, width=width, height=height, label=label, css="histogram")
 
 

@@ -1,4 +1,4 @@
-"""`seed_demo --lang ja` (SEED_LANG=ja make run): a team that works in Japanese, the whole loop in its language."""
+"""`seed_demo --lang ja` (SEED_LANG=ja make run): a team that works in Japanese, the loop in its language."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""The morning digest speaks each reader's language: a member's own choice, else the team's, else the portal's."""
+"""The morning digest speaks each reader's language: their own choice, else the team's, else the portal's."""
 
 import pytest
 from django.core import mail
