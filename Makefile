@@ -67,7 +67,7 @@ check: install
 # committed, so make run and make test need neither step.
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench
 messages: install
-	DEBUG=1 $(BIN)/python manage.py makemessages -l ja $(I18N_IGNORE)
+	DEBUG=1 $(BIN)/python manage.py makemessages -l ja --add-location=file --no-obsolete $(I18N_IGNORE)
 	DEBUG=1 $(BIN)/python manage.py compilemessages -l ja --ignore=.venv
 
 clean:

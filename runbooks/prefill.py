@@ -4,18 +4,19 @@ triage links to /runbooks/new/?title=…&service=…&exception_type=…&exceptio
 """
 
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from .matcher_rules import MatcherSpec
 from .matcher_text import format_matchers
 
-SECTIONS = ("Impact", "Is action needed?", "Steps", "Data fix (ops)", "Prevention")
-HINTS = {
-    "Impact": "Who or what is affected when this happens, and how badly.",
-    "Is action needed?": "When this can be left alone, and when it cannot.",
-    "Steps": "1. What to check first.\n2. What to do next.",
-    "Data fix (ops)": "Whether ops must repair data, and how. Write “None” if not.",
-    "Prevention": "The change that stops this from happening again.",
-}
+# A runbook template's headings and hints, in the writer's language (the team reads what they write).
+SECTIONS = (
+    (_("Impact"), _("Who or what is affected when this happens, and how badly.")),
+    (_("Is action needed?"), _("When this can be left alone, and when it cannot.")),
+    (_("Steps"), _("1. What to check first.\n2. What to do next.")),
+    (_("Data fix (ops)"), _("Whether ops must repair data, and how. Write “None” if not.")),
+    (_("Prevention"), _("The change that stops this from happening again.")),
+)
 
 
 def initial_from_item(params) -> dict:
@@ -31,7 +32,7 @@ def initial_from_item(params) -> dict:
         "services": service,
         "team": slugify(params.get("team", ""))[:100],
         "body": template_body(exception_type, exception_value),
-        "summary": "Started from a triage item" if issue or title else "",
+        "summary": _("Started from a triage item") if issue or title else "",
         "matchers": format_matchers(_matchers(service, exception_type, issue)),
     }
 
@@ -39,7 +40,7 @@ def initial_from_item(params) -> dict:
 def template_body(exception_type="", exception_value="") -> str:
     error = ": ".join(part for part in (exception_type, exception_value) if part)
     head = f"> `{error}`\n\n" if error else ""
-    return head + "\n\n".join(f"## {name}\n\n{HINTS[name]}" for name in SECTIONS) + "\n"
+    return head + "\n\n".join(f"## {name}\n\n{hint}" for name, hint in SECTIONS) + "\n"
 
 
 def _matchers(service, exception_type, issue) -> list[MatcherSpec]:

@@ -100,10 +100,10 @@ DEFAULT_SECTION = "new"
 
 # Sort key → ordering; the id breaks ties so pages never overlap.
 SORTS = {
-    "last_seen": ("Last seen", ("-last_seen", "-id")),
-    "first_seen": ("First seen", ("-first_seen", "-id")),
-    "events": ("Events", ("-event_count", "-last_seen", "-id")),
-    "users": ("Users", ("-user_count", "-last_seen", "-id")),
+    "last_seen": (_("Last seen"), ("-last_seen", "-id")),
+    "first_seen": (_("First seen"), ("-first_seen", "-id")),
+    "events": (_("Events"), ("-event_count", "-last_seen", "-id")),
+    "users": (_("Users"), ("-user_count", "-last_seen", "-id")),
 }
 UNCLASSIFIED, UNOWNED, ME = "none", "none", "me"
 MAX_SEARCH = 200

@@ -64,6 +64,8 @@ def test_it_triages_in_japanese_from_the_keyboard_and_shows_japan_time(japanese_
     page.reload()  # the first page told the server the browser's zone (portal.js's cookie)
     expect(page.locator(".prefs-link")).to_have_text("日本語 · JST")
 
+    expect(page.locator("#rail")).to_contain_text("前回の訪問以降の新規")
+    expect(page.locator("#results select[name=sort] option[value=last_seen]")).to_have_text("最終発生")
     row = page.locator("#results tr.row", has_text="在庫数が不足しています")
     page.keyboard.press("j")
     expect(row).to_have_class(re.compile(r"\bcurrent\b"))
@@ -78,6 +80,7 @@ def test_it_triages_in_japanese_from_the_keyboard_and_shows_japan_time(japanese_
     expect(row.locator("td.state")).to_contain_text("データ補正")
     page.keyboard.press("t")
     expect(row.locator("td.who")).to_contain_text("kenji")
+    expect(page.locator("#toasts")).to_contain_text("INVENTORY-7 を担当しました。")
 
     page.keyboard.press("o")
     expect(page.locator("ol.timeline")).to_contain_text("kenji")
@@ -92,6 +95,6 @@ def test_it_switches_to_english_from_the_header(japanese_page, kenji):
     page.get_by_label("言語").select_option("en")
     page.get_by_role("button", name="保存").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("nav")).to_contain_text("Runbooks")
+    expect(page.locator("header nav")).to_contain_text("Runbooks")
     page.goto("/runbooks/")  # kept for the next pages, although the browser asks for Japanese
     expect(page.locator("html")).to_have_attribute("lang", "en")
