@@ -23,20 +23,24 @@ class WebhookDelivery(models.Model):
 
     REPLAYABLE = (Status.PENDING, Status.FAILED)
 
-    source = models.CharField(max_length=20, default="sentry")  # sentry | legacy
-    resource = models.CharField(max_length=50, blank=True)
-    action = models.CharField(max_length=50, blank=True)
-    request_id = models.CharField(max_length=100, blank=True)
-    headers = models.JSONField(default=dict)
-    body = models.BinaryField()
-    body_sha256 = models.CharField(max_length=64, blank=True, db_default="")  # hex; blank on rejected rows
-    sentry_issue_id = models.CharField(max_length=32, blank=True)
-    dedupe_key = models.CharField(max_length=64, blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    source = models.CharField(max_length=20, default="sentry", verbose_name=_("source"))  # sentry | legacy
+    resource = models.CharField(max_length=50, blank=True, verbose_name=_("resource"))
+    action = models.CharField(max_length=50, blank=True, verbose_name=_("action"))
+    request_id = models.CharField(max_length=100, blank=True, verbose_name=_("request id"))
+    headers = models.JSONField(default=dict, verbose_name=_("headers"))
+    body = models.BinaryField(verbose_name=_("body"))
+    body_sha256 = models.CharField(
+        max_length=64, blank=True, db_default="", verbose_name=_("body sha256")
+    )  # hex; blank on rejected rows
+    sentry_issue_id = models.CharField(max_length=32, blank=True, verbose_name=_("sentry issue id"))
+    dedupe_key = models.CharField(max_length=64, blank=True, verbose_name=_("dedupe key"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
 
     class Meta:
         verbose_name = _("webhook delivery")
@@ -123,7 +127,7 @@ def _assigned_to_matches(sent: str, assignee: dict) -> bool:
     """
     if not sent or not assignee:
         return not sent and not assignee
-    kind, _, ident = sent.partition(":")
+    kind, _colon, ident = sent.partition(":")
     if kind in ("user", "team") and ident:
         return assignee.get("type") == kind and assignee.get("id") == ident
     return assignee.get("type") == "user" and sent.lower() in (
@@ -145,19 +149,28 @@ class SentrySync(models.Model):
         FAILED = "failed", _("Failed")
         SUPERSEDED = "superseded", _("Superseded (a newer change to the same field came first)")
 
-    item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
-    change = models.JSONField()
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    item = models.ForeignKey(
+        "triage.TriageItem", on_delete=models.CASCADE, related_name="+", verbose_name=_("item")
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    change = models.JSONField(verbose_name=_("change"))
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING, verbose_name=_("state")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
     # While an attempt is in flight; a claim older than this is abandoned (worker died).
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed until"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     objects = SentrySyncQuerySet.as_manager()
 
@@ -202,14 +215,14 @@ class SyncCursor(models.Model):
     applied, so an interrupted run resumes there. `position` moves only when the last page is done.
     """
 
-    name = models.CharField(max_length=50, unique=True)
-    position = models.DateTimeField(null=True, blank=True)
-    window_start = models.DateTimeField(null=True, blank=True)
-    window_end = models.DateTimeField(null=True, blank=True)
-    page = models.CharField(max_length=200, blank=True)
-    lease_holder = models.CharField(max_length=64, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(max_length=50, unique=True, verbose_name=_("name"))
+    position = models.DateTimeField(null=True, blank=True, verbose_name=_("position"))
+    window_start = models.DateTimeField(null=True, blank=True, verbose_name=_("window start"))
+    window_end = models.DateTimeField(null=True, blank=True, verbose_name=_("window end"))
+    page = models.CharField(max_length=200, blank=True, verbose_name=_("page"))
+    lease_holder = models.CharField(max_length=64, blank=True, verbose_name=_("lease holder"))
+    lease_until = models.DateTimeField(null=True, blank=True, verbose_name=_("lease until"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("sync cursor")

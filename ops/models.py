@@ -29,42 +29,80 @@ class DataFixRequest(models.Model):
     OPEN_STATES = (State.REQUESTED, State.ACKNOWLEDGED)
     CLOSED_STATES = (State.DONE, State.REJECTED, State.CANCELLED)
 
-    item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="data_fix_requests")
-    description = models.TextField(help_text="What to change, and why.")
-    environment = models.CharField(max_length=100, blank=True)
-    customer = models.CharField(max_length=200, blank=True)
-    tenant = models.CharField(max_length=200, blank=True)
+    item = models.ForeignKey(
+        "triage.TriageItem",
+        on_delete=models.CASCADE,
+        related_name="data_fix_requests",
+        verbose_name=_("item"),
+    )
+    description = models.TextField(help_text="What to change, and why.", verbose_name=_("description"))
+    environment = models.CharField(max_length=100, blank=True, verbose_name=_("environment"))
+    customer = models.CharField(max_length=200, blank=True, verbose_name=_("customer"))
+    tenant = models.CharField(max_length=200, blank=True, verbose_name=_("tenant"))
     # The procedure it follows: the runbook and the version read when filing, and which section.
     runbook = models.ForeignKey(
-        "runbooks.Runbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "runbooks.Runbook",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("runbook"),
     )
     runbook_version = models.ForeignKey(
-        "runbooks.RunbookVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "runbooks.RunbookVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("runbook version"),
     )
-    runbook_section = models.CharField(max_length=200, blank=True)
-    urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
-    parameters = models.JSONField(default=dict, blank=True)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
+    runbook_section = models.CharField(max_length=200, blank=True, verbose_name=_("runbook section"))
+    urgency = models.CharField(
+        max_length=8, choices=Urgency.choices, default=Urgency.NORMAL, verbose_name=_("urgency")
+    )
+    parameters = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.REQUESTED, verbose_name=_("state")
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="data_fix_requests"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="data_fix_requests",
+        verbose_name=_("requested by"),
     )
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("closed by"),
     )
-    result = models.TextField(blank=True, help_text="What ops did (done) or why not (rejected).")
-    created_at = models.DateTimeField(default=timezone.now)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    result = models.TextField(
+        blank=True, help_text="What ops did (done) or why not (rejected).", verbose_name=_("result")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledged at"))
     closed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When it became done, rejected or cancelled."
+        null=True,
+        blank=True,
+        help_text="When it became done, rejected or cancelled.",
+        verbose_name=_("closed at"),
     )
     # The SLA: acknowledged by `due_at`, else the escalation chain starts; `escalation_level` levels have
     # fired and the next one is due at `next_escalation_at` (null once acknowledged or closed).
-    due_at = models.DateTimeField()
-    escalation_level = models.PositiveSmallIntegerField(default=0)
-    next_escalation_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(verbose_name=_("due at"))
+    escalation_level = models.PositiveSmallIntegerField(default=0, verbose_name=_("escalation level"))
+    next_escalation_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next escalation at"))
 
     class Meta:
         verbose_name = _("data fix request")
@@ -94,14 +132,18 @@ class DataFixRequest(models.Model):
 class DataFixEvent(models.Model):
     """The request's append-only audit log: who did what, when, with what note."""
 
-    request = models.ForeignKey(DataFixRequest, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    verb = models.CharField(max_length=32)
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16, blank=True)
-    note = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    request = models.ForeignKey(
+        DataFixRequest, on_delete=models.CASCADE, related_name="events", verbose_name=_("request")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor")
+    )
+    verb = models.CharField(max_length=32, verbose_name=_("verb"))
+    from_state = models.CharField(max_length=16, blank=True, verbose_name=_("from state"))
+    to_state = models.CharField(max_length=16, blank=True, verbose_name=_("to state"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("data fix event")
@@ -132,21 +174,32 @@ class Notification(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    request = models.ForeignKey(DataFixRequest, on_delete=models.CASCADE, related_name="notifications")
-    key = models.CharField(max_length=200, unique=True)
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    event = models.CharField(max_length=32, help_text="created, escalated, acknowledged, done, rejected")
-    recipients = models.JSONField(
-        default=list, blank=True, help_text="Email addresses, for the email channel."
+    request = models.ForeignKey(
+        DataFixRequest, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("request")
     )
-    level = models.PositiveSmallIntegerField(default=0, help_text="Escalation level, for `escalated`.")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(max_length=200, unique=True, verbose_name=_("key"))
+    channel = models.CharField(max_length=16, choices=Channel.choices, verbose_name=_("channel"))
+    event = models.CharField(
+        max_length=32, help_text="created, escalated, acknowledged, done, rejected", verbose_name=_("event")
+    )
+    recipients = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Email addresses, for the email channel.",
+        verbose_name=_("recipients"),
+    )
+    level = models.PositiveSmallIntegerField(
+        default=0, help_text="Escalation level, for `escalated`.", verbose_name=_("level")
+    )
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING, verbose_name=_("state")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed until"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
         verbose_name = _("notification")
@@ -163,11 +216,13 @@ class Notification(models.Model):
 class NotificationAttempt(models.Model):
     """Each try on a channel, kept like Healthchecks keeps its notification log."""
 
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempt_log")
-    started_at = models.DateTimeField(default=timezone.now)
-    duration_ms = models.PositiveIntegerField(default=0)
-    ok = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("notification")
+    )
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration ms"))
+    ok = models.BooleanField(default=False, verbose_name=_("ok"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
         verbose_name = _("notification attempt")
@@ -178,13 +233,18 @@ class NotificationAttempt(models.Model):
 class TeamPolicy(models.Model):
     """What a team wants from ops (kept here so triage's tables stay triage's)."""
 
-    team = models.OneToOneField("triage.Team", on_delete=models.CASCADE, related_name="ops_policy")
+    team = models.OneToOneField(
+        "triage.Team", on_delete=models.CASCADE, related_name="ops_policy", verbose_name=_("team")
+    )
     auto_resolve_on_done = models.BooleanField(
-        default=False, help_text="Resolve the item when its data fix is done."
+        default=False,
+        help_text="Resolve the item when its data fix is done.",
+        verbose_name=_("auto resolve on done"),
     )
     escalation_email = models.EmailField(
         blank=True,
         help_text="Who hears second when ops do not acknowledge in time (else OPS_ESCALATION_EMAIL).",
+        verbose_name=_("escalation email"),
     )
 
     class Meta:

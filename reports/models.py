@@ -11,32 +11,40 @@ from .spikes import THRESHOLD
 class WeekFigures(models.Model):
     """What a service, or the whole organization, did in one ISO week (Monday 00:00 to Monday 00:00 local)."""
 
-    week = models.CharField(max_length=8)  # "2026-W47"
-    week_start = models.DateField()
-    events = models.BigIntegerField(default=0)
-    events_prev = models.BigIntegerField(default=0)
-    new_items = models.IntegerField(default=0)
-    regressed = models.IntegerField(default=0)
-    resolved = models.IntegerField(default=0)
-    ignored = models.IntegerField(default=0)
-    open_backlog = models.IntegerField(default=0)
-    median_time_to_triage_s = models.FloatField(null=True, blank=True)
-    median_time_to_resolve_s = models.FloatField(null=True, blank=True)
-    toil = models.IntegerField(
-        default=0, help_text="Actions people took on items (activities with an actor)."
+    week = models.CharField(max_length=8, verbose_name=_("week"))  # "2026-W47"
+    week_start = models.DateField(verbose_name=_("week start"))
+    events = models.BigIntegerField(default=0, verbose_name=_("events"))
+    events_prev = models.BigIntegerField(default=0, verbose_name=_("events prev"))
+    new_items = models.IntegerField(default=0, verbose_name=_("new items"))
+    regressed = models.IntegerField(default=0, verbose_name=_("regressed"))
+    resolved = models.IntegerField(default=0, verbose_name=_("resolved"))
+    ignored = models.IntegerField(default=0, verbose_name=_("ignored"))
+    open_backlog = models.IntegerField(default=0, verbose_name=_("open backlog"))
+    median_time_to_triage_s = models.FloatField(
+        null=True, blank=True, verbose_name=_("median time to triage s")
     )
-    classifications = models.JSONField(default=dict, blank=True)
+    median_time_to_resolve_s = models.FloatField(
+        null=True, blank=True, verbose_name=_("median time to resolve s")
+    )
+    toil = models.IntegerField(
+        default=0,
+        help_text="Actions people took on items (activities with an actor).",
+        verbose_name=_("toil"),
+    )
+    classifications = models.JSONField(default=dict, blank=True, verbose_name=_("classifications"))
     # Runbook coverage: of the items with events in the week (and their events), those with a runbook
     # linked when the week was computed.
-    active_items = models.IntegerField(default=0)
-    runbook_items = models.IntegerField(default=0)
-    runbook_events = models.BigIntegerField(default=0)
+    active_items = models.IntegerField(default=0, verbose_name=_("active items"))
+    runbook_items = models.IntegerField(default=0, verbose_name=_("runbook items"))
+    runbook_events = models.BigIntegerField(default=0, verbose_name=_("runbook events"))
     # Data fixes (ops.DataFixRequest): filed in the week; done or rejected by ops in the week, and the median
     # time from filing to that close (cancelled requests were withdrawn, not ops' turnaround).
-    data_fix_requests = models.IntegerField(default=0)
-    data_fix_closed = models.IntegerField(default=0)
-    median_ops_turnaround_s = models.FloatField(null=True, blank=True)
-    computed_at = models.DateTimeField(default=timezone.now)
+    data_fix_requests = models.IntegerField(default=0, verbose_name=_("data fix requests"))
+    data_fix_closed = models.IntegerField(default=0, verbose_name=_("data fix closed"))
+    median_ops_turnaround_s = models.FloatField(
+        null=True, blank=True, verbose_name=_("median ops turnaround s")
+    )
+    computed_at = models.DateTimeField(default=timezone.now, verbose_name=_("computed at"))
 
     class Meta:
         verbose_name = _("week figures")
@@ -53,10 +61,14 @@ class WeekFigures(models.Model):
 
 
 class WeeklyServiceTrend(WeekFigures):
-    service = models.ForeignKey("triage.Service", on_delete=models.CASCADE, related_name="+")
-    spike = models.BooleanField(default=False)
-    baseline = models.FloatField(default=0)  # median events of the previous 8 weeks
-    spread = models.FloatField(default=0)  # MAD · 1.4826, at least 1
+    service = models.ForeignKey(
+        "triage.Service", on_delete=models.CASCADE, related_name="+", verbose_name=_("service")
+    )
+    spike = models.BooleanField(default=False, verbose_name=_("spike"))
+    baseline = models.FloatField(
+        default=0, verbose_name=_("baseline")
+    )  # median events of the previous 8 weeks
+    spread = models.FloatField(default=0, verbose_name=_("spread"))  # MAD · 1.4826, at least 1
 
     class Meta:
         constraints = [
@@ -77,22 +89,26 @@ class WeeklyOrgTrend(WeekFigures):
 class WeeklyItemTrend(models.Model):
     """An item with events (or toil) in the week: for the top movers and the most handled."""
 
-    week = models.CharField(max_length=8)
-    week_start = models.DateField()
-    item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
-    events = models.BigIntegerField(default=0)
-    events_prev = models.BigIntegerField(default=0)
-    delta = models.BigIntegerField(default=0)
-    toil = models.IntegerField(default=0)
-    days = models.PositiveSmallIntegerField(
-        default=0, help_text="Distinct days (TIME_ZONE) with events in the week."
+    week = models.CharField(max_length=8, verbose_name=_("week"))
+    week_start = models.DateField(verbose_name=_("week start"))
+    item = models.ForeignKey(
+        "triage.TriageItem", on_delete=models.CASCADE, related_name="+", verbose_name=_("item")
     )
-    first_seen_in_week = models.BooleanField(default=False)
-    recurring = models.BooleanField(default=False, help_text="New and already recurring (reports.recurring).")
-    spike = models.BooleanField(default=False)
+    events = models.BigIntegerField(default=0, verbose_name=_("events"))
+    events_prev = models.BigIntegerField(default=0, verbose_name=_("events prev"))
+    delta = models.BigIntegerField(default=0, verbose_name=_("delta"))
+    toil = models.IntegerField(default=0, verbose_name=_("toil"))
+    days = models.PositiveSmallIntegerField(
+        default=0, help_text="Distinct days (TIME_ZONE) with events in the week.", verbose_name=_("days")
+    )
+    first_seen_in_week = models.BooleanField(default=False, verbose_name=_("first seen in week"))
+    recurring = models.BooleanField(
+        default=False, help_text="New and already recurring (reports.recurring).", verbose_name=_("recurring")
+    )
+    spike = models.BooleanField(default=False, verbose_name=_("spike"))
     # None: below the spike rule's minimum volume, so the history was not read.
-    baseline = models.FloatField(null=True, blank=True)
-    spread = models.FloatField(null=True, blank=True)
+    baseline = models.FloatField(null=True, blank=True, verbose_name=_("baseline"))
+    spread = models.FloatField(null=True, blank=True, verbose_name=_("spread"))
 
     class Meta:
         verbose_name = _("weekly item trend")
@@ -117,19 +133,35 @@ class WeeklyRunbookTrend(models.Model):
     """A runbook used or flagged in the week. Slug and title are kept so the figures outlive a deleted
     runbook."""
 
-    week = models.CharField(max_length=8)
-    week_start = models.DateField()
-    runbook = models.ForeignKey("runbooks.Runbook", null=True, on_delete=models.SET_NULL, related_name="+")
-    slug = models.CharField(max_length=100)
-    title = models.CharField(max_length=200)
-    linked = models.IntegerField(default=0, help_text="Items linked to it in the week.")
-    handled = models.IntegerField(default=0, help_text="Items first decided with it in the week.")
-    used = models.IntegerField(default=0, help_text="Items linked or decided with it in the week.")
-    unclear = models.IntegerField(default=0, help_text="Flagged unclear in the week.")
-    outdated = models.IntegerField(default=0, help_text="Flagged outdated in the week.")
-    helped = models.IntegerField(default=0, help_text="Items whose last answer in the week was: it helped.")
+    week = models.CharField(max_length=8, verbose_name=_("week"))
+    week_start = models.DateField(verbose_name=_("week start"))
+    runbook = models.ForeignKey(
+        "runbooks.Runbook", null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("runbook")
+    )
+    slug = models.CharField(max_length=100, verbose_name=_("slug"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    linked = models.IntegerField(
+        default=0, help_text="Items linked to it in the week.", verbose_name=_("linked")
+    )
+    handled = models.IntegerField(
+        default=0, help_text="Items first decided with it in the week.", verbose_name=_("handled")
+    )
+    used = models.IntegerField(
+        default=0, help_text="Items linked or decided with it in the week.", verbose_name=_("used")
+    )
+    unclear = models.IntegerField(
+        default=0, help_text="Flagged unclear in the week.", verbose_name=_("unclear")
+    )
+    outdated = models.IntegerField(
+        default=0, help_text="Flagged outdated in the week.", verbose_name=_("outdated")
+    )
+    helped = models.IntegerField(
+        default=0, help_text="Items whose last answer in the week was: it helped.", verbose_name=_("helped")
+    )
     not_helped = models.IntegerField(
-        default=0, help_text="Items whose last answer in the week was: it did not help."
+        default=0,
+        help_text="Items whose last answer in the week was: it did not help.",
+        verbose_name=_("not helped"),
     )
 
     class Meta:
@@ -146,12 +178,14 @@ class WeeklyErrorKind(models.Model):
     """Events in the week of items with no runbook, per service and exception type: where a runbook is
     missing."""
 
-    week = models.CharField(max_length=8)
-    week_start = models.DateField()
-    service = models.ForeignKey("triage.Service", on_delete=models.CASCADE, related_name="+")
-    exception_type = models.CharField(max_length=200, blank=True)
-    events = models.BigIntegerField(default=0)
-    items = models.IntegerField(default=0)
+    week = models.CharField(max_length=8, verbose_name=_("week"))
+    week_start = models.DateField(verbose_name=_("week start"))
+    service = models.ForeignKey(
+        "triage.Service", on_delete=models.CASCADE, related_name="+", verbose_name=_("service")
+    )
+    exception_type = models.CharField(max_length=200, blank=True, verbose_name=_("exception type"))
+    events = models.BigIntegerField(default=0, verbose_name=_("events"))
+    items = models.IntegerField(default=0, verbose_name=_("items"))
 
     class Meta:
         verbose_name = _("weekly error kind")
@@ -167,13 +201,19 @@ class WeeklyErrorKind(models.Model):
 class MeetingDecision(models.Model):
     """What the weekly meeting decided about an item ("fix next sprint", "ignore: expected")."""
 
-    week = models.CharField(max_length=8)
-    item = models.ForeignKey("triage.TriageItem", on_delete=models.CASCADE, related_name="+")
-    text = models.CharField(max_length=500)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    week = models.CharField(max_length=8, verbose_name=_("week"))
+    item = models.ForeignKey(
+        "triage.TriageItem", on_delete=models.CASCADE, related_name="+", verbose_name=_("item")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    text = models.CharField(max_length=500, verbose_name=_("text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("meeting decision")

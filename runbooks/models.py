@@ -20,18 +20,27 @@ RECENT_USE = timedelta(days=30)
 
 
 class Runbook(models.Model):
-    slug = models.SlugField(max_length=100, unique=True)
-    title = models.CharField(max_length=200)
-    services = models.JSONField(default=list, blank=True, help_text="Service slugs (triage.Service.slug).")
-    team = models.SlugField(max_length=100, blank=True, help_text="Slug of the owning team.")
-    tags = models.JSONField(default=list, blank=True)
+    slug = models.SlugField(max_length=100, unique=True, verbose_name=_("slug"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    services = models.JSONField(
+        default=list, blank=True, help_text="Service slugs (triage.Service.slug).", verbose_name=_("services")
+    )
+    team = models.SlugField(
+        max_length=100, blank=True, help_text="Slug of the owning team.", verbose_name=_("team")
+    )
+    tags = models.JSONField(default=list, blank=True, verbose_name=_("tags"))
     # Always the newest version: every edit and every restore inserts one (Wagtail's latest_revision).
     current_version = models.ForeignKey(
-        "RunbookVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "RunbookVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("current version"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
     # PostgreSQL only (GIN-indexed): title and slug weighted A, the current body B. See runbooks.search.
     search_document = SearchDocument(null=True, blank=True, editable=False)
 
@@ -58,15 +67,22 @@ class Runbook(models.Model):
 class RunbookVersion(models.Model):
     """One edit of a runbook's body. Immutable: nothing updates a version once inserted."""
 
-    runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    body = models.TextField(blank=True)
-    summary = models.CharField(max_length=300, blank=True)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    runbook = models.ForeignKey(
+        Runbook, on_delete=models.CASCADE, related_name="versions", verbose_name=_("runbook")
     )
-    restored_from = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    summary = models.CharField(max_length=300, blank=True, verbose_name=_("summary"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    restored_from = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("restored from"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("runbook version")
@@ -92,13 +108,15 @@ class RunbookMatcher(models.Model):
         GLOB = "glob", _("Glob")
         REGEX = "regex", _("Regex")
 
-    runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="matchers")
-    group = models.PositiveSmallIntegerField(default=0)
+    runbook = models.ForeignKey(
+        Runbook, on_delete=models.CASCADE, related_name="matchers", verbose_name=_("runbook")
+    )
+    group = models.PositiveSmallIntegerField(default=0, verbose_name=_("group"))
     # service, exception_type, exception_value, culprit, fingerprint, sentry_issue_id, level,
     # environment, or tag:<key> (runbooks.matcher_rules.FIELDS).
-    field = models.CharField(max_length=120)
-    op = models.CharField(max_length=16, choices=Op.choices, default=Op.EQUALS)
-    value = models.CharField(max_length=500)
+    field = models.CharField(max_length=120, verbose_name=_("field"))
+    op = models.CharField(max_length=16, choices=Op.choices, default=Op.EQUALS, verbose_name=_("op"))
+    value = models.CharField(max_length=500, verbose_name=_("value"))
 
     class Meta:
         verbose_name = _("runbook matcher")
@@ -116,7 +134,7 @@ class MatcherIndexState(models.Model):
     was built at (a rolled-back transaction, a restored database).
     """
 
-    token = models.CharField(max_length=32)
+    token = models.CharField(max_length=32, verbose_name=_("token"))
 
     class Meta:
         verbose_name = _("matcher index state")
@@ -128,19 +146,36 @@ class RunbookFeedback(models.Model):
         UNCLEAR = "unclear", _("Unclear")
         OUTDATED = "outdated", _("Outdated")
 
-    runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="feedback")
+    runbook = models.ForeignKey(
+        Runbook, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("runbook")
+    )
     version = models.ForeignKey(
-        RunbookVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        RunbookVersion,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("version"),
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    comment = models.TextField(blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
 
     class Meta:
@@ -160,15 +195,19 @@ class RunbookUse(models.Model):
     "handled with v3" remains true after v4.
     """
 
-    runbook = models.ForeignKey(Runbook, on_delete=models.CASCADE, related_name="uses")
-    version = models.ForeignKey(RunbookVersion, on_delete=models.CASCADE, related_name="uses")
-    item_ref = models.BigIntegerField()
-    item_title = models.CharField(max_length=300, blank=True)
-    item_url = models.CharField(max_length=500, blank=True)
-    linked_at = models.DateTimeField()
-    decided_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    helped = models.BooleanField(null=True, blank=True)
+    runbook = models.ForeignKey(
+        Runbook, on_delete=models.CASCADE, related_name="uses", verbose_name=_("runbook")
+    )
+    version = models.ForeignKey(
+        RunbookVersion, on_delete=models.CASCADE, related_name="uses", verbose_name=_("version")
+    )
+    item_ref = models.BigIntegerField(verbose_name=_("item ref"))
+    item_title = models.CharField(max_length=300, blank=True, verbose_name=_("item title"))
+    item_url = models.CharField(max_length=500, blank=True, verbose_name=_("item url"))
+    linked_at = models.DateTimeField(verbose_name=_("linked at"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    helped = models.BooleanField(null=True, blank=True, verbose_name=_("helped"))
 
     class Meta:
         verbose_name = _("runbook use")

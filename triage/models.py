@@ -4,16 +4,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.text import Nfkc
+
 
 class Team(models.Model):
-    slug = models.SlugField(max_length=100, unique=True)
-    name = models.CharField(max_length=200)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    slug = models.SlugField(max_length=100, unique=True, verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
     slack_webhook_url = models.URLField(
         max_length=500,
         blank=True,
         db_default="",
         help_text="A Slack-compatible incoming webhook: the team's morning digest goes there too.",
+        verbose_name=_("slack webhook url"),
     )
     language = models.CharField(
         max_length=8,
@@ -21,6 +26,7 @@ class Team(models.Model):
         db_default="",
         choices=settings.LANGUAGES,
         help_text="What its digest and Slack messages are written in (blank: the portal's LANGUAGE_CODE).",
+        verbose_name=_("language"),
     )
 
     class Meta:
@@ -40,10 +46,17 @@ class Team(models.Model):
 class Service(models.Model):
     """A deployable unit; one per Sentry project slug unless an admin maps it otherwise."""
 
-    slug = models.SlugField(max_length=100, unique=True)
-    name = models.CharField(max_length=200)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="services")
-    created_at = models.DateTimeField(default=timezone.now)
+    slug = models.SlugField(max_length=100, unique=True, verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        verbose_name=_("team"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("service")
@@ -62,10 +75,16 @@ class OwnershipRule(models.Model):
         PATH = "path", _("Culprit or stack path matches (glob)")
         TAG = "tag", _("Tag key:value matches (glob on the value)")
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    pattern = models.CharField(max_length=300, help_text="service slug, path glob, or tag `key:value-glob`")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="ownership_rules")
-    position = models.PositiveIntegerField(default=100)
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    pattern = models.CharField(
+        max_length=300,
+        help_text="service slug, path glob, or tag `key:value-glob`",
+        verbose_name=_("pattern"),
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="ownership_rules", verbose_name=_("team")
+    )
+    position = models.PositiveIntegerField(default=100, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("ownership rule")
@@ -107,78 +126,124 @@ class TriageItem(models.Model):
 
     OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.IN_PROGRESS)
 
-    sentry_issue_id = models.CharField(max_length=32, unique=True)
-    short_id = models.CharField(max_length=100, blank=True)
-    title = models.TextField()
-    culprit = models.TextField(blank=True)
-    level = models.CharField(max_length=16, default=Level.ERROR)
+    sentry_issue_id = models.CharField(max_length=32, unique=True, verbose_name=_("sentry issue id"))
+    short_id = models.CharField(max_length=100, blank=True, verbose_name=_("short id"))
+    title = models.TextField(verbose_name=_("title"))
+    culprit = models.TextField(blank=True, verbose_name=_("culprit"))
+    # What the queue's search box compares (issue 14): NFKC, so ＳＫＵ finds SKU. Computed by the database on
+    # every write and trigram-indexed (triage 0016): normalising 10,000 candidate rows per search cost a
+    # filtered search 40 ms at p95 (bench/morning.py).
+    title_search = models.GeneratedField(
+        expression=Nfkc("title"), output_field=models.TextField(), db_persist=True, verbose_name=_("title")
+    )
+    culprit_search = models.GeneratedField(
+        expression=Nfkc("culprit"),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("culprit"),
+    )
+    level = models.CharField(max_length=16, default=Level.ERROR, verbose_name=_("level"))
     # Sentry's issue category (issueCategory): "error", or "performance", "cron", "uptime", "feedback", ...
     # db_default too, here and below: rows written by raw SQL (bench loaders, bulk INSERTs) that predate a
     # column.
-    issue_category = models.CharField(max_length=32, default="error", db_default="error")
-    platform = models.CharField(max_length=64, blank=True)
-    project_slug = models.CharField(max_length=100, blank=True)
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="items")
-    environment = models.CharField(max_length=100, blank=True)
-    first_seen = models.DateTimeField()
-    last_seen = models.DateTimeField()
-    event_count = models.BigIntegerField(default=0)
+    issue_category = models.CharField(
+        max_length=32, default="error", db_default="error", verbose_name=_("issue category")
+    )
+    platform = models.CharField(max_length=64, blank=True, verbose_name=_("platform"))
+    project_slug = models.CharField(max_length=100, blank=True, verbose_name=_("project slug"))
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="items", verbose_name=_("service")
+    )
+    environment = models.CharField(max_length=100, blank=True, verbose_name=_("environment"))
+    first_seen = models.DateTimeField(verbose_name=_("first seen"))
+    last_seen = models.DateTimeField(verbose_name=_("last seen"))
+    event_count = models.BigIntegerField(default=0, verbose_name=_("event count"))
     # lastSeen of the Sentry issue snapshot that event_count came from: events up to
     # then are already in Sentry's count, later ones add to it.
-    counted_until = models.DateTimeField(null=True, blank=True)
-    user_count = models.BigIntegerField(default=0)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
-    sentry_status = models.CharField(max_length=32, blank=True)
-    sentry_substatus = models.CharField(max_length=32, blank=True)
+    counted_until = models.DateTimeField(null=True, blank=True, verbose_name=_("counted until"))
+    user_count = models.BigIntegerField(default=0, verbose_name=_("user count"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.NEW, verbose_name=_("status")
+    )
+    sentry_status = models.CharField(max_length=32, blank=True, verbose_name=_("sentry status"))
+    sentry_substatus = models.CharField(max_length=32, blank=True, verbose_name=_("sentry substatus"))
     sentry_assignee = models.CharField(
-        max_length=200, blank=True
+        max_length=200, blank=True, verbose_name=_("sentry assignee")
     )  # as read: an email or name, "#slug" for a team
     # Sentry's assignedTo as sent: {"type": "user" | "team", "id", "name", "email"}, {} for nobody.
-    sentry_assignee_info = models.JSONField(default=dict, db_default={}, blank=True)
+    sentry_assignee_info = models.JSONField(
+        default=dict, db_default={}, blank=True, verbose_name=_("sentry assignee info")
+    )
     # When Sentry took the snapshot sentry_status, sentry_substatus and the assignee came from (its
     # send time): deliveries arrive out of order, and an older snapshot changes none of them.
-    sentry_state_at = models.DateTimeField(null=True, blank=True)
-    sentry_url = models.URLField(max_length=500, blank=True)
-    tags = models.JSONField(default=dict, blank=True)
+    sentry_state_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sentry state at"))
+    sentry_url = models.URLField(max_length=500, blank=True, verbose_name=_("sentry url"))
+    tags = models.JSONField(default=dict, blank=True, verbose_name=_("tags"))
     # The latest event, trimmed to what a person reads (see triage.facts.EventFacts.summary).
-    latest_event = models.JSONField(default=dict, blank=True)
-    latest_event_at = models.DateTimeField(null=True, blank=True)
-    regressed_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    latest_event = models.JSONField(default=dict, blank=True, verbose_name=_("latest event"))
+    latest_event_at = models.DateTimeField(null=True, blank=True, verbose_name=_("latest event at"))
+    regressed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("regressed at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     # Set when resolved "in the next release": only an event from a newer release regresses it.
-    resolved_in_release = models.CharField(max_length=200, blank=True)
+    resolved_in_release = models.CharField(max_length=200, blank=True, verbose_name=_("resolved in release"))
 
     # Triage decisions (people, in the portal).
-    classification = models.CharField(max_length=16, choices=Classification.choices, blank=True)
-    duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    classification = models.CharField(
+        max_length=16, choices=Classification.choices, blank=True, verbose_name=_("classification")
     )
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
-    ownership_rule = models.ForeignKey(OwnershipRule, null=True, blank=True, on_delete=models.SET_NULL)
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("duplicate of"),
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="items", verbose_name=_("team")
+    )
+    ownership_rule = models.ForeignKey(
+        OwnershipRule, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("ownership rule")
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_items"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_items",
+        verbose_name=_("owner"),
     )
     # Why it was classified or ignored, pinned above the timeline so comments do not bury it.
-    pinned_note = models.TextField(blank=True)
+    pinned_note = models.TextField(blank=True, verbose_name=_("pinned note"))
     # {"kind": "forever" | "until" | "events" | "users" | "escalating", "until": iso, "count": N,
     #  "baseline": N, "window": minutes}: with a window, N events (or users) within that many minutes.
-    ignore_condition = models.JSONField(default=dict, blank=True)
-    woke_at = models.DateTimeField(null=True, blank=True)
-    triaged_at = models.DateTimeField(null=True, blank=True)
+    ignore_condition = models.JSONField(default=dict, blank=True, verbose_name=_("ignore condition"))
+    woke_at = models.DateTimeField(null=True, blank=True, verbose_name=_("woke at"))
+    triaged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("triaged at"))
     # The best-matching runbook (triage.runbook_links), and the version current when the item was
     # first classified with it: "handled with v3" stays true after v4.
     runbook = models.ForeignKey(
-        "runbooks.Runbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "runbooks.Runbook",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("runbook"),
     )
     runbook_version = models.ForeignKey(
-        "runbooks.RunbookVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "runbooks.RunbookVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("runbook version"),
     )
-    runbook_helped = models.BooleanField(null=True, blank=True)
+    runbook_helped = models.BooleanField(null=True, blank=True, verbose_name=_("runbook helped"))
     # State of the last push of a portal change to Sentry ("" = nothing pushed).
-    sentry_sync_state = models.CharField(max_length=16, blank=True)
-    sentry_sync_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    sentry_sync_state = models.CharField(max_length=16, blank=True, verbose_name=_("sentry sync state"))
+    sentry_sync_error = models.TextField(blank=True, verbose_name=_("sentry sync error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("triage item")
@@ -238,20 +303,24 @@ class TriageItem(models.Model):
 class Occurrence(models.Model):
     """One Sentry event we learned of. `timestamp` is when it happened, per Sentry."""
 
-    event_id = models.CharField(max_length=64, unique=True)
-    item = models.ForeignKey(TriageItem, on_delete=models.CASCADE, related_name="occurrences")
-    timestamp = models.DateTimeField()
-    received_at = models.DateTimeField(default=timezone.now)
-    environment = models.CharField(max_length=100, blank=True)
-    release = models.CharField(max_length=200, blank=True)
-    level = models.CharField(max_length=16, blank=True)
-    exception_type = models.CharField(max_length=200, blank=True)
-    exception_value = models.TextField(blank=True)
-    tags = models.JSONField(default=dict, blank=True)
+    event_id = models.CharField(max_length=64, unique=True, verbose_name=_("event id"))
+    item = models.ForeignKey(
+        TriageItem, on_delete=models.CASCADE, related_name="occurrences", verbose_name=_("item")
+    )
+    timestamp = models.DateTimeField(verbose_name=_("timestamp"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
+    environment = models.CharField(max_length=100, blank=True, verbose_name=_("environment"))
+    release = models.CharField(max_length=200, blank=True, verbose_name=_("release"))
+    level = models.CharField(max_length=16, blank=True, verbose_name=_("level"))
+    exception_type = models.CharField(max_length=200, blank=True, verbose_name=_("exception type"))
+    exception_value = models.TextField(blank=True, verbose_name=_("exception value"))
+    tags = models.JSONField(default=dict, blank=True, verbose_name=_("tags"))
     # What the grouping advisor groups by, computed at intake (triage.grouping_keys explains each).
-    service_key = models.CharField(max_length=200, blank=True)
-    inner_exception_type = models.CharField(max_length=200, blank=True)
-    message_template = models.CharField(max_length=500, blank=True)
+    service_key = models.CharField(max_length=200, blank=True, verbose_name=_("service key"))
+    inner_exception_type = models.CharField(
+        max_length=200, blank=True, verbose_name=_("inner exception type")
+    )
+    message_template = models.CharField(max_length=500, blank=True, verbose_name=_("message template"))
 
     class Meta:
         verbose_name = _("occurrence")
@@ -266,14 +335,21 @@ class Occurrence(models.Model):
 class Activity(models.Model):
     """Append-only timeline entry: who or what did what to an item, and when."""
 
-    item = models.ForeignKey(TriageItem, on_delete=models.CASCADE, related_name="activities")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_label = models.CharField(
-        max_length=200, blank=True, help_text="Who, when not a portal user (e.g. Sentry)."
+    item = models.ForeignKey(
+        TriageItem, on_delete=models.CASCADE, related_name="activities", verbose_name=_("item")
     )
-    verb = models.CharField(max_length=50)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor")
+    )
+    actor_label = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who, when not a portal user (e.g. Sentry).",
+        verbose_name=_("actor label"),
+    )
+    verb = models.CharField(max_length=50, verbose_name=_("verb"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("activity")
@@ -298,10 +374,10 @@ class QueueVisit(models.Model):
     """When a user last opened the morning queue, so "new since your last visit" means something."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_visit"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_visit", verbose_name=_("user")
     )
-    previous_visit_at = models.DateTimeField(null=True, blank=True)
-    last_visit_at = models.DateTimeField(default=timezone.now)
+    previous_visit_at = models.DateTimeField(null=True, blank=True, verbose_name=_("previous visit at"))
+    last_visit_at = models.DateTimeField(default=timezone.now, verbose_name=_("last visit at"))
 
     class Meta:
         verbose_name = _("queue visit")
@@ -311,10 +387,10 @@ class QueueVisit(models.Model):
 class DigestSent(models.Model):
     """One morning digest per team per day, claimed before sending so two beat runs send one."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="digests")
-    day = models.DateField()
-    sent_at = models.DateTimeField(default=timezone.now)
-    item_count = models.PositiveIntegerField(default=0)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="digests", verbose_name=_("team"))
+    day = models.DateField(verbose_name=_("day"))
+    sent_at = models.DateTimeField(default=timezone.now, verbose_name=_("sent at"))
+    item_count = models.PositiveIntegerField(default=0, verbose_name=_("item count"))
 
     class Meta:
         verbose_name = _("digest sent")

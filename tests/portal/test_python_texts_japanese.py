@@ -47,6 +47,8 @@ def test_it_keeps_api_values_english_and_explains_errors_in_japanese(client, ali
 def test_it_labels_the_admin_in_japanese(admin_client):
     page = admin_client.get("/admin/", **JA).content.decode()
     assert "仕分け" in page and "対応手順" in page and "データ補正依頼" in page
+    form = admin_client.get("/admin/triage/team/add/", **JA).content.decode()
+    assert "メンバー" in form and "Slack Webhook の URL" in form
 
 
 def test_it_shows_choice_labels_in_japanese_on_the_item_page(alice_client, item):
