@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Q
-from django.db.models.lookups import IContains
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.text import Nfkc, searchable
+from common.text import searchable
 
 from .extensions import Section, queue_sections
 from .models import Level, QueueVisit, TriageItem
@@ -170,8 +169,8 @@ class QueueQuery:
             return Q()
         text = searchable(self.q)
         return (
-            Q(IContains(Nfkc("title"), text))
-            | Q(IContains(Nfkc("culprit"), text))
+            Q(title_search__icontains=text)
+            | Q(culprit_search__icontains=text)
             | Q(short_id__icontains=text)
             | Q(sentry_issue_id=text)
         )

@@ -64,7 +64,13 @@ def queue_section_counts(*, filters: Q, sections: dict[str, Q], searching=False)
 
 def queue_items(*, filters: Q, section: Q, ordering) -> QuerySet:
     # Rows never show the stored event or tags: leave those (large) columns in the database.
-    return item_queryset().filter(filters).filter(section).defer("latest_event", "tags").order_by(*ordering)
+    return (
+        item_queryset()
+        .filter(filters)
+        .filter(section)
+        .defer("latest_event", "tags", "title_search", "culprit_search")
+        .order_by(*ordering)
+    )
 
 
 def queue_items_by_id(*, ids) -> QuerySet:
